@@ -1,0 +1,219 @@
+"""Configurations of the lmmlc models. Travels to the Hub: imports only transformers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import BertConfig
+
+LOSSES = ("bce", "zlpr", "focal")
+POOLINGS = ("cls", "mean", "layer_weighted")
+TEMPLATE_POSITIONS = ("end", "begin")
+MASK_MODES = ("shared", "per_label")
+TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not supported; choose one of {', '.join(choices)}.")
+
+
+def _label_map(label_names: list[str] | None, kwargs: dict[str, Any]) -> None:
+    """Turn `label_names` into id2label/label2id in `kwargs`, rejecting duplicates."""
+    if label_names is None:
+        return
+    names = [str(name) for name in label_names]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"Label names must be unique; repeated: {duplicates}.")
+    if not names:
+        raise ValueError("label_names is empty; give at least one label name.")
+    kwargs["id2label"] = dict(enumerate(names))
+    kwargs["label2id"] = {name: i for i, name in enumerate(names)}
+    kwargs.pop("num_labels", None)
+
+
+class MultiLabelBertConfig(BertConfig):
+    """BERT config plus the options shared by every lmmlc multi-label model (the baseline's config).
+
+    Args:
+        label_names: label names in index order; sets `id2label`, `label2id` and `num_labels`.
+        classification_loss: "bce" (sigmoid + binary cross-entropy), "zlpr" (multi-label softmax
+            cross-entropy, soft-label form) or "focal" (sigmoid focal loss).
+        focal_gamma: focusing parameter of the focal loss.
+        focal_alpha: weight of positives in the focal loss; None weighs both classes alike.
+        label_loss_weight: weight of the classification loss in the total loss.
+        mlm_loss_weight: weight of the joint masked-LM loss on the text (0 disables the MLM head).
+        pooling: baseline pooling: "cls" (pooled [CLS]), "mean" (masked mean of the last layer) or
+            "layer_weighted" (softmax-weighted mix of every layer's masked mean).
+        kwargs: any `BertConfig` field, so a BERT checkpoint's config.json loads into this class.
+    """
+
+    model_type = "lmmlc_baseline"
+
+    def __init__(
+        self,
+        label_names: list[str] | None = None,
+        classification_loss: str = "bce",
+        focal_gamma: float = 2.0,
+        focal_alpha: float | None = None,
+        label_loss_weight: float = 1.0,
+        mlm_loss_weight: float = 0.0,
+        pooling: str = "cls",
+        **kwargs: Any,
+    ) -> None:
+        _check_choice("classification_loss", classification_loss, LOSSES)
+        _check_choice("pooling", pooling, POOLINGS)
+        if focal_gamma < 0 or (focal_alpha is not None and not 0 <= focal_alpha <= 1):
+            raise ValueError("focal_gamma must be >= 0 and focal_alpha None or within [0, 1].")
+        if label_loss_weight < 0 or mlm_loss_weight < 0:
+            raise ValueError("label_loss_weight and mlm_loss_weight must be >= 0.")
+        _label_map(label_names, kwargs)
+        kwargs.setdefault("problem_type", "multi_label_classification")
+        self.classification_loss = classification_loss
+        self.focal_gamma = focal_gamma
+        self.focal_alpha = focal_alpha
+        self.label_loss_weight = label_loss_weight
+        self.mlm_loss_weight = mlm_loss_weight
+        self.pooling = pooling
+        super().__init__(**kwargs)
+
+    @property
+    def label_names(self) -> list[str]:
+        """Label names in index order."""
+        return [self.id2label[i] for i in range(self.num_labels)]
+
+    @label_names.setter
+    def label_names(self, names: list[str]) -> None:
+        maps: dict[str, Any] = {}
+        _label_map(names, maps)
+        self.id2label, self.label2id = maps["id2label"], maps["label2id"]
+
+
+class LabelMaskConfig(MultiLabelBertConfig):
+    """Config of `BertForLabelMaskClassification`: the label template and its token ids.
+
+    The template holds, for every label, `prompt_tokens_before` prompt tokens, one slot and
+    `prompt_tokens_after` prompt tokens; a slot shows the mask (label unknown) or YES/NO (revealed).
+
+    Args:
+        prompt_tokens_before: learnable prompt tokens before each label's slot.
+        prompt_tokens_after: learnable prompt tokens after each label's slot.
+        template_position: "end" (`[CLS] text [SEP] template [SEP]`) or "begin"
+            (`[CLS] template [SEP] text [SEP]`).
+        mask_mode: "shared" (every slot shows the tokenizer's [MASK]) or "per_label" (one mask token
+            per label, so labels stay distinguishable without prompt tokens).
+        token_type_strategy: "none" (all 0), "same" (text 0, template 1) or "per_label" (text 0,
+            label i's tokens i + 1; the token-type embedding grows to num_labels + 1 rows).
+        yes_token_id / no_token_id: ids of the tokens shown at a revealed slot.
+        mask_token_id: id of the shared mask token.
+        label_mask_token_ids: per-label mask token ids (mask_mode="per_label").
+        prompt_token_ids: per label, the ids of its prompt tokens, before then after the slot.
+        kwargs: see `MultiLabelBertConfig`.
+    """
+
+    model_type = "lmmlc"
+
+    def __init__(
+        self,
+        prompt_tokens_before: int = 1,
+        prompt_tokens_after: int = 1,
+        template_position: str = "end",
+        mask_mode: str = "shared",
+        token_type_strategy: str = "same",
+        yes_token_id: int | None = None,
+        no_token_id: int | None = None,
+        mask_token_id: int | None = None,
+        label_mask_token_ids: list[int] | None = None,
+        prompt_token_ids: list[list[int]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
+        _check_choice("mask_mode", mask_mode, MASK_MODES)
+        _check_choice("token_type_strategy", token_type_strategy, TOKEN_TYPE_STRATEGIES)
+        if prompt_tokens_before < 0 or prompt_tokens_after < 0:
+            raise ValueError("prompt_tokens_before and prompt_tokens_after must be >= 0.")
+        if mask_mode == "shared" and prompt_tokens_before + prompt_tokens_after == 0:
+            raise ValueError(
+                "mask_mode='shared' without prompt tokens makes every label's slot the same token; "
+                "use mask_mode='per_label' or at least one prompt token."
+            )
+        self.prompt_tokens_before = int(prompt_tokens_before)
+        self.prompt_tokens_after = int(prompt_tokens_after)
+        self.template_position = template_position
+        self.mask_mode = mask_mode
+        self.token_type_strategy = token_type_strategy
+        self.yes_token_id = yes_token_id
+        self.no_token_id = no_token_id
+        self.mask_token_id = mask_token_id
+        self.label_mask_token_ids = label_mask_token_ids
+        self.prompt_token_ids = prompt_token_ids
+        super().__init__(**kwargs)
+        self.text_budget()
+        self._check_token_ids()
+
+    @property
+    def tokens_per_label(self) -> int:
+        """Template tokens each label takes: its prompt tokens and its slot."""
+        return self.prompt_tokens_before + 1 + self.prompt_tokens_after
+
+    @property
+    def has_template_tokens(self) -> bool:
+        """Whether the template token ids are assigned (they are once warm-started or trained)."""
+        return self.yes_token_id is not None
+
+    def text_budget(self) -> int:
+        """Text tokens that fit beside the template; raises if the template alone cannot fit."""
+        template = self.num_labels * self.tokens_per_label
+        budget = self.max_position_embeddings - template - 3  # [CLS] and two [SEP]
+        if budget < 1:
+            room = self.max_position_embeddings - 4
+            raise ValueError(
+                f"The label template needs {template} positions ({self.num_labels} labels x "
+                f"{self.tokens_per_label} tokens per label) plus 3 special tokens and 1 text token, but the "
+                f"model has {self.max_position_embeddings} positions: at most {room // self.tokens_per_label} "
+                f"labels fit with {self.tokens_per_label} tokens per label. Use fewer prompt tokens "
+                "(prompt_tokens_before=0 and prompt_tokens_after=0 with mask_mode='per_label' take 1 token "
+                f"per label: up to {room} labels) or fewer labels."
+            )
+        return budget
+
+    def _check_token_ids(self) -> None:
+        if not self.has_template_tokens:
+            return
+        n = self.num_labels
+        if self.no_token_id is None or self.yes_token_id == self.no_token_id:
+            raise ValueError("yes_token_id and no_token_id must both be set and differ.")
+        if self.mask_mode == "shared" and self.mask_token_id is None:
+            raise ValueError("mask_mode='shared' needs mask_token_id (the tokenizer's [MASK] id).")
+        if self.mask_mode == "per_label" and len(self.label_mask_token_ids or []) != n:
+            raise ValueError(f"mask_mode='per_label' needs {n} label_mask_token_ids, one per label.")
+        prompts = self.prompt_token_ids or []
+        width = self.prompt_tokens_before + self.prompt_tokens_after
+        if len(prompts) != n or any(len(ids) != width for ids in prompts):
+            raise ValueError(
+                f"prompt_token_ids must hold {n} lists (one per label) of {width} ids each "
+                "(prompt_tokens_before + prompt_tokens_after)."
+            )
+
+    def template_token_ids(self) -> tuple[list[int], list[int], list[int]]:
+        """The all-masked template as ids, each slot's offset in it, and each token's label index.
+
+        Returns:
+            (ids, slot_offsets, owners): `ids` has `num_labels * tokens_per_label` entries,
+            `slot_offsets` `num_labels`, and `owners[j]` is the label index of template token j.
+        """
+        if not self.has_template_tokens:
+            raise ValueError(
+                "This config has no template token ids. Warm-start the model with "
+                "BertForLabelMaskClassification.from_pretrained(bert_path, label_names=[...])."
+            )
+        ids, offsets, owners = [], [], []
+        before = self.prompt_tokens_before
+        for label in range(self.num_labels):
+            prompts = self.prompt_token_ids[label]
+            slot = self.mask_token_id if self.mask_mode == "shared" else self.label_mask_token_ids[label]
+            offsets.append(len(ids) + before)
+            ids.extend([*prompts[:before], slot, *prompts[before:]])
+            owners.extend([label] * self.tokens_per_label)
+        return ids, offsets, owners

@@ -1,0 +1,148 @@
+"""`DataCollatorForLabelMask`: pads texts, inserts the label template and reveals some labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
+
+from .configuration_lmmlc import LabelMaskConfig
+from .modeling_lmmlc import IGNORE_INDEX, insert_label_template
+from .tokenization import MASKED
+
+REVEAL_STRATEGIES = ("none", "random", "prefix")
+REVEAL_COUNTS = ("uniform", "binomial")
+
+
+@dataclass
+class DataCollatorForLabelMask:
+    """Collate `tokenizer(text)` features (+ a multi-hot `labels` list) into label-mask batches.
+
+    Revealed labels are shown as YES/NO tokens and are inputs, not targets; masked labels are the
+    targets (`labels` holds -100 at revealed slots). Features without `labels` give an inference
+    batch with every label masked. Use `reveal_strategy="none"` for evaluation batches.
+
+    Args:
+        tokenizer: the model's tokenizer (pads the texts).
+        config: the model config (template options and token ids).
+        reveal_strategy: "none" (all masked), "random" (a random subset per example) or "prefix"
+            (the first labels of `reveal_order`).
+        reveal_example_prob: share of examples that get any reveal; the rest stay all masked.
+        reveal_count: how many labels an example reveals: "uniform" (uniform between
+            `min_revealed` and `max_revealed`) or "binomial" (each label with `reveal_label_prob`,
+            clipped to that range).
+        reveal_label_prob: per-label reveal probability of the "binomial" count.
+        min_revealed / max_revealed: bounds of the count; max defaults to num_labels - 1 so every
+            revealing example keeps at least one target.
+        reveal_order: label order of the "prefix" strategy (default: index order).
+        wrong_label_prob: probability that a revealed label shows the wrong value (noise the model
+            must learn to distrust).
+        mlm_probability: share of text tokens masked for joint MLM (0 = off; template never masked).
+        seed: seed of the collator's own random generator (None = torch's global one).
+    """
+
+    tokenizer: PreTrainedTokenizerBase
+    config: LabelMaskConfig
+    reveal_strategy: str = "random"
+    reveal_example_prob: float = 0.5
+    reveal_count: str = "uniform"
+    reveal_label_prob: float = 0.5
+    min_revealed: int = 1
+    max_revealed: int | None = None
+    reveal_order: list[int] | None = None
+    wrong_label_prob: float = 0.01
+    mlm_probability: float = 0.0
+    seed: int | None = None
+    return_tensors: str = "pt"
+    generator: torch.Generator | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = self.config.num_labels
+        if self.reveal_strategy not in REVEAL_STRATEGIES:
+            raise ValueError(f"reveal_strategy={self.reveal_strategy!r}; choose one of {REVEAL_STRATEGIES}.")
+        if self.reveal_count not in REVEAL_COUNTS:
+            raise ValueError(f"reveal_count={self.reveal_count!r}; choose one of {REVEAL_COUNTS}.")
+        for name in ("reveal_example_prob", "reveal_label_prob", "wrong_label_prob", "mlm_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}.")
+        if self.max_revealed is None:
+            self.max_revealed = n - 1
+        if not 1 <= self.min_revealed <= self.max_revealed <= n - 1 and self.reveal_strategy != "none":
+            raise ValueError(
+                f"Need 1 <= min_revealed <= max_revealed <= num_labels - 1 = {n - 1}, got "
+                f"{self.min_revealed} and {self.max_revealed}."
+            )
+        order = list(range(n)) if self.reveal_order is None else [int(i) for i in self.reveal_order]
+        if sorted(order) != list(range(n)):
+            raise ValueError(f"reveal_order must be a permutation of 0..{n - 1}, got {self.reveal_order}.")
+        self.reveal_order = order
+        if self.return_tensors != "pt":
+            raise ValueError("DataCollatorForLabelMask returns PyTorch tensors only: use return_tensors='pt'.")
+        if self.seed is not None:
+            self.generator = torch.Generator().manual_seed(self.seed)
+        self._mlm = None
+        if self.mlm_probability > 0:
+            self._mlm = DataCollatorForLanguageModeling(self.tokenizer, mlm_probability=self.mlm_probability)
+            self._mlm.generator = self.generator
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        labels = self._labels(features)
+        text = [{"input_ids": f["input_ids"]} for f in features]
+        padded = self.tokenizer.pad(text, return_tensors="pt", padding_side="right")
+        state = None
+        if labels is not None:
+            reveal = self._reveal(labels.shape[0])
+            shown = torch.where(self._rand(labels.shape) < self.wrong_label_prob, 1 - labels, labels)
+            state = torch.where(reveal, shown, MASKED)
+            labels = torch.where(reveal, IGNORE_INDEX, labels)
+        batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)
+        text_mask = batch.pop("text_mask")
+        if self._mlm is not None:
+            batch["input_ids"], batch["mlm_labels"] = self._mlm.torch_mask_tokens(batch["input_ids"], ~text_mask)
+        if labels is not None:
+            batch["labels"] = labels.float()
+        return batch
+
+    def _rand(self, shape: tuple[int, ...]) -> torch.Tensor:
+        return torch.rand(shape, generator=self.generator)
+
+    def _labels(self, features: list[dict[str, Any]]) -> torch.Tensor | None:
+        """The multi-hot labels as a long tensor, checked; None when no feature carries labels."""
+        has = ["labels" in f and f["labels"] is not None for f in features]
+        if not any(has):
+            return None
+        if not all(has):
+            raise ValueError(f"Example {has.index(False)} of the batch has no labels while others have them.")
+        n = self.config.num_labels
+        for i, f in enumerate(features):
+            values = torch.as_tensor(f["labels"])
+            if values.shape != (n,):
+                raise ValueError(
+                    f"Example {i} has labels of shape {tuple(values.shape)}; "
+                    f"expected a multi-hot list of {n} (num_labels)."
+                )
+            if not torch.isin(values, torch.tensor([0, 1], dtype=values.dtype)).all():
+                raise ValueError(f"Example {i} has label values outside {{0, 1}}: {values.tolist()}.")
+        return torch.stack([torch.as_tensor(f["labels"]) for f in features]).long()
+
+    def _reveal(self, batch: int) -> torch.Tensor:
+        """Which labels each example reveals, `(batch, num_labels)` bool."""
+        n = self.config.num_labels
+        if self.reveal_strategy == "none" or n < 2:
+            return torch.zeros(batch, n, dtype=torch.bool)
+        if self.reveal_count == "uniform":
+            span = self.max_revealed - self.min_revealed + 1
+            count = self.min_revealed + (self._rand((batch,)) * span).long()
+        else:
+            count = (self._rand((batch, n)) < self.reveal_label_prob).sum(dim=1)
+            count = count.clamp(self.min_revealed, self.max_revealed)
+        if self.reveal_strategy == "random":
+            rank = self._rand((batch, n)).argsort(dim=1).argsort(dim=1)
+        else:
+            rank = torch.empty(n, dtype=torch.long)
+            rank[torch.tensor(self.reveal_order)] = torch.arange(n)
+            rank = rank.expand(batch, n)
+        chosen = self._rand((batch,)) < self.reveal_example_prob
+        return (rank < count[:, None]) & chosen[:, None]

@@ -1,0 +1,64 @@
+"""Tokenizer side of the label template: tokenizing texts to fit it, building it, showing it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from .configuration_lmmlc import LabelMaskConfig
+from .modeling_lmmlc import insert_label_template
+
+MASKED, NO, YES = -1, 0, 1
+"""Per-label states of a template slot: unknown (mask shown), revealed NO, revealed YES."""
+
+
+def tokenize_for_template(
+    tokenizer: PreTrainedTokenizerBase, texts: str | Sequence[str], config: LabelMaskConfig, **kwargs: Any
+) -> dict[str, Any]:
+    """`tokenizer(texts)` truncated to leave room for the label template (no padding).
+
+    Args:
+        texts: one text or a list of texts.
+        kwargs: further `tokenizer` options.
+    """
+    return tokenizer(texts, truncation=True, max_length=config.text_budget() + 2, **kwargs)
+
+
+def build_template_inputs(
+    text_ids: Sequence[int] | Sequence[Sequence[int]],
+    config: LabelMaskConfig,
+    label_state: Sequence[int] | Sequence[Sequence[int]] | torch.Tensor | None = None,
+) -> dict[str, torch.Tensor]:
+    """Build model inputs from tokenized text(s) (`[CLS] text [SEP]` ids) and per-label states.
+
+    The text is truncated so that the template always fits; the template is never cut.
+
+    Args:
+        text_ids: ids of one text or of several texts, as `tokenizer(text)["input_ids"]` gives them.
+        config: the model config (template options and token ids).
+        label_state: per text, one state per label: MASKED (-1), NO (0) or YES (1); None = all masked.
+
+    Returns:
+        input_ids, attention_mask, token_type_ids `(batch, seq_len)` and slot_positions
+        `(batch, num_labels)`; a batch of one for a single text.
+    """
+    rows = [text_ids] if text_ids and isinstance(text_ids[0], int) else list(text_ids)
+    if not rows:
+        raise ValueError("build_template_inputs got no texts.")
+    tensors = [torch.as_tensor(row, dtype=torch.long) for row in rows]
+    input_ids = torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True, padding_value=config.pad_token_id or 0)
+    attention_mask = torch.nn.utils.rnn.pad_sequence([torch.ones_like(t) for t in tensors], batch_first=True)
+    if label_state is not None:
+        label_state = torch.as_tensor(label_state, dtype=torch.long).reshape(len(rows), -1)
+    built = insert_label_template(input_ids, attention_mask, config, label_state)
+    built.pop("text_mask")
+    return built
+
+
+def describe_template(tokenizer: PreTrainedTokenizerBase, config: LabelMaskConfig, text: str = "text") -> str:
+    """The template as tokens around a text, e.g. `[CLS] text [SEP] [unused2] [MASK] [unused3] ... [SEP]`."""
+    built = build_template_inputs(tokenizer(text)["input_ids"], config)
+    return " ".join(tokenizer.convert_ids_to_tokens(built["input_ids"][0].tolist()))

@@ -1,0 +1,89 @@
+"""Tiny in-memory BERT checkpoints shared by the tests (built once per session)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+
+WORDS = [
+    "yes",
+    "no",
+    "i",
+    "love",
+    "it",
+    "so",
+    "angry",
+    "about",
+    "this",
+    "thing",
+    "sad",
+    "happy",
+    "joy",
+    "anger",
+    "fear",
+    "the",
+    "a",
+    "cs",
+    "it",
+    "math",
+    "st",
+    "stat",
+    "th",
+]
+LABELS = ["joy", "anger", "fear", "cs.it"]
+
+
+def write_plain_bert(folder: Path, unused: int, max_positions: int = 64) -> Path:
+    """Save a random 2-layer BERT (hidden 32) and its WordPiece tokenizer to `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", *[f"[unused{i}]" for i in range(unused)], "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    settings = {"do_lower_case": True, "tokenizer_class": "BertTokenizer", "model_max_length": max_positions}
+    (folder / "tokenizer_config.json").write_text(json.dumps(settings))
+    AutoTokenizer.from_pretrained(folder).save_pretrained(folder)  # the same files on every transformers line
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=max_positions,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain tiny BERT whose vocab has 60 `[unusedN]` slots."""
+    return write_plain_bert(tmp_path_factory.mktemp("bert"), unused=60)
+
+
+@pytest.fixture(scope="session")
+def bert_dir_no_unused(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain tiny BERT whose vocab has no `[unusedN]` slots."""
+    return write_plain_bert(tmp_path_factory.mktemp("bert_no_unused"), unused=0)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(bert_dir: Path) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(bert_dir)
+
+
+@pytest.fixture
+def make_model(bert_dir: Path):
+    """Warm-start a label-mask model on the tiny BERT: `make_model(**config_options)`."""
+    from lmmlc import BertForLabelMaskClassification
+
+    def make(labels: list[str] = LABELS, **options):
+        torch.manual_seed(0)
+        return BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=labels, **options)
+
+    return make

@@ -1,0 +1,103 @@
+import pytest
+
+from lmmlc import LabelMaskConfig, MultiLabelBertConfig
+
+
+def test_label_names_set_maps_and_count():
+    config = LabelMaskConfig(label_names=["b", "a", "c"])
+    assert config.num_labels == 3
+    assert config.label_names == ["b", "a", "c"]
+    assert config.label2id == {"b": 0, "a": 1, "c": 2}
+    assert config.problem_type == "multi_label_classification"
+
+
+@pytest.mark.parametrize("names", [["a", "b", "a"], []])
+def test_bad_label_names_are_rejected(names):
+    with pytest.raises(ValueError, match=r"unique|at least one"):
+        LabelMaskConfig(label_names=names)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"template_position": "middle"},
+        {"mask_mode": "many"},
+        {"token_type_strategy": "odd"},
+        {"classification_loss": "hinge"},
+        {"pooling": "max"},
+        {"prompt_tokens_before": -1},
+        {"mask_mode": "shared", "prompt_tokens_before": 0, "prompt_tokens_after": 0},
+        {"focal_alpha": 2.0},
+        {"mlm_loss_weight": -1.0},
+    ],
+)
+def test_bad_options_are_rejected(option):
+    with pytest.raises(ValueError, match=next(iter(option))):
+        LabelMaskConfig(label_names=["a", "b"], **option)
+
+
+def test_template_token_ids_layout_shared_and_per_label():
+    shared = LabelMaskConfig(
+        label_names=["a", "b"], yes_token_id=1, no_token_id=2, mask_token_id=9, prompt_token_ids=[[3, 4], [5, 6]]
+    )
+    assert shared.template_token_ids() == ([3, 9, 4, 5, 9, 6], [1, 4], [0, 0, 0, 1, 1, 1])
+    compact = LabelMaskConfig(
+        label_names=["a", "b"],
+        prompt_tokens_before=0,
+        prompt_tokens_after=0,
+        mask_mode="per_label",
+        yes_token_id=1,
+        no_token_id=2,
+        label_mask_token_ids=[7, 8],
+        prompt_token_ids=[[], []],
+    )
+    assert compact.template_token_ids() == ([7, 8], [0, 1], [0, 1])
+
+
+def test_inconsistent_token_ids_are_rejected():
+    with pytest.raises(ValueError, match="prompt_token_ids"):
+        LabelMaskConfig(label_names=["a", "b"], yes_token_id=1, no_token_id=2, mask_token_id=9, prompt_token_ids=[[3]])
+    with pytest.raises(ValueError, match="label_mask_token_ids"):
+        LabelMaskConfig(
+            label_names=["a"], mask_mode="per_label", yes_token_id=1, no_token_id=2, prompt_token_ids=[[3, 4]]
+        )
+
+
+def test_template_without_token_ids_says_how_to_get_them():
+    with pytest.raises(ValueError, match="from_pretrained"):
+        LabelMaskConfig(label_names=["a"]).template_token_ids()
+
+
+def test_too_many_labels_error_says_what_fits_and_what_to_change():
+    with pytest.raises(ValueError) as error:
+        LabelMaskConfig(label_names=[f"l{i}" for i in range(200)], max_position_embeddings=512)
+    message = str(error.value)
+    assert "200 labels x 3 tokens" in message
+    assert "at most 169 labels fit" in message
+    assert "prompt_tokens_before=0" in message and "mask_mode='per_label'" in message
+    compact = LabelMaskConfig(
+        label_names=[f"l{i}" for i in range(200)], prompt_tokens_before=0, prompt_tokens_after=0, mask_mode="per_label"
+    )
+    assert compact.text_budget() == 512 - 200 - 3
+
+
+def test_save_and_reload_keeps_every_option(tmp_path):
+    config = LabelMaskConfig(
+        label_names=["x", "y"],
+        template_position="begin",
+        classification_loss="zlpr",
+        mlm_loss_weight=0.3,
+        yes_token_id=1,
+        no_token_id=2,
+        mask_token_id=9,
+        prompt_token_ids=[[3, 4], [5, 6]],
+    )
+    config.save_pretrained(tmp_path)
+    again = LabelMaskConfig.from_pretrained(tmp_path)
+    assert again.to_dict() == config.to_dict()
+    assert again.model_type == "lmmlc"
+
+
+def test_a_bert_config_json_loads_into_the_baseline_config(bert_dir):
+    config = MultiLabelBertConfig.from_pretrained(bert_dir, label_names=["a", "b"], pooling="mean")
+    assert config.hidden_size == 32 and config.num_labels == 2 and config.pooling == "mean"

