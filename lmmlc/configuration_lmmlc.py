@@ -46,6 +46,9 @@ class MultiLabelBertConfig(BertConfig):
         mlm_loss_weight: weight of the joint masked-LM loss on the text (0 disables the MLM head).
         pooling: baseline pooling: "cls" (pooled [CLS]), "mean" (masked mean of the last layer) or
             "layer_weighted" (softmax-weighted mix of every layer's masked mean).
+        threshold: decision threshold on the probability of every label (tuned on validation by
+            `lmmlc-train`).
+        label_thresholds: one threshold per label; when set, used instead of `threshold`.
         kwargs: any `BertConfig` field, so a BERT checkpoint's config.json loads into this class.
     """
 
@@ -60,6 +63,8 @@ class MultiLabelBertConfig(BertConfig):
         label_loss_weight: float = 1.0,
         mlm_loss_weight: float = 0.0,
         pooling: str = "cls",
+        threshold: float = 0.5,
+        label_thresholds: list[float] | None = None,
         **kwargs: Any,
     ) -> None:
         _check_choice("classification_loss", classification_loss, LOSSES)
@@ -76,12 +81,26 @@ class MultiLabelBertConfig(BertConfig):
         self.label_loss_weight = label_loss_weight
         self.mlm_loss_weight = mlm_loss_weight
         self.pooling = pooling
+        self.threshold = threshold
+        self.label_thresholds = label_thresholds
         super().__init__(**kwargs)
+        self.decision_thresholds()
 
     @property
     def label_names(self) -> list[str]:
         """Label names in index order."""
         return [self.id2label[i] for i in range(self.num_labels)]
+
+    def decision_thresholds(self) -> list[float]:
+        """One threshold per label: `label_thresholds` when set, else `threshold` for every label."""
+        values = [self.threshold] * self.num_labels if self.label_thresholds is None else list(self.label_thresholds)
+        if len(values) != self.num_labels:
+            raise ValueError(
+                f"label_thresholds has {len(values)} values for {self.num_labels} labels; give one per label."
+            )
+        if not all(0.0 < v < 1.0 for v in values):
+            raise ValueError(f"Thresholds must lie strictly between 0 and 1, got {values}.")
+        return [float(v) for v in values]
 
     @label_names.setter
     def label_names(self, names: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""`DataCollatorForLabelMask`: pads texts, inserts the label template and reveals some labels."""
+"""Collators: `DataCollatorForMultiLabel` (baseline) and `DataCollatorForLabelMask` (label template + reveal)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
 
-from .configuration_lmmlc import LabelMaskConfig
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
 from .modeling_lmmlc import IGNORE_INDEX, insert_label_template
 from .tokenization import MASKED
 
@@ -17,7 +17,81 @@ REVEAL_COUNTS = ("uniform", "binomial")
 
 
 @dataclass
-class DataCollatorForLabelMask:
+class DataCollatorForMultiLabel:
+    """Pad `tokenizer(text)` features and stack their multi-hot `labels`; optionally mask text for MLM.
+
+    Args:
+        tokenizer: the model's tokenizer (pads the texts).
+        config: the model config (number of labels).
+        mlm_probability: share of text tokens masked for joint MLM (0 = off), as `mlm_targets`.
+        seed: seed of the collator's own random generator (None = torch's global one).
+    """
+
+    tokenizer: PreTrainedTokenizerBase
+    config: MultiLabelBertConfig
+    mlm_probability: float = 0.0
+    seed: int | None = None
+    return_tensors: str = "pt"
+    mlm_active: bool = field(default=True, init=False)
+    """Switch for MLM schedules: False stops masking without rebuilding the collator."""
+    generator: torch.Generator | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.mlm_probability <= 1.0:
+            raise ValueError(f"mlm_probability must lie in [0, 1], got {self.mlm_probability}.")
+        if self.return_tensors != "pt":
+            raise ValueError(f"{type(self).__name__} returns PyTorch tensors only: use return_tensors='pt'.")
+        if self.seed is not None:
+            self.generator = torch.Generator().manual_seed(self.seed)
+        self._mlm = None
+        if self.mlm_probability > 0:
+            self._mlm = DataCollatorForLanguageModeling(self.tokenizer, mlm_probability=self.mlm_probability)
+            self._mlm.generator = self.generator
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        labels = self._labels(features)
+        batch = dict(self._pad(features))
+        special = torch.isin(batch["input_ids"], torch.tensor(self.tokenizer.all_special_ids))
+        self._mask_text(batch, batch["attention_mask"].bool() & ~special)
+        if labels is not None:
+            batch["labels"] = labels.float()
+        return batch
+
+    def _pad(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        keys = ("input_ids", "attention_mask", "token_type_ids")
+        text = [{k: f[k] for k in keys if k in f} for f in features]
+        return self.tokenizer.pad(text, return_tensors="pt", padding_side="right")
+
+    def _mask_text(self, batch: dict[str, torch.Tensor], text_mask: torch.Tensor) -> None:
+        """Replace some text tokens for MLM (BERT's 80/10/10) and add their targets as `mlm_targets`."""
+        if self._mlm is not None and self.mlm_active:
+            batch["input_ids"], batch["mlm_targets"] = self._mlm.torch_mask_tokens(batch["input_ids"], ~text_mask)
+
+    def _rand(self, shape: tuple[int, ...]) -> torch.Tensor:
+        return torch.rand(shape, generator=self.generator)
+
+    def _labels(self, features: list[dict[str, Any]]) -> torch.Tensor | None:
+        """The multi-hot labels as a long tensor, checked; None when no feature carries labels."""
+        has = ["labels" in f and f["labels"] is not None for f in features]
+        if not any(has):
+            return None
+        if not all(has):
+            raise ValueError(f"Example {has.index(False)} of the batch has no labels while others have them.")
+        n = self.config.num_labels
+        for i, f in enumerate(features):
+            values = torch.as_tensor(f["labels"])
+            if values.shape != (n,):
+                raise ValueError(
+                    f"Example {i} has labels of shape {tuple(values.shape)}; "
+                    f"expected a multi-hot list of {n} (num_labels)."
+                )
+            if not torch.isin(values, torch.tensor([0, 1], dtype=values.dtype)).all():
+                raise ValueError(f"Example {i} has label values outside {{0, 1}}: {values.tolist()}.")
+        return torch.stack([torch.as_tensor(f["labels"]) for f in features]).long()
+
+
+@dataclass
+class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     """Collate `tokenizer(text)` features (+ a multi-hot `labels` list) into label-mask batches.
 
     Revealed labels are shown as YES/NO tokens and are inputs, not targets; masked labels are the
@@ -43,7 +117,6 @@ class DataCollatorForLabelMask:
         seed: seed of the collator's own random generator (None = torch's global one).
     """
 
-    tokenizer: PreTrainedTokenizerBase
     config: LabelMaskConfig
     reveal_strategy: str = "random"
     reveal_example_prob: float = 0.5
@@ -53,18 +126,15 @@ class DataCollatorForLabelMask:
     max_revealed: int | None = None
     reveal_order: list[int] | None = None
     wrong_label_prob: float = 0.01
-    mlm_probability: float = 0.0
-    seed: int | None = None
-    return_tensors: str = "pt"
-    generator: torch.Generator | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         n = self.config.num_labels
         if self.reveal_strategy not in REVEAL_STRATEGIES:
             raise ValueError(f"reveal_strategy={self.reveal_strategy!r}; choose one of {REVEAL_STRATEGIES}.")
         if self.reveal_count not in REVEAL_COUNTS:
             raise ValueError(f"reveal_count={self.reveal_count!r}; choose one of {REVEAL_COUNTS}.")
-        for name in ("reveal_example_prob", "reveal_label_prob", "wrong_label_prob", "mlm_probability"):
+        for name in ("reveal_example_prob", "reveal_label_prob", "wrong_label_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}.")
         if self.max_revealed is None:
@@ -78,19 +148,10 @@ class DataCollatorForLabelMask:
         if sorted(order) != list(range(n)):
             raise ValueError(f"reveal_order must be a permutation of 0..{n - 1}, got {self.reveal_order}.")
         self.reveal_order = order
-        if self.return_tensors != "pt":
-            raise ValueError("DataCollatorForLabelMask returns PyTorch tensors only: use return_tensors='pt'.")
-        if self.seed is not None:
-            self.generator = torch.Generator().manual_seed(self.seed)
-        self._mlm = None
-        if self.mlm_probability > 0:
-            self._mlm = DataCollatorForLanguageModeling(self.tokenizer, mlm_probability=self.mlm_probability)
-            self._mlm.generator = self.generator
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         labels = self._labels(features)
-        text = [{"input_ids": f["input_ids"]} for f in features]
-        padded = self.tokenizer.pad(text, return_tensors="pt", padding_side="right")
+        padded = self._pad(features)
         state = None
         if labels is not None:
             reveal = self._reveal(labels.shape[0])
@@ -98,34 +159,10 @@ class DataCollatorForLabelMask:
             state = torch.where(reveal, shown, MASKED)
             labels = torch.where(reveal, IGNORE_INDEX, labels)
         batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)
-        text_mask = batch.pop("text_mask")
-        if self._mlm is not None:
-            batch["input_ids"], batch["mlm_labels"] = self._mlm.torch_mask_tokens(batch["input_ids"], ~text_mask)
+        self._mask_text(batch, batch.pop("text_mask"))
         if labels is not None:
             batch["labels"] = labels.float()
         return batch
-
-    def _rand(self, shape: tuple[int, ...]) -> torch.Tensor:
-        return torch.rand(shape, generator=self.generator)
-
-    def _labels(self, features: list[dict[str, Any]]) -> torch.Tensor | None:
-        """The multi-hot labels as a long tensor, checked; None when no feature carries labels."""
-        has = ["labels" in f and f["labels"] is not None for f in features]
-        if not any(has):
-            return None
-        if not all(has):
-            raise ValueError(f"Example {has.index(False)} of the batch has no labels while others have them.")
-        n = self.config.num_labels
-        for i, f in enumerate(features):
-            values = torch.as_tensor(f["labels"])
-            if values.shape != (n,):
-                raise ValueError(
-                    f"Example {i} has labels of shape {tuple(values.shape)}; "
-                    f"expected a multi-hot list of {n} (num_labels)."
-                )
-            if not torch.isin(values, torch.tensor([0, 1], dtype=values.dtype)).all():
-                raise ValueError(f"Example {i} has label values outside {{0, 1}}: {values.tolist()}.")
-        return torch.stack([torch.as_tensor(f["labels"]) for f in features]).long()
 
     def _reveal(self, batch: int) -> torch.Tensor:
         """Which labels each example reveals, `(batch, num_labels)` bool."""

@@ -260,22 +260,22 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             self.config.auto_map = auto_map
         super().save_pretrained(save_directory, *args, **kwargs)
 
-    def _mlm_loss(self, hidden: torch.Tensor, mlm_labels: torch.Tensor) -> torch.Tensor:
+    def _mlm_loss(self, hidden: torch.Tensor, mlm_targets: torch.Tensor) -> torch.Tensor:
         if self.cls is None:
-            raise ValueError("mlm_labels were given but this model has no MLM head: set mlm_loss_weight > 0.")
-        picked = mlm_labels != IGNORE_INDEX
+            raise ValueError("mlm_targets were given but this model has no MLM head: set mlm_loss_weight > 0.")
+        picked = mlm_targets != IGNORE_INDEX
         embeddings = self.bert.get_input_embeddings().weight
         scores = self.cls.predictions(hidden[picked], embeddings)
-        return F.cross_entropy(scores.float(), mlm_labels[picked]) if picked.any() else scores.sum() * 0
+        return F.cross_entropy(scores.float(), mlm_targets[picked]) if picked.any() else scores.sum() * 0
 
     def _total_loss(
-        self, logits: torch.Tensor, labels: torch.Tensor | None, hidden: torch.Tensor, mlm_labels: torch.Tensor | None
+        self, logits: torch.Tensor, labels: torch.Tensor | None, hidden: torch.Tensor, mlm_targets: torch.Tensor | None
     ) -> torch.Tensor | None:
         loss = None
         if labels is not None:
             loss = self.config.label_loss_weight * multilabel_loss(logits, labels, self.config)
-        if mlm_labels is not None:
-            mlm = self.config.mlm_loss_weight * self._mlm_loss(hidden, mlm_labels)
+        if mlm_targets is not None:
+            mlm = self.config.mlm_loss_weight * self._mlm_loss(hidden, mlm_targets)
             loss = mlm if loss is None else loss + mlm
         return loss
 
@@ -302,7 +302,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         token_type_ids: torch.Tensor | None = None,
         slot_positions: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
-        mlm_labels: torch.Tensor | None = None,
+        mlm_targets: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
     ) -> MultiLabelOutput:
@@ -314,7 +314,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             attention_mask / token_type_ids: `(batch, seq_len)`.
             slot_positions: `(batch, num_labels)` position of every label's slot; None = plain input.
             labels: `(batch, num_labels)` 0/1 targets, IGNORE_INDEX (-100) where a label is revealed.
-            mlm_labels: `(batch, seq_len)` token targets for joint MLM, -100 elsewhere.
+            mlm_targets: `(batch, seq_len)` token targets for joint MLM, -100 elsewhere.
         """
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
@@ -334,7 +334,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         yes_no = torch.tensor([self.config.no_token_id, self.config.yes_token_id], device=hidden.device)
         scores = self.cls.predictions(hidden.gather(1, index), self.bert.get_input_embeddings().weight, yes_no)
         logits = scores[..., 1] - scores[..., 0]
-        loss = self._total_loss(logits, labels, hidden, mlm_labels)
+        loss = self._total_loss(logits, labels, hidden, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
     @classmethod
@@ -378,7 +378,7 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
-        mlm_labels: torch.Tensor | None = None,
+        mlm_targets: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
     ) -> MultiLabelOutput:
@@ -400,7 +400,7 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         else:
             pooled = outputs.pooler_output
         logits = self.classifier(self.dropout(pooled))
-        loss = self._total_loss(logits, labels, outputs.last_hidden_state, mlm_labels)
+        loss = self._total_loss(logits, labels, outputs.last_hidden_state, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
     @classmethod

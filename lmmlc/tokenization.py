@@ -1,14 +1,16 @@
-"""Tokenizer side of the label template: tokenizing texts to fit it, building it, showing it."""
+"""Tokenizer side: tokenizing texts to fit the label template, building the template, showing it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import datasets
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from .configuration_lmmlc import LabelMaskConfig
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .data import multi_hot
 from .modeling_lmmlc import insert_label_template
 
 MASKED, NO, YES = -1, 0, 1
@@ -62,3 +64,31 @@ def describe_template(tokenizer: PreTrainedTokenizerBase, config: LabelMaskConfi
     """The template as tokens around a text, e.g. `[CLS] text [SEP] [unused2] [MASK] [unused3] ... [SEP]`."""
     built = build_template_inputs(tokenizer(text)["input_ids"], config)
     return " ".join(tokenizer.convert_ids_to_tokens(built["input_ids"][0].tolist()))
+
+
+def encode_dataset(
+    dataset: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    config: MultiLabelBertConfig,
+    label_names: list[str] | None = None,
+) -> datasets.Dataset:
+    """Tokenize a `text` column (leaving room for the label template) and turn `labels` names into 0/1.
+
+    Args:
+        dataset: with `text` and, optionally, `labels` (lists of label names).
+        label_names: the label order (default: the config's).
+    """
+    label_names = label_names or config.label_names
+    if isinstance(config, LabelMaskConfig):
+        max_length = config.text_budget() + 2
+    else:
+        max_length = min(config.max_position_embeddings, tokenizer.model_max_length)
+    has_labels = "labels" in dataset.column_names
+
+    def encode(batch: dict[str, list]) -> dict[str, list]:
+        out = dict(tokenizer(batch["text"], truncation=True, max_length=max_length))
+        if has_labels:
+            out["labels"] = [multi_hot(names, label_names) for names in batch["labels"]]
+        return out
+
+    return dataset.map(encode, batched=True, desc="Tokenizing")

@@ -97,3 +97,43 @@ def make_model(bert_dir: Path):
         return BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=labels, **options)
 
     return make
+
+
+def slice_data(shared_data: Path, folder: Path, rows: int = 48) -> Path:
+    """The first rows of each GoEmotions split, with its labels.txt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = shared_data / "goemotions"
+    (folder / "labels.txt").write_text((source / "labels.txt").read_text())
+    for split in ("train", "validation", "test"):
+        lines = (source / f"{split}.jsonl").read_text().splitlines()[:rows]
+        (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def tiny_run_args(data: Path, output: Path, *extra: str) -> list[str]:
+    """`lmmlc-train` options of a 3-step run on the bundled MiniLM."""
+    options = {
+        "data_dir": data,
+        "output_dir": output,
+        "max_steps": 3,
+        "per_device_train_batch_size": 8,
+        "per_device_eval_batch_size": 16,
+        "learning_rate": 1e-4,
+        "report_to": "none",
+        "save_strategy": "no",
+        "logging_steps": 1,
+        "seed": 0,
+    }
+    return [item for key, value in options.items() for item in (f"--{key}", str(value))] + list(extra)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> tuple[Path, Path]:
+    """A 3-step label-mask run with scheduled joint MLM on a GoEmotions slice: (data folder, model folder)."""
+    from lmmlc.training import main
+
+    base = tmp_path_factory.mktemp("run")
+    data = slice_data(shared_data, base / "data")
+    mlm = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5", "--mlm_steps", "2", "--max_eval_samples", "32"]
+    main(tiny_run_args(data, base / "model", *mlm))
+    return data, base / "model"

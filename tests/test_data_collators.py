@@ -124,14 +124,14 @@ def test_mlm_masks_only_text_tokens(tokenizer, config):
     feats = features(tokenizer, count=400)
     plain = DataCollatorForLabelMask(tokenizer, config, reveal_strategy="none")(feats)
     batch = DataCollatorForLabelMask(tokenizer, config, reveal_strategy="none", mlm_probability=0.5, seed=8)(feats)
-    targets = batch["mlm_labels"] != -100
+    targets = batch["mlm_targets"] != -100
     assert targets.any()
     text = torch.zeros_like(targets)
     for i, f in enumerate(feats):  # template at the end: text sits at 1 .. len - 2
         text[i, 1 : len(f["input_ids"]) - 1] = True
     assert not (targets & ~text).any()
     assert torch.equal(batch["input_ids"][~text], plain["input_ids"][~text])
-    assert torch.equal(batch["mlm_labels"][targets], plain["input_ids"][targets])
+    assert torch.equal(batch["mlm_targets"][targets], plain["input_ids"][targets])
     assert abs(targets[text].float().mean().item() - 0.5) < 0.05
 
 

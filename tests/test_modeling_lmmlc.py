@@ -149,9 +149,9 @@ def test_per_label_token_types_grow_the_embedding(make_model):
 def test_joint_mlm_adds_a_weighted_loss(make_model, tokenizer):
     model = make_model(mlm_loss_weight=0.5).eval()
     batch = batch_for(tokenizer, model.config, LABEL_ROWS, reveal_strategy="none", mlm_probability=0.4, seed=1)
-    assert (batch["mlm_labels"] != -100).any()
+    assert (batch["mlm_targets"] != -100).any()
     total = model(**batch).loss
-    label_only = model(**{k: v for k, v in batch.items() if k != "mlm_labels"}).loss
+    label_only = model(**{k: v for k, v in batch.items() if k != "mlm_targets"}).loss
     mlm_only = model(**{k: v for k, v in batch.items() if k != "labels"}).loss
     assert torch.allclose(total, label_only + mlm_only)
     assert mlm_only > 0
@@ -187,9 +187,9 @@ def test_baseline_mlm_head_follows_the_weight(bert_dir, tokenizer):
     assert plain.cls is None
     inputs = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with pytest.raises(ValueError, match="mlm_loss_weight > 0"):
-        plain(**inputs, mlm_labels=inputs["input_ids"])
+        plain(**inputs, mlm_targets=inputs["input_ids"])
     joint = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, mlm_loss_weight=1.0)
-    assert torch.isfinite(joint(**inputs, mlm_labels=inputs["input_ids"]).loss)
+    assert torch.isfinite(joint(**inputs, mlm_targets=inputs["input_ids"]).loss)
 
 
 def test_local_auto_classes_resolve_without_remote_code(make_model, tmp_path):
@@ -307,3 +307,10 @@ def test_minilm_warm_start_learns_a_goemotions_batch(tmp_path, shared_data):
     inference = {k: v for k, v in batch.items() if k != "labels"}
     with torch.no_grad():
         assert torch.equal(model(**inference).logits, again(**inference).logits)
+
+
+@pytest.mark.parametrize("model_class", [BertForLabelMaskClassification, BertForMultiLabelClassification])
+def test_the_stock_trainer_sees_only_labels_as_labels(model_class):
+    from transformers.utils import find_labels
+
+    assert find_labels(model_class) == ["labels"]  # MLM targets are inputs; eval keeps the loss out of predictions

@@ -18,7 +18,7 @@ def test_readme_has_the_install_and_test_commands_ci_runs():
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"```bash\n(.*?)\n```", readme, re.S)
     assert commands[:2] == [
-        'pip install -e ".[cpu]" && python examples/quickstart.py',
+        'pip install -e ".[cpu]" && lmmlc-train configs/goemotions-minilm-quick.yaml',
         'pip install -e ".[test]" && ruff check . && python -m pytest -q',
     ]
     assert commands[1] in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,65 @@
+"""Command-line arguments of the lmmlc scripts, as dataclasses for `HfArgumentParser`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _help(text: str, default=None, **kwargs):
+    return field(default=default, metadata={"help": text, **kwargs})
+
+
+@dataclass
+class ModelArguments:
+    """Which encoder and head, and the model config options."""
+
+    model_name_or_path: str | None = _help("BERT folder or Hub id (default: the bundled MiniLM-L6-H384).")
+    model_type: str = _help("lmmlc (label mask) or baseline (pooled BERT + linear).", "lmmlc")
+    tokenizer_name: str | None = _help("Tokenizer folder or Hub id (default: the model's).")
+    classification_loss: str = _help("bce, zlpr or focal.", "bce")
+    focal_gamma: float = _help("Focusing parameter of the focal loss.", 2.0)
+    focal_alpha: float | None = _help("Weight of positives in the focal loss (None: equal).")
+    label_loss_weight: float = _help("Weight of the classification loss.", 1.0)
+    mlm_loss_weight: float = _help("Weight of the joint MLM loss (needs --mlm_probability > 0).", 0.0)
+    pooling: str = _help("Baseline pooling: cls, mean or layer_weighted.", "mean")
+    prompt_tokens_before: int = _help("Prompt tokens before each label slot.", 1)
+    prompt_tokens_after: int = _help("Prompt tokens after each label slot.", 1)
+    template_position: str = _help("end or begin.", "end")
+    mask_mode: str = _help("shared ([MASK] at every slot) or per_label.", "shared")
+    token_type_strategy: str = _help("none, same or per_label.", "same")
+
+
+@dataclass
+class DataArguments:
+    """Where the data is; the default is ../shared/data/goemotions when present."""
+
+    data_dir: str | None = _help("Folder with train/validation/test .jsonl/.csv/.tsv files and labels.txt.")
+    train_file: str | None = _help("Train file (.jsonl, .csv or .tsv); overrides --data_dir.")
+    validation_file: str | None = _help("Validation file (thresholds are tuned on it).")
+    test_file: str | None = _help("Test file.")
+    labels_file: str | None = _help("Label names, one per line (default: labels.txt in --data_dir).")
+    dataset_name: str | None = _help("Hub dataset id, used when no local data is given (needs internet).")
+    dataset_config_name: str | None = _help("Hub dataset config name.")
+    text_column: str = _help("Column with the text.", "text")
+    label_column: str = _help("Column with the label names.", "labels")
+    label_separator: str = _help("Separator of label names in csv/tsv label columns.", ",")
+    max_train_samples: int | None = _help("Use only the first N training examples.")
+    max_eval_samples: int | None = _help("Use only the first N validation examples.")
+    max_predict_samples: int | None = _help("Use only the first N test examples.")
+
+
+@dataclass
+class LabelMaskArguments:
+    """How training batches reveal labels, joint MLM and adversarial training."""
+
+    reveal_strategy: str = _help("none, random or prefix.", "random")
+    reveal_example_prob: float = _help("Share of training examples that reveal any label.", 0.5)
+    reveal_count: str = _help("uniform or binomial number of revealed labels.", "uniform")
+    reveal_label_prob: float = _help("Per-label reveal probability of the binomial count.", 0.5)
+    min_revealed: int = _help("Fewest labels a revealing example shows.", 1)
+    max_revealed: int | None = _help("Most labels a revealing example shows (default: all but one).")
+    wrong_label_prob: float = _help("Probability that a revealed label shows the wrong value.", 0.01)
+    mlm_probability: float = _help("Share of text tokens masked for joint MLM (0: off).", 0.0)
+    mlm_epochs: float | None = _help("Joint MLM only during the first N epochs, then task-only.")
+    mlm_steps: int | None = _help("Joint MLM only during the first N steps, then task-only.")
+    fgm_epsilon: float = _help("FGM adversarial perturbation of the word embeddings (0: off).", 0.0)

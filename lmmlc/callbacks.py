@@ -1,0 +1,53 @@
+"""Trainer callbacks: the joint-MLM schedule and a JSON Lines training log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from .data_collators import DataCollatorForMultiLabel
+
+
+class MLMScheduleCallback(TrainerCallback):
+    """Joint MLM for the first `epochs` epochs and/or `steps` steps, task-only afterwards.
+
+    It switches the training collator's MLM off; the switch reaches the next batch collated, so
+    the data loader must collate in the main process (`dataloader_num_workers=0`).
+    """
+
+    def __init__(self, collator: DataCollatorForMultiLabel, epochs: float | None = None, steps: int | None = None):
+        if epochs is None and steps is None:
+            raise ValueError("MLMScheduleCallback needs epochs or steps.")
+        self.collator, self.epochs, self.steps = collator, epochs, steps
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs) -> None:
+        if args.dataloader_num_workers > 0:
+            raise ValueError(
+                "The MLM schedule switches the collator in the main process: use dataloader_num_workers=0."
+            )
+        self._update(state)
+
+    def on_epoch_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs) -> None:
+        self._update(state)
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs) -> None:
+        self._update(state)
+
+    def _update(self, state: TrainerState) -> None:
+        epoch, step = state.epoch or 0.0, state.global_step
+        by_epoch = self.epochs is None or epoch < self.epochs
+        by_step = self.steps is None or step < self.steps
+        self.collator.mlm_active = by_epoch and by_step
+
+
+class JsonLogCallback(TrainerCallback):
+    """Append every Trainer log (loss, learning rate, eval metrics) to `<output_dir>/training_log.jsonl`."""
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            path = Path(args.output_dir) / "training_log.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **logs}) + "\n")

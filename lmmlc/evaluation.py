@@ -1,0 +1,124 @@
+"""Scoring a trained model: probabilities, metrics at each threshold setting, the results table."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    HfArgumentParser,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainingArguments,
+)
+
+from .arguments import DataArguments
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .data import load_data, select
+from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
+from .metrics import METRIC_NAMES, binarize, multilabel_metrics
+from .tokenization import encode_dataset
+
+THRESHOLD_SETTINGS = ("0.5", "global", "per_label")
+
+
+def inference_collator(tokenizer: PreTrainedTokenizerBase, config: MultiLabelBertConfig) -> DataCollatorForMultiLabel:
+    """The collator of evaluation and prediction batches: every label masked, no MLM."""
+    if isinstance(config, LabelMaskConfig):
+        return DataCollatorForLabelMask(tokenizer, config, reveal_strategy="none")
+    return DataCollatorForMultiLabel(tokenizer, config)
+
+
+def predict_probabilities(trainer: Trainer, dataset: datasets.Dataset) -> np.ndarray:
+    """Per-label probabilities, shape (examples, labels), from `trainer.predict` (batched, progress bar)."""
+    logits = trainer.predict(dataset).predictions
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    return torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
+
+
+def threshold_settings(config: MultiLabelBertConfig) -> dict[str, float | list[float]]:
+    """0.5, the config's global threshold and its per-label thresholds (the global one when unset)."""
+    return {
+        "0.5": 0.5,
+        "global": config.threshold,
+        "per_label": config.label_thresholds or [config.threshold] * config.num_labels,
+    }
+
+
+def metrics_at_thresholds(
+    probabilities: np.ndarray, references: np.ndarray, settings: dict[str, float | list[float]], prefix: str
+) -> dict[str, float]:
+    """`{prefix}_{metric}@{setting}` for every metric and threshold setting."""
+    results = {}
+    for name, thresholds in settings.items():
+        scores = multilabel_metrics(binarize(probabilities, np.asarray(thresholds)), references)
+        results.update({f"{prefix}_{metric}@{name}": value for metric, value in scores.items()})
+    return results
+
+
+def format_table(results: dict[str, float], prefixes: tuple[str, ...] = ("eval", "test")) -> str:
+    """A Markdown table: one row per split and threshold setting, one column per metric."""
+    lines = ["| split | threshold | " + " | ".join(METRIC_NAMES) + " |", "|---" * (len(METRIC_NAMES) + 2) + "|"]
+    for prefix in prefixes:
+        for setting in THRESHOLD_SETTINGS:
+            values = [results.get(f"{prefix}_{metric}@{setting}") for metric in METRIC_NAMES]
+            if all(v is None for v in values):
+                continue
+            cells = " | ".join("" if v is None else f"{v:.4f}" for v in values)
+            lines.append(f"| {prefix} | {setting} | {cells} |")
+    return "\n".join(lines)
+
+
+def load_trained(path: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A trained lmmlc model folder and its tokenizer; other folders are refused."""
+    model = AutoModelForSequenceClassification.from_pretrained(path)
+    if not isinstance(model.config, MultiLabelBertConfig):
+        raise ValueError(f"{path} is not an lmmlc model (model_type {model.config.model_type!r}); train one first.")
+    return model.eval(), AutoTokenizer.from_pretrained(path)
+
+
+def inference_trainer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, batch_size: int) -> Trainer:
+    """A Trainer used only to predict (device placement, batching, progress bar, bf16 via Accelerate)."""
+    args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(prefix="lmmlc-"), per_device_eval_batch_size=batch_size, report_to="none"
+    )
+    return Trainer(model=model, args=args, data_collator=inference_collator(tokenizer, model.config))
+
+
+@dataclass
+class EvaluateArguments:
+    model_path: str = ""
+    output_file: str = "metrics.json"
+    batch_size: int = 64
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`lmmlc-evaluate`: a trained model folder + data -> metrics JSON (validation and test)."""
+    parser = HfArgumentParser((EvaluateArguments, DataArguments))
+    eval_args, data_args = parser.parse_args_into_dataclasses(argv)
+    model, tokenizer = load_trained(eval_args.model_path)
+    data = load_data(data_args, model.config.label_names, need_train=False)
+    trainer = inference_trainer(model, tokenizer, eval_args.batch_size)
+    results = {}
+    for split, prefix, limit in (
+        ("validation", "eval", data_args.max_eval_samples),
+        ("test", "test", data_args.max_predict_samples),
+    ):
+        if split in data.splits:
+            encoded = encode_dataset(select(data.splits[split], limit), tokenizer, model.config, data.label_names)
+            probabilities = predict_probabilities(trainer, encoded)
+            results.update(
+                metrics_at_thresholds(
+                    probabilities, np.array(encoded["labels"]), threshold_settings(model.config), prefix
+                )
+            )
+    Path(eval_args.output_file).write_text(json.dumps(results, indent=2))
+    print(format_table(results))

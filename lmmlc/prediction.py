@@ -1,0 +1,58 @@
+"""`lmmlc-predict`: JSON Lines of texts in, JSON Lines of predicted labels and per-label scores out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import numpy as np
+from transformers import HfArgumentParser
+
+from .data import read_json_lines
+from .evaluation import inference_trainer, load_trained, predict_probabilities
+from .tokenization import encode_dataset
+
+
+@dataclass
+class PredictArguments:
+    model_path: str = field(metadata={"help": "A trained lmmlc model folder."})
+    input_file: str = field(metadata={"help": "JSON Lines with a text field (and optionally id)."})
+    output_file: str = field(metadata={"help": "Where to write one JSON line per input line."})
+    text_column: str = field(default="text", metadata={"help": "Field holding the text."})
+    batch_size: int = field(default=64, metadata={"help": "Texts per forward pass."})
+
+
+def read_texts(path: Path, text_column: str) -> list[dict]:
+    """Rows of `path` with a non-empty text (file and line named otherwise)."""
+    rows = read_json_lines(path, {"text": text_column, "id": "id"})
+    if not rows:
+        raise ValueError(f"{path} holds no texts.")
+    for row in rows:
+        if not isinstance(row["text"], str) or not row["text"].strip():
+            raise ValueError(f"{path}, line {row['_line']}: missing or empty {text_column!r}.")
+    return rows
+
+
+def prediction_records(rows: list[dict], probabilities: np.ndarray, names: list[str], thresholds: list[float]) -> list:
+    """Per row: its id (when given), the predicted label names and every label's score."""
+    records = []
+    for row, scores in zip(rows, probabilities, strict=True):
+        record = {} if row["id"] is None else {"id": row["id"]}
+        record["labels"] = [name for name, p, t in zip(names, scores, thresholds, strict=True) if p >= t]
+        record["scores"] = {name: round(float(p), 6) for name, p in zip(names, scores, strict=True)}
+        records.append(record)
+    return records
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Predict with the thresholds stored in the model config."""
+    (args,) = HfArgumentParser(PredictArguments).parse_args_into_dataclasses(argv)
+    model, tokenizer = load_trained(args.model_path)
+    rows = read_texts(Path(args.input_file), args.text_column)
+    dataset = encode_dataset(datasets.Dataset.from_dict({"text": [r["text"] for r in rows]}), tokenizer, model.config)
+    probabilities = predict_probabilities(inference_trainer(model, tokenizer, args.batch_size), dataset)
+    config = model.config
+    records = prediction_records(rows, probabilities, config.label_names, config.decision_thresholds())
+    Path(args.output_file).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

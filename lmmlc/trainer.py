@@ -1,0 +1,64 @@
+"""`MultiLabelTrainer`: the stock Trainer, with an evaluation collator and optional FGM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import Trainer
+
+
+class MultiLabelTrainer(Trainer):
+    """`Trainer` whose evaluation and prediction batches come from `eval_data_collator`.
+
+    Training batches of the label-mask model reveal labels; evaluation batches must not, so they
+    get their own collator. With `fgm_epsilon > 0`, each step adds the gradient of an FGM
+    adversarial copy of the batch (word embeddings moved by epsilon along their normalised gradient).
+
+    Args:
+        eval_data_collator: collator of evaluation and prediction batches (default: `data_collator`).
+        fgm_epsilon: size of the FGM perturbation; 0 disables it.
+        args / kwargs: as for `Trainer`.
+    """
+
+    def __init__(self, *args: Any, eval_data_collator: Callable | None = None, fgm_epsilon: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fgm_epsilon < 0:
+            raise ValueError(f"fgm_epsilon must be >= 0, got {fgm_epsilon}.")
+        self.eval_data_collator = eval_data_collator or self.data_collator
+        self.fgm_epsilon = fgm_epsilon
+
+    def get_eval_dataloader(self, eval_dataset: Any = None) -> torch.utils.data.DataLoader:
+        return self._with_eval_collator(super().get_eval_dataloader, eval_dataset)
+
+    def get_test_dataloader(self, test_dataset: Any) -> torch.utils.data.DataLoader:
+        return self._with_eval_collator(super().get_test_dataloader, test_dataset)
+
+    def _with_eval_collator(self, make: Callable, dataset: Any) -> torch.utils.data.DataLoader:
+        train_collator, self.data_collator = self.data_collator, self.eval_data_collator
+        try:
+            return make(dataset)
+        finally:
+            self.data_collator = train_collator
+
+    def training_step(self, model: nn.Module, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> torch.Tensor:
+        loss = super().training_step(model, dict(inputs), *args, **kwargs)
+        if self.fgm_epsilon > 0:
+            self._adversarial_step(model, inputs, *args, **kwargs)
+        return loss
+
+    def _adversarial_step(self, model: nn.Module, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        weight = self.accelerator.unwrap_model(model).get_input_embeddings().weight
+        if weight.grad is None:
+            return
+        norm = weight.grad.norm()
+        if not torch.isfinite(norm) or norm == 0:
+            return
+        delta = self.fgm_epsilon * weight.grad / norm
+        weight.data.add_(delta)
+        try:
+            super().training_step(model, dict(inputs), *args, **kwargs)
+        finally:
+            weight.data.sub_(delta)

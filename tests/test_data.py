@@ -1,0 +1,103 @@
+import json
+
+import pytest
+
+from lmmlc.arguments import DataArguments
+from lmmlc.data import load_data, multi_hot, read_label_names
+
+
+def write_split(folder, split, rows):
+    (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    (tmp_path / "labels.txt").write_text("a\nb\nc\n")
+    write_split(tmp_path, "train", [{"text": "x y", "labels": ["a"]}, {"text": "z", "labels": ["b", "c"]}])
+    write_split(tmp_path, "validation", [{"text": "v", "labels": []}])
+    write_split(tmp_path, "test", [{"text": "t", "labels": ["c"]}])
+    return tmp_path
+
+
+def test_data_dir_loads_every_split_with_the_label_file_order(data_dir):
+    data = load_data(DataArguments(data_dir=str(data_dir)))
+    assert data.label_names == ["a", "b", "c"]
+    assert set(data.splits) == {"train", "validation", "test"}
+    assert data.splits["train"][1] == {"text": "z", "labels": ["b", "c"]}
+    assert multi_hot(["c", "a"], data.label_names) == [1, 0, 1]
+
+
+def test_the_shared_goemotions_folder_loads(shared_data):
+    data = load_data(DataArguments(data_dir=str(shared_data / "goemotions")))
+    assert len(data.label_names) == 28
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 43410, "validation": 5426, "test": 5427}
+
+
+def test_unknown_label_names_the_file_and_line(data_dir):
+    write_split(data_dir, "test", [{"text": "t", "labels": ["c"]}, {"text": "u", "labels": ["d"]}])
+    with pytest.raises(ValueError, match=r"test.jsonl, line 2: unknown label 'd'"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+def test_malformed_json_names_the_line(data_dir):
+    with (data_dir / "train.jsonl").open("a") as handle:
+        handle.write('{"text": "broken", "labels": [\n')
+    with pytest.raises(ValueError, match=r"train.jsonl, line 3: not valid JSON"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"labels": ["a"]}, "missing or empty text"),
+        ({"text": " ", "labels": []}, "missing or empty text"),
+        ({"text": "x"}, "labels must be a list"),
+        ({"text": "x", "labels": "a"}, "labels must be a list"),
+    ],
+)
+def test_missing_fields_name_the_line(data_dir, row, message):
+    write_split(data_dir, "validation", [{"text": "ok", "labels": []}, row])
+    with pytest.raises(ValueError, match=rf"validation.jsonl, line 2: {message}"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+def test_empty_split_is_rejected(data_dir):
+    (data_dir / "validation.jsonl").write_text("")
+    with pytest.raises(ValueError, match=r"validation\.jsonl has no examples"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+def test_missing_files_are_named(tmp_path, data_dir):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_data(DataArguments(data_dir=str(tmp_path / "nowhere")))
+    (data_dir / "train.jsonl").unlink()
+    with pytest.raises(FileNotFoundError, match=r"no train\.jsonl"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+    with pytest.raises(FileNotFoundError, match=r"missing\.jsonl does not exist"):
+        load_data(DataArguments(train_file=str(data_dir / "missing.jsonl")))
+
+
+@pytest.mark.parametrize(("content", "message"), [("a\na\n", "repeats"), ("\n", "is empty")])
+def test_bad_label_files_are_rejected(data_dir, content, message):
+    (data_dir / "labels.txt").write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_label_names(data_dir / "labels.txt")
+
+
+def test_label_file_disagreeing_with_a_model_is_rejected(data_dir):
+    with pytest.raises(ValueError, match=r"disagrees with the model's labels \(only in the file: \['c'\]"):
+        load_data(DataArguments(data_dir=str(data_dir)), label_names=["a", "b", "d"], need_train=False)
+
+
+def test_csv_files_with_separated_label_names(tmp_path):
+    (tmp_path / "train.csv").write_text('text,labels\n"hello, world","a;b"\nbye,\n')
+    data = load_data(DataArguments(train_file=str(tmp_path / "train.csv"), label_separator=";"))
+    assert data.label_names == ["a", "b"]
+    assert data.splits["train"]["labels"] == [["a", "b"], []]
+
+
+def test_no_data_at_all_says_what_to_give(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("lmmlc.data.default_data_dir", lambda: None)
+    with pytest.raises(ValueError, match="--data_dir"):
+        load_data(DataArguments())

@@ -1,0 +1,32 @@
+import json
+
+import pytest
+
+from lmmlc.prediction import main
+
+
+@pytest.mark.slow
+def test_predict_writes_labels_and_scores_per_line(trained, tmp_path):
+    _data, model = trained
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"id": "a", "text": "Thank you so much!"}\n\n{"text": "This is awful."}\n')
+    output = tmp_path / "out.jsonl"
+    main(["--model_path", str(model), "--input_file", str(texts), "--output_file", str(output)])
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    config = json.loads((model / "config.json").read_text())
+    assert len(rows) == 2 and rows[0]["id"] == "a" and "id" not in rows[1]
+    for row in rows:
+        assert list(row["scores"]) == list(config["id2label"].values())
+        assert all(0 <= p <= 1 for p in row["scores"].values())
+        chosen = [n for i, n in enumerate(row["scores"]) if row["scores"][n] >= config["label_thresholds"][i]]
+        assert row["labels"] == chosen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("content", "message"), [("", "holds no texts"), ('{"text": ""}\n', "line 1: missing")])
+def test_bad_prediction_input_is_named(trained, tmp_path, content, message):
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        main(["--model_path", str(trained[1]), "--input_file", str(texts), "--output_file", str(tmp_path / "o")])
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,68 @@
+import datasets
+import pytest
+import torch
+from transformers import TrainingArguments
+
+from lmmlc import DataCollatorForLabelMask
+from lmmlc.trainer import MultiLabelTrainer
+
+
+@pytest.fixture
+def dataset(tokenizer):
+    texts = ["i love it", "so angry about this thing", "sad", "happy joy the a"] * 4
+    rows = [{**tokenizer(t), "labels": [1, 0, 1, 0]} for t in texts]
+    return datasets.Dataset.from_list(rows)
+
+
+def trainer_for(model, tokenizer, dataset, tmp_path, **kwargs):
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=16,
+        per_device_eval_batch_size=16,
+        report_to="none",
+        max_steps=1,
+        learning_rate=1e-3,
+        seed=0,
+    )
+    train = DataCollatorForLabelMask(tokenizer, model.config, reveal_example_prob=1.0, seed=0)
+    evaluation = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="none")
+    return MultiLabelTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        eval_dataset=dataset,
+        data_collator=train,
+        eval_data_collator=evaluation,
+        **kwargs,
+    )
+
+
+def test_evaluation_batches_reveal_nothing_while_training_batches_do(make_model, tokenizer, dataset, tmp_path):
+    trainer = trainer_for(make_model(), tokenizer, dataset, tmp_path)
+    train_batch = next(iter(trainer.get_train_dataloader()))
+    assert (train_batch["labels"] == -100).any()
+    for loader in (trainer.get_eval_dataloader(), trainer.get_test_dataloader(dataset)):
+        eval_batch = next(iter(loader))
+        assert not (eval_batch["labels"] == -100).any()
+        slots = eval_batch["input_ids"].gather(1, eval_batch["slot_positions"])
+        assert (slots == tokenizer.mask_token_id).all()
+    assert trainer.data_collator.reveal_strategy == "random"
+
+
+def test_fgm_adds_the_adversarial_gradient(make_model, tokenizer, dataset, tmp_path):
+    updates = {}
+    for run, epsilon in (("plain", 0.0), ("again", 0.0), ("fgm", 1.0)):
+        model = make_model()
+        before = model.bert.get_input_embeddings().weight.detach().clone()
+        trainer = trainer_for(model, tokenizer, dataset, tmp_path / run, fgm_epsilon=epsilon)
+        trainer.train()
+        after = model.bert.get_input_embeddings().weight.detach()
+        updates[run] = after - before
+        assert torch.isfinite(after).all()
+    assert torch.equal(updates["plain"], updates["again"])  # so the difference below is FGM's
+    assert not torch.allclose(updates["plain"], updates["fgm"])
+
+
+def test_negative_fgm_is_rejected(make_model, tokenizer, dataset, tmp_path):
+    with pytest.raises(ValueError, match="fgm_epsilon"):
+        trainer_for(make_model(), tokenizer, dataset, tmp_path, fgm_epsilon=-1.0)

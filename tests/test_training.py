@@ -1,0 +1,142 @@
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from transformers import AutoModelForSequenceClassification
+
+from lmmlc.evaluation import THRESHOLD_SETTINGS
+from lmmlc.metrics import METRIC_NAMES
+from lmmlc.training import main, parse_args
+
+from .conftest import slice_data, tiny_run_args
+
+ROOT = Path(__file__).parents[1]
+COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_a_complete_hub_ready_folder(trained):
+    _, output = trained
+    files = {p.name for p in output.iterdir()}
+    expected = {
+        "config.json",
+        "configuration_lmmlc.py",
+        "modeling_lmmlc.py",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "all_results.json",
+        "trainer_state.json",
+        "training_log.jsonl",
+    }
+    assert expected <= files
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) and name != "training_args.bin" for name in files)
+    config = json.loads((output / "config.json").read_text())
+    assert set(config["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}
+    assert len(config["label_thresholds"]) == 28 and 0 < config["threshold"] < 1
+    saved = json.loads((output / "all_results.json").read_text())
+    for prefix in ("eval", "test"):
+        for setting in THRESHOLD_SETTINGS:
+            for metric in METRIC_NAMES:
+                assert 0 <= saved[f"{prefix}_{metric}@{setting}"] <= 1
+    assert saved["train_loss"] > 0
+    log = [json.loads(line) for line in (output / "training_log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log if "loss" in entry] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_saved_model_predicts_with_its_thresholds(trained):
+    _, output = trained
+    model = AutoModelForSequenceClassification.from_pretrained(output)
+    assert model.config.decision_thresholds() == model.config.label_thresholds
+
+
+@pytest.mark.parametrize("name", ["goemotions-minilm-quick.yaml", "goemotions-minilm-full.yaml"])
+def test_shipped_configs_parse(name):
+    model_args, data_args, _lm_args, training_args = parse_args([str(ROOT / "configs" / name)])
+    assert data_args.data_dir == "../shared/data/goemotions" and model_args.model_type == "lmmlc"
+    assert training_args.learning_rate == 1e-4
+
+
+def test_config_files_parse_like_the_command_line(tmp_path):
+    options = {
+        "output_dir": str(tmp_path),
+        "model_type": "baseline",
+        "max_train_samples": 5,
+        "reveal_example_prob": 0.2,
+    }
+    (tmp_path / "run.json").write_text(json.dumps(options))
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(options))
+    for path in ("run.json", "run.yaml"):
+        model_args, data_args, lm_args, training_args = parse_args([str(tmp_path / path)])
+        assert model_args.model_type == "baseline" and data_args.max_train_samples == 5
+        assert lm_args.reveal_example_prob == 0.2 and training_args.output_dir == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model_type", "roberta"], "choose lmmlc or baseline"),
+        (["--mlm_probability", "0.15"], "both --mlm_probability"),
+        (["--mlm_epochs", "1"], "schedule joint MLM"),
+    ],
+)
+def test_contradictory_options_fail_before_loading(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=message):
+        main(["--output_dir", str(tmp_path / "out"), "--data_dir", str(tmp_path / "absent"), *extra])
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_data_fails_before_training(tmp_path, shared_data):
+    data = slice_data(shared_data, tmp_path / "data", rows=4)
+    with (data / "validation.jsonl").open("a") as handle:
+        handle.write(json.dumps({"text": "odd", "labels": ["joy", "glee"]}) + "\n")
+    with pytest.raises(ValueError, match=r"validation\.jsonl, line 5: unknown label 'glee'"):
+        main(tiny_run_args(data, tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_baseline_tiny_run(tmp_path, shared_data):
+    data = slice_data(shared_data, tmp_path / "data", rows=24)
+    main(tiny_run_args(data, tmp_path / "out", "--model_type", "baseline", "--pooling", "layer_weighted"))
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    assert 0 <= results["test_micro_f1@per_label"] <= 1
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["model_type"] == "lmmlc_baseline"
+
+
+@pytest.mark.slow
+def test_two_process_accelerate_run_in_bf16_on_cpu(tmp_path, shared_data, bert_dir):
+    data = slice_data(shared_data, tmp_path / "data", rows=32)
+    # `accelerate launch --cpu` always starts one process; --multi_gpu goes through torchrun, which
+    # on a machine without GPUs gives gloo processes on the CPU (with --use_cpu for the Trainer).
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        str(ROOT / "scripts" / "train.py"),
+        *tiny_run_args(data, tmp_path / "out", "--model_name_or_path", str(bert_dir), "--use_cpu", "--bf16", *COMPACT),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    state = json.loads((tmp_path / "out" / "trainer_state.json").read_text())
+    # 3 steps x 8 examples per process over 32 examples: 0.75 epochs on one process, 1.5 on two
+    assert state["global_step"] == 3 and state["epoch"] == 1.5
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    assert all(math.isfinite(results[key]) for key in ("train_loss", "test_micro_f1@per_label"))
+    assert result.stdout.count("| test | per_label |") == 1  # the table comes from the main process only
