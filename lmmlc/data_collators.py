@@ -139,7 +139,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}.")
         if self.max_revealed is None:
             self.max_revealed = n - 1
-        if not 1 <= self.min_revealed <= self.max_revealed <= n - 1 and self.reveal_strategy != "none":
+        can_reveal = self.reveal_strategy != "none" and n >= 2  # one label cannot be revealed and targeted
+        if can_reveal and not 1 <= self.min_revealed <= self.max_revealed <= n - 1:
             raise ValueError(
                 f"Need 1 <= min_revealed <= max_revealed <= num_labels - 1 = {n - 1}, got "
                 f"{self.min_revealed} and {self.max_revealed}."

@@ -173,3 +173,10 @@ def test_empty_text_is_rejected(tokenizer, config):
 def test_bad_options_are_rejected(tokenizer, config, option, message):
     with pytest.raises(ValueError, match=message):
         DataCollatorForLabelMask(tokenizer, config, **option)
+
+
+def test_a_single_label_is_never_revealed(make_model, tokenizer):
+    config = make_model(labels=["joy"]).config
+    batch = DataCollatorForLabelMask(tokenizer, config, reveal_example_prob=1.0)(features(tokenizer, n_labels=1))
+    assert not revealed(batch).any()
+    assert (slot_tokens(batch) == tokenizer.mask_token_id).all()
