@@ -27,6 +27,7 @@ class ModelArguments:
     template_position: str = _help("end or begin.", "end")
     mask_mode: str = _help("shared ([MASK] at every slot) or per_label.", "shared")
     token_type_strategy: str = _help("none, same or per_label.", "same")
+    text_attends_labels: bool = _help("False: text tokens do not see the template (enables text-once decoding).", True)
 
 
 @dataclass

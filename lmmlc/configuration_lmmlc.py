@@ -11,6 +11,7 @@ POOLINGS = ("cls", "mean", "layer_weighted")
 TEMPLATE_POSITIONS = ("end", "begin")
 MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
+DECODE_STRATEGIES = ("one_shot", "confidence", "fixed", "random")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -128,6 +129,14 @@ class LabelMaskConfig(MultiLabelBertConfig):
         mask_token_id: id of the shared mask token.
         label_mask_token_ids: per-label mask token ids (mask_mode="per_label").
         prompt_token_ids: per label, the ids of its prompt tokens, before then after the slot.
+        text_attends_labels: False lets text tokens attend only to text (template tokens attend to
+            everything), in training and inference; decoding then encodes the text once per batch.
+        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, fixed
+            or random (thresholds tuned by `lmmlc-train` are one_shot ones).
+        labels_per_round: fewest labels decided per decoding round.
+        decode_margin: `confidence` decoding also decides every label whose probability is within
+            this margin of 0 or 1 (0: exactly `labels_per_round` per round).
+        decode_order: label order of `fixed` decoding (e.g. searched on validation).
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -145,9 +154,19 @@ class LabelMaskConfig(MultiLabelBertConfig):
         mask_token_id: int | None = None,
         label_mask_token_ids: list[int] | None = None,
         prompt_token_ids: list[list[int]] | None = None,
+        text_attends_labels: bool = True,
+        decode_strategy: str = "one_shot",
+        labels_per_round: int = 1,
+        decode_margin: float = 0.1,
+        decode_order: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
         _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
+        _check_choice("decode_strategy", decode_strategy, DECODE_STRATEGIES)
+        if labels_per_round < 1:
+            raise ValueError(f"labels_per_round must be >= 1, got {labels_per_round}.")
+        if not 0.0 <= decode_margin < 0.5:
+            raise ValueError(f"decode_margin must lie in [0, 0.5), got {decode_margin}.")
         _check_choice("mask_mode", mask_mode, MASK_MODES)
         _check_choice("token_type_strategy", token_type_strategy, TOKEN_TYPE_STRATEGIES)
         if prompt_tokens_before < 0 or prompt_tokens_after < 0:
@@ -167,9 +186,16 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.mask_token_id = mask_token_id
         self.label_mask_token_ids = label_mask_token_ids
         self.prompt_token_ids = prompt_token_ids
+        self.text_attends_labels = bool(text_attends_labels)
+        self.decode_strategy = decode_strategy
+        self.labels_per_round = int(labels_per_round)
+        self.decode_margin = float(decode_margin)
+        self.decode_order = decode_order
         super().__init__(**kwargs)
         self.text_budget()
         self._check_token_ids()
+        if decode_order is not None:
+            self.check_order(decode_order)
 
     @property
     def tokens_per_label(self) -> int:
@@ -196,6 +222,13 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"per label: up to {room} labels) or fewer labels."
             )
         return budget
+
+    def check_order(self, order: list[int]) -> list[int]:
+        """`order` as a list of ints if it is a permutation of the label indices; else a ValueError."""
+        values = [int(i) for i in order]
+        if sorted(values) != list(range(self.num_labels)):
+            raise ValueError(f"A label order must be a permutation of 0..{self.num_labels - 1}, got {list(order)}.")
+        return values
 
     def _check_token_ids(self) -> None:
         if not self.has_template_tokens:

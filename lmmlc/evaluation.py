@@ -6,10 +6,12 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import datasets
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -42,6 +44,29 @@ def predict_probabilities(trainer: Trainer, dataset: datasets.Dataset) -> np.nda
     logits = trainer.predict(dataset).predictions
     logits = logits[0] if isinstance(logits, tuple) else logits
     return torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
+
+
+def decode_dataset(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    dataset: datasets.Dataset,
+    batch_size: int = 64,
+    **options: Any,
+) -> np.ndarray:
+    """Probabilities, shape (examples, labels), from `model.decode(**options)` batch by batch (progress bar).
+
+    Args:
+        dataset: tokenized texts (`encode_dataset`); other columns are ignored.
+        options: `decode` keyword arguments (strategy, labels_per_round, order, thresholds, ...).
+    """
+    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in dataset.column_names]
+    collator = inference_collator(tokenizer, model.config)
+    loader = torch.utils.data.DataLoader(dataset.select_columns(columns), batch_size=batch_size, collate_fn=collator)
+    device = next(model.parameters()).device
+    chunks = []
+    for batch in tqdm(loader, desc=f"Decoding ({options.get('strategy') or model.config.decode_strategy})"):
+        chunks.append(model.decode(**{k: v.to(device) for k, v in batch.items()}, **options).probs.cpu())
+    return torch.cat(chunks).numpy()
 
 
 def threshold_settings(config: MultiLabelBertConfig) -> dict[str, float | list[float]]:

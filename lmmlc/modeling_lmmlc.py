@@ -50,6 +50,23 @@ class MultiLabelOutput(ModelOutput):
     attentions: tuple[torch.Tensor, ...] | None = None
 
 
+@dataclass
+class LabelMaskDecodeOutput(ModelOutput):
+    """Output of `BertForLabelMaskClassification.decode`.
+
+    Args:
+        probs: probability of every label when it was decided, shape `(batch, num_labels)`.
+        predictions: 0/1 decisions (probability >= threshold), shape `(batch, num_labels)`.
+        order: label indices in the order they were decided (revealed), shape `(batch, num_labels)`.
+        rounds: forward rounds each example took, shape `(batch,)`.
+    """
+
+    probs: torch.Tensor | None = None
+    predictions: torch.Tensor | None = None
+    order: torch.Tensor | None = None
+    rounds: torch.Tensor | None = None
+
+
 # --- losses: pure functions of logits (batch, labels) and targets (IGNORE_INDEX = not a target)
 
 
@@ -184,6 +201,28 @@ def insert_label_template(
         "slot_positions": tmpl_start + offsets[None, :],
         "text_mask": in_text,
     }
+
+
+def template_positions_mask(config: LabelMaskConfig, slot_positions: torch.Tensor, seq_len: int) -> torch.Tensor:
+    """`(batch, seq_len)` bool, True on the label template's tokens."""
+    start = slot_positions[:, :1] - config.prompt_tokens_before
+    pos = torch.arange(seq_len, device=slot_positions.device)[None, :]
+    return (pos >= start) & (pos < start + config.num_labels * config.tokens_per_label)
+
+
+def text_blind_attention_mask(
+    attention_mask: torch.Tensor, template: torch.Tensor, dtype: torch.dtype, additive: bool
+) -> torch.Tensor:
+    """4D mask `(batch, 1, seq, seq)`: every token sees valid text tokens; only template tokens see the template.
+
+    Boolean (True = attend) for SDPA, or additive (0 / dtype min) for eager attention.
+    """
+    allowed = attention_mask.bool()[:, None, :] & (template[:, :, None] | ~template[:, None, :])
+    if not additive:
+        return allowed[:, None]
+    return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(~allowed, torch.finfo(dtype).min)[
+        :, None
+    ]
 
 
 # --- heads
@@ -324,18 +363,93 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             token_type_ids, slot_positions = built["token_type_ids"], built["slot_positions"]
         outputs = self.bert(
             input_ids=input_ids,
-            attention_mask=attention_mask,
+            attention_mask=self._encoder_mask(attention_mask, slot_positions),
             token_type_ids=token_type_ids,
             output_hidden_states=output_hidden_states,
             output_attentions=output_attentions,
         )
         hidden = outputs.last_hidden_state
-        index = slot_positions[..., None].expand(-1, -1, hidden.shape[-1])
-        yes_no = torch.tensor([self.config.no_token_id, self.config.yes_token_id], device=hidden.device)
-        scores = self.cls.predictions(hidden.gather(1, index), self.bert.get_input_embeddings().weight, yes_no)
-        logits = scores[..., 1] - scores[..., 0]
+        logits = self._slot_logits(hidden.gather(1, slot_positions[..., None].expand(-1, -1, hidden.shape[-1])))
         loss = self._total_loss(logits, labels, hidden, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
+
+    def _encoder_mask(self, attention_mask: torch.Tensor, slot_positions: torch.Tensor) -> torch.Tensor:
+        """The 2D padding mask, or with `text_attends_labels=False` the 4D text-blind pattern."""
+        if self.config.text_attends_labels:
+            return attention_mask
+        implementation = getattr(self.config, "_attn_implementation", None) or "eager"
+        if "flash" in implementation:
+            raise ValueError("text_attends_labels=False needs a custom attention mask: use sdpa or eager attention.")
+        template = template_positions_mask(self.config, slot_positions, attention_mask.shape[1])
+        dtype = self.bert.get_input_embeddings().weight.dtype
+        return text_blind_attention_mask(attention_mask, template, dtype, additive=implementation == "eager")
+
+    def _slot_logits(self, slot_hidden: torch.Tensor) -> torch.Tensor:
+        """YES-minus-NO cloze score of every slot, `(batch, num_labels)`."""
+        yes_no = torch.tensor([self.config.no_token_id, self.config.yes_token_id], device=slot_hidden.device)
+        scores = self.cls.predictions(slot_hidden, self.bert.get_input_embeddings().weight, yes_no)
+        return scores[..., 1] - scores[..., 0]
+
+    @torch.no_grad()
+    def decode(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        slot_positions: torch.Tensor | None = None,
+        strategy: str | None = None,
+        labels_per_round: int | None = None,
+        order: list[int] | None = None,
+        thresholds: float | list[float] | None = None,
+        seed: int | None = None,
+        use_text_cache: bool | None = None,
+        margin: float | None = None,
+    ) -> LabelMaskDecodeOutput:
+        """Decide the labels in rounds, showing decided labels as YES/NO to the next round.
+
+        Args:
+            input_ids / attention_mask / token_type_ids / slot_positions: an all-masked batch from
+                `DataCollatorForLabelMask`, or plain tokenizer output.
+            strategy: "one_shot" (one pass), "confidence" (most certain first: every label within
+                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "fixed" (the
+                given or configured order) or "random" (a seeded random order per example).
+                Default: `config.decode_strategy`.
+            labels_per_round: labels decided per round at least (default: config).
+            order: label order of "fixed" (default: `config.decode_order`).
+            thresholds: a float or one per label (default: the config's decision thresholds); a
+                revealed label shows YES exactly when its probability reaches its threshold.
+            seed: seed of the "random" order.
+            use_text_cache: encode the text once per batch and run only the template in later
+                rounds (needs `text_attends_labels=False`; its default then).
+            margin: certainty margin of "confidence" (default: `config.decode_margin`).
+        """
+        plan = _DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if slot_positions is None:
+            built = insert_label_template(input_ids, attention_mask, self.config)
+            input_ids, attention_mask = built["input_ids"], built["attention_mask"]
+            token_type_ids, slot_positions = built["token_type_ids"], built["slot_positions"]
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        runner = self._round_runner(input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache)
+        return plan.run(runner, input_ids.shape[0], input_ids.device)
+
+    def _round_runner(self, input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache):
+        """A function (rows, label_state) -> probabilities of those rows with those labels shown."""
+        if use_text_cache is None:
+            use_text_cache = not self.config.text_attends_labels
+        if use_text_cache and self.config.text_attends_labels:
+            raise ValueError("use_text_cache needs text_attends_labels=False (text tokens blind to the template).")
+        if use_text_cache:
+            return _TextCache(self, input_ids, attention_mask, token_type_ids, slot_positions).probabilities
+
+        def run(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+            ids = _show_labels(input_ids[rows], slot_positions[rows], state, self.config)
+            out = self(ids, attention_mask[rows], token_type_ids[rows], slot_positions[rows])
+            return torch.sigmoid(out.logits.float())
+
+        return run
 
     @classmethod
     def from_pretrained(
@@ -413,6 +527,189 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
             config = _config_from(cls.config_class, pretrained_model_name_or_path, label_names, config_kwargs, kwargs)
             kwargs["config"] = config
         return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+
+
+# --- decoding in rounds
+
+
+def _show_labels(
+    input_ids: torch.Tensor, slot_positions: torch.Tensor, state: torch.Tensor, config: LabelMaskConfig
+) -> torch.Tensor:
+    """Copy of `input_ids` whose slots show YES (state 1) or NO (state 0); state -1 keeps the mask."""
+    slots = input_ids.gather(1, slot_positions)
+    shown = torch.where(state == 1, config.yes_token_id, config.no_token_id)
+    return input_ids.scatter(1, slot_positions, torch.where(state >= 0, shown, slots))
+
+
+@dataclass
+class _DecodePlan:
+    """A checked decoding strategy, and the loop that runs it."""
+
+    strategy: str
+    per_round: int
+    thresholds: torch.Tensor
+    margin: float
+    ranks: torch.Tensor | None  # (num_labels,) position of each label in a fixed order
+    seed: int | None
+
+    @classmethod
+    def build(cls, config, strategy, per_round, order, thresholds, seed, margin) -> _DecodePlan:
+        strategy = strategy or config.decode_strategy
+        if strategy not in ("one_shot", "confidence", "fixed", "random"):
+            raise ValueError(f"strategy={strategy!r}; choose one_shot, confidence, fixed or random.")
+        per_round = config.labels_per_round if per_round is None else int(per_round)
+        if per_round < 1:
+            raise ValueError(f"labels_per_round must be >= 1, got {per_round}.")
+        margin = config.decode_margin if margin is None else float(margin)
+        if not 0.0 <= margin < 0.5:
+            raise ValueError(f"margin must lie in [0, 0.5), got {margin}.")
+        ranks = None
+        if strategy == "fixed":
+            order = order if order is not None else config.decode_order
+            if order is None:
+                raise ValueError("strategy='fixed' needs an order (or config.decode_order, see find_best_order).")
+            ranks = torch.empty(config.num_labels, dtype=torch.long)
+            ranks[torch.tensor(config.check_order(order))] = torch.arange(config.num_labels)
+        return cls(strategy, per_round, _thresholds(config, thresholds), margin, ranks, seed)
+
+    def run(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
+        n = self.thresholds.numel()
+        thresholds = self.thresholds.to(device)
+        ranks = self._ranks(batch, n, device)
+        state = torch.full((batch, n), -1, dtype=torch.long, device=device)
+        probs = torch.zeros(batch, n, device=device)
+        order = torch.full((batch, n), -1, dtype=torch.long, device=device)
+        rounds = torch.zeros(batch, dtype=torch.long, device=device)
+        rows = torch.arange(batch, device=device)
+        while rows.numel():
+            p = probabilities(rows, state[rows])
+            open_ = state[rows] < 0
+            chosen, priority = self._choose(p, open_, thresholds, None if ranks is None else ranks[rows])
+            _record_order(order, rows, chosen, priority, (~open_).sum(dim=1))
+            probs[rows] = torch.where(chosen, p, probs[rows])
+            state[rows] = torch.where(chosen, (p >= thresholds).long(), state[rows])
+            rounds[rows] += 1
+            rows = rows[(state[rows] < 0).any(dim=1)]
+        return LabelMaskDecodeOutput(probs, (state == 1).long(), order, rounds)
+
+    def _ranks(self, batch: int, n: int, device: torch.device) -> torch.Tensor | None:
+        if self.strategy == "fixed":
+            return self.ranks.to(device).expand(batch, n)
+        if self.strategy == "random":
+            generator = torch.Generator().manual_seed(self.seed if self.seed is not None else 0)
+            return torch.rand(batch, n, generator=generator).argsort(dim=1).argsort(dim=1).to(device)
+        return None
+
+    def _choose(self, p, open_, thresholds, ranks) -> tuple[torch.Tensor, torch.Tensor]:
+        """Which open labels to decide now, and their priority (higher = decided earlier)."""
+        if self.strategy == "one_shot":
+            priority = _certainty(p, thresholds)
+            return open_, priority
+        if ranks is not None:
+            priority = -ranks.float()
+            return _top_open(priority, open_, self.per_round), priority
+        priority = _certainty(p, thresholds)
+        sure = open_ & ((p <= self.margin) | (p >= 1 - self.margin))
+        return sure | _top_open(priority, open_, self.per_round), priority
+
+
+def _thresholds(config: LabelMaskConfig, thresholds: float | list[float] | None) -> torch.Tensor:
+    if thresholds is None:
+        return torch.tensor(config.decision_thresholds())
+    values = torch.as_tensor(thresholds, dtype=torch.float).reshape(-1)
+    if values.numel() == 1:
+        values = values.expand(config.num_labels)
+    if values.numel() != config.num_labels:
+        raise ValueError(f"Got {values.numel()} thresholds for {config.num_labels} labels; give 1 or one per label.")
+    if not ((values > 0) & (values < 1)).all():
+        raise ValueError("Thresholds must lie strictly between 0 and 1.")
+    return values.clone()
+
+
+def _certainty(p: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+    """How far each probability is from its threshold, scaled to [0, 1] (1 at 0 or 1)."""
+    return torch.where(p >= thresholds, (p - thresholds) / (1 - thresholds), (thresholds - p) / thresholds)
+
+
+def _top_open(priority: torch.Tensor, open_: torch.Tensor, k: int) -> torch.Tensor:
+    """The k open labels of highest priority per row (all open ones when fewer)."""
+    masked = priority.masked_fill(~open_, float("-inf"))
+    top = masked.topk(min(k, priority.shape[1]), dim=1).indices
+    return torch.zeros_like(open_).scatter(1, top, True) & open_
+
+
+def _record_order(order: torch.Tensor, rows: torch.Tensor, chosen: torch.Tensor, priority, done: torch.Tensor):
+    """Append each row's newly decided labels to `order`, highest priority first."""
+    within = priority.masked_fill(~chosen, float("-inf")).argsort(dim=1, descending=True).argsort(dim=1)
+    row, label = chosen.nonzero(as_tuple=True)
+    order[rows[row], done[row] + within[row, label]] = label
+
+
+class _TextCache:
+    """Keys and values of the text at every layer, computed once; rounds run only the template.
+
+    Valid when text tokens do not attend to the template (`text_attends_labels=False`): the text's
+    hidden states then do not depend on which labels are shown.
+    """
+
+    def __init__(self, model, input_ids, attention_mask, token_type_ids, slot_positions) -> None:
+        self.model, self.config = model, model.config
+        template = template_positions_mask(self.config, slot_positions, input_ids.shape[1])
+        size = self.config.num_labels * self.config.tokens_per_label
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).expand_as(input_ids)
+        text_index = (template.long().argsort(dim=1, stable=True))[:, : input_ids.shape[1] - size]
+        self.tmpl_index = (slot_positions[:, :1] - self.config.prompt_tokens_before) + torch.arange(
+            size, device=input_ids.device
+        )
+        self.input_ids, self.token_type_ids, self.slot_positions = input_ids, token_type_ids, slot_positions
+        self.text_valid = attention_mask.gather(1, text_index).bool()
+        hidden = model.bert.embeddings(
+            input_ids=input_ids.gather(1, text_index),
+            token_type_ids=token_type_ids.gather(1, text_index),
+            position_ids=positions.gather(1, text_index),
+        )
+        self.keys, self.values = [], []
+        for layer in model.bert.encoder.layer:
+            hidden, key, value = _layer_step(layer, hidden, None, self.text_valid)
+            self.keys.append(key)
+            self.values.append(value)
+
+    def probabilities(self, rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        ids = _show_labels(self.input_ids[rows], self.slot_positions[rows], state, self.config)
+        index = self.tmpl_index[rows]
+        hidden = self.model.bert.embeddings(
+            input_ids=ids.gather(1, index),
+            token_type_ids=self.token_type_ids[rows].gather(1, index),
+            position_ids=index,
+        )
+        valid = torch.cat([self.text_valid[rows], torch.ones_like(index, dtype=torch.bool)], dim=1)
+        for layer, key, value in zip(self.model.bert.encoder.layer, self.keys, self.values, strict=True):
+            hidden, _, _ = _layer_step(layer, hidden, (key[rows], value[rows]), valid)
+        slots = self.slot_positions[rows] - index[:, :1]
+        slot_hidden = hidden.gather(1, slots[..., None].expand(-1, -1, hidden.shape[-1]))
+        return torch.sigmoid(self.model._slot_logits(slot_hidden).float())
+
+
+def _layer_step(layer: nn.Module, hidden: torch.Tensor, past: tuple | None, valid: torch.Tensor):
+    """One BERT layer for `hidden` attending to `past` keys/values and its own; returns (hidden, key, value).
+
+    Args:
+        past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
+        valid: `(batch, past_len + len)` True where a key may be attended to.
+    """
+    attention = layer.attention.self
+    batch, length, _ = hidden.shape
+
+    def heads(x: torch.Tensor) -> torch.Tensor:
+        return x.view(batch, length, attention.num_attention_heads, attention.attention_head_size).transpose(1, 2)
+
+    query, key, value = heads(attention.query(hidden)), heads(attention.key(hidden)), heads(attention.value(hidden))
+    all_keys = key if past is None else torch.cat([past[0], key], dim=2)
+    all_values = value if past is None else torch.cat([past[1], value], dim=2)
+    context = F.scaled_dot_product_attention(query, all_keys, all_values, attn_mask=valid[:, None, None, :])
+    context = context.transpose(1, 2).reshape(batch, length, -1)
+    attended = layer.attention.output(context, hidden)
+    return layer.output(layer.intermediate(attended), attended), key, value
 
 
 # --- warm start from a plain BERT

@@ -10,8 +10,9 @@ import datasets
 import numpy as np
 from transformers import HfArgumentParser
 
+from .configuration_lmmlc import LabelMaskConfig
 from .data import read_json_lines
-from .evaluation import inference_trainer, load_trained, predict_probabilities
+from .evaluation import decode_dataset, inference_trainer, load_trained, predict_probabilities
 from .tokenization import encode_dataset
 
 
@@ -22,6 +23,9 @@ class PredictArguments:
     output_file: str = field(metadata={"help": "Where to write one JSON line per input line."})
     text_column: str = field(default="text", metadata={"help": "Field holding the text."})
     batch_size: int = field(default=64, metadata={"help": "Texts per forward pass."})
+    strategy: str | None = field(
+        default=None, metadata={"help": "Label-mask decoding: one_shot, confidence, fixed, random (default: config)."}
+    )
 
 
 def read_texts(path: Path, text_column: str) -> list[dict]:
@@ -52,7 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     model, tokenizer = load_trained(args.model_path)
     rows = read_texts(Path(args.input_file), args.text_column)
     dataset = encode_dataset(datasets.Dataset.from_dict({"text": [r["text"] for r in rows]}), tokenizer, model.config)
-    probabilities = predict_probabilities(inference_trainer(model, tokenizer, args.batch_size), dataset)
+    if isinstance(model.config, LabelMaskConfig):
+        probabilities = decode_dataset(model, tokenizer, dataset, args.batch_size, strategy=args.strategy)
+    else:
+        probabilities = predict_probabilities(inference_trainer(model, tokenizer, args.batch_size), dataset)
     config = model.config
     records = prediction_records(rows, probabilities, config.label_names, config.decision_thresholds())
     Path(args.output_file).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

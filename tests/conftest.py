@@ -38,10 +38,10 @@ WORDS = [
 LABELS = ["joy", "anger", "fear", "cs.it"]
 
 
-def write_plain_bert(folder: Path, unused: int, max_positions: int = 64) -> Path:
+def write_plain_bert(folder: Path, unused: int, max_positions: int = 64, words: list[str] = WORDS) -> Path:
     """Save a random 2-layer BERT (hidden 32) and its WordPiece tokenizer to `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", *[f"[unused{i}]" for i in range(unused)], "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    vocab = ["[PAD]", *[f"[unused{i}]" for i in range(unused)], "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
     settings = {"do_lower_case": True, "tokenizer_class": "BertTokenizer", "model_max_length": max_positions}
     (folder / "tokenizer_config.json").write_text(json.dumps(settings))

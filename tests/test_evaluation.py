@@ -1,9 +1,12 @@
 import json
 
+import datasets
 import numpy as np
 import pytest
 
-from lmmlc.evaluation import format_table, load_trained, main, metrics_at_thresholds
+from lmmlc import DataCollatorForLabelMask
+from lmmlc.evaluation import decode_dataset, format_table, load_trained, main, metrics_at_thresholds
+from lmmlc.tokenization import encode_dataset
 
 
 @pytest.mark.slow
@@ -36,3 +39,14 @@ def test_metrics_at_thresholds_and_table():
 def test_load_trained_refuses_a_plain_bert(bert_dir):
     with pytest.raises(ValueError, match="not an lmmlc model"):
         load_trained(str(bert_dir))
+
+
+@pytest.mark.parametrize("strategy", ["one_shot", "confidence"])
+def test_decode_dataset_matches_decoding_one_batch(make_model, tokenizer, strategy):
+    model = make_model().eval()
+    texts = ["i love it", "so angry about this thing", "sad", "happy joy the a", "fear it"]
+    encoded = encode_dataset(datasets.Dataset.from_dict({"text": texts}), tokenizer, model.config)
+    got = decode_dataset(model, tokenizer, encoded, batch_size=2, strategy=strategy)
+    batch = DataCollatorForLabelMask(tokenizer, model.config)([tokenizer(t) for t in texts])
+    assert np.allclose(got, model.decode(**batch, strategy=strategy).probs.numpy(), atol=1e-5)
+    assert got.shape == (5, 4)

@@ -1,0 +1,173 @@
+"""Decoding in rounds (`BertForLabelMaskClassification.decode`) and the text-once attention pattern."""
+
+import math
+
+import pytest
+import torch
+
+from lmmlc import DataCollatorForLabelMask
+
+TEXTS = ["i love it", "so angry about this thing here", "sad", "happy joy the a it so"]
+
+
+@pytest.fixture
+def sharp_model(make_model):
+    """A tiny model with scaled-up random weights, so its probabilities spread over (0, 1)."""
+
+    def make(**options):
+        model = make_model(**options).eval()
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.5)
+        return model
+
+    return make
+
+
+def inference_batch(tokenizer, config, texts=TEXTS):
+    return DataCollatorForLabelMask(tokenizer, config)([tokenizer(t) for t in texts])
+
+
+def is_permutation(rows, n):
+    return all(sorted(row) == list(range(n)) for row in rows.tolist())
+
+
+@pytest.mark.parametrize("strategy", ["one_shot", "confidence", "fixed", "random"])
+def test_every_strategy_decides_every_label_once(sharp_model, tokenizer, strategy):
+    model = sharp_model(decode_order=[3, 1, 0, 2])
+    out = model.decode(**inference_batch(tokenizer, model.config), strategy=strategy, seed=0)
+    assert out.probs.shape == out.predictions.shape == out.order.shape == (4, 4)
+    assert is_permutation(out.order, 4)
+    assert torch.equal(out.predictions, (out.probs >= 0.5).long())
+    assert ((out.probs > 0) & (out.probs < 1)).all()
+
+
+def test_one_shot_is_the_forward_pass(sharp_model, tokenizer):
+    model = sharp_model()
+    batch = inference_batch(tokenizer, model.config)
+    out = model.decode(**batch, strategy="one_shot")
+    assert torch.allclose(out.probs, torch.sigmoid(model(**batch).logits), atol=1e-6)
+    assert out.rounds.tolist() == [1, 1, 1, 1]
+
+
+def test_fixed_order_is_respected(sharp_model, tokenizer):
+    model = sharp_model()
+    out = model.decode(**inference_batch(tokenizer, model.config), strategy="fixed", order=[2, 0, 3, 1])
+    assert out.order.tolist() == [[2, 0, 3, 1]] * 4
+    assert out.rounds.tolist() == [4, 4, 4, 4]
+
+
+def test_random_order_is_seeded(sharp_model, tokenizer):
+    model = sharp_model()
+    batch = inference_batch(tokenizer, model.config, TEXTS * 4)
+    first, again = (model.decode(**batch, strategy="random", seed=5) for _ in range(2))
+    other = model.decode(**batch, strategy="random", seed=6)
+    assert torch.equal(first.order, again.order) and not torch.equal(first.order, other.order)
+    assert len({tuple(row) for row in first.order.tolist()}) > 1  # one order per example
+
+
+@pytest.mark.parametrize(("k", "rounds"), [(1, 4), (2, 2), (3, 2), (4, 1)])
+def test_confidence_without_margin_decides_k_per_round(sharp_model, tokenizer, k, rounds):
+    model = sharp_model()
+    out = model.decode(**inference_batch(tokenizer, model.config), strategy="confidence", labels_per_round=k, margin=0)
+    assert out.rounds.tolist() == [rounds] * 4
+    assert rounds == math.ceil(4 / k)
+
+
+def test_confidence_decides_the_most_certain_first_and_reveals_it(sharp_model, tokenizer):
+    model = sharp_model()
+    batch = inference_batch(tokenizer, model.config)
+    first_round = torch.sigmoid(model(**batch).logits)
+    out = model.decode(**batch, strategy="confidence", margin=0)
+    certainty = (first_round - 0.5).abs()
+    assert out.order[:, 0].tolist() == certainty.argmax(dim=1).tolist()
+    first = out.order[:, 0]
+    assert torch.allclose(out.probs.gather(1, first[:, None]), first_round.gather(1, first[:, None]))
+    # later rounds see the decided labels: their probabilities differ from the first pass
+    assert not torch.allclose(out.probs, first_round)
+
+
+def test_confidence_margin_decides_sure_labels_at_once(sharp_model, tokenizer):
+    model = sharp_model()
+    batch = inference_batch(tokenizer, model.config)
+    p = torch.sigmoid(model(**batch).logits)
+    margin = 0.2
+    sure = ((p <= margin) | (p >= 1 - margin)).sum(dim=1)
+    out = model.decode(**batch, strategy="confidence", margin=margin)
+    assert sure.max() > 1, "the fixture should give some sure labels"
+    assert (out.rounds <= 4 - sure.clamp(max=3) + 1).all()
+    assert (out.rounds < 4).any()
+
+
+def test_thresholds_decide_revealed_values_and_predictions(sharp_model, tokenizer):
+    model = sharp_model()
+    batch = inference_batch(tokenizer, model.config)
+    thresholds = [0.2, 0.4, 0.6, 0.8]
+    out = model.decode(**batch, strategy="confidence", thresholds=thresholds, margin=0)
+    assert torch.equal(out.predictions, (out.probs >= torch.tensor(thresholds)).long())
+    model.config.label_thresholds = thresholds
+    assert torch.equal(model.decode(**batch, strategy="confidence", margin=0).predictions, out.predictions)
+
+
+@pytest.mark.parametrize("position", ["end", "begin"])
+@pytest.mark.parametrize("strategy", ["one_shot", "confidence", "random"])
+def test_text_cache_matches_the_uncached_path(sharp_model, tokenizer, position, strategy):
+    model = sharp_model(text_attends_labels=False, template_position=position, token_type_strategy="per_label")
+    batch = inference_batch(tokenizer, model.config)
+    cached = model.decode(**batch, strategy=strategy, seed=0, margin=0, use_text_cache=True)
+    plain = model.decode(**batch, strategy=strategy, seed=0, margin=0, use_text_cache=False)
+    assert torch.allclose(cached.probs, plain.probs, atol=1e-5)
+    assert torch.equal(cached.order, plain.order)
+
+
+@pytest.mark.parametrize("text_attends_labels", [True, False])
+def test_a_batch_decodes_like_each_example_alone(sharp_model, tokenizer, text_attends_labels):
+    model = sharp_model(text_attends_labels=text_attends_labels)
+    together = model.decode(**inference_batch(tokenizer, model.config), strategy="confidence", margin=0.1)
+    for i, text in enumerate(TEXTS):
+        alone = model.decode(**inference_batch(tokenizer, model.config, [text]), strategy="confidence", margin=0.1)
+        assert torch.allclose(alone.probs[0], together.probs[i], atol=1e-5)
+        assert torch.equal(alone.order[0], together.order[i])
+
+
+def test_plain_tokenizer_input_decodes(sharp_model, tokenizer):
+    model = sharp_model()
+    plain = model.decode(**tokenizer(TEXTS, padding=True, return_tensors="pt"), strategy="confidence")
+    collated = model.decode(**inference_batch(tokenizer, model.config), strategy="confidence")
+    assert torch.allclose(plain.probs, collated.probs, atol=1e-5)
+
+
+@pytest.mark.parametrize("text_attends_labels", [True, False])
+def test_text_blind_to_the_template_only_when_asked(sharp_model, tokenizer, text_attends_labels):
+    model = sharp_model(text_attends_labels=text_attends_labels)
+    batch = inference_batch(tokenizer, model.config)
+    shown = dict(batch, input_ids=batch["input_ids"].scatter(1, batch["slot_positions"], model.config.yes_token_id))
+    text = 1 + len(tokenizer("i love it")["input_ids"]) - 2  # [CLS] + the first text's tokens
+    before = model(**batch, output_hidden_states=True).hidden_states[-1][0, :text]
+    after = model(**shown, output_hidden_states=True).hidden_states[-1][0, :text]
+    assert torch.allclose(before, after, atol=1e-6) is (not text_attends_labels)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"strategy": "fixed", "order": [0, 1, 1, 2]}, "permutation"),
+        ({"strategy": "fixed"}, "needs an order"),
+        ({"labels_per_round": 0}, "labels_per_round must be >= 1"),
+        ({"thresholds": [0.5, 0.5]}, "2 thresholds for 4 labels"),
+        ({"thresholds": 1.5}, "strictly between 0 and 1"),
+        ({"strategy": "greedy"}, "strategy='greedy'"),
+        ({"margin": 0.5}, "margin must lie"),
+        ({"use_text_cache": True}, "needs text_attends_labels=False"),
+    ],
+)
+def test_bad_decoding_options_are_rejected(sharp_model, tokenizer, options, message):
+    model = sharp_model()
+    with pytest.raises(ValueError, match=message):
+        model.decode(**inference_batch(tokenizer, model.config), **options)
+
+
+def test_bad_config_order_is_rejected(make_model):
+    with pytest.raises(ValueError, match="permutation"):
+        make_model(decode_order=[0, 0, 1, 2])
