@@ -86,7 +86,10 @@ def main() -> None:
         return lambda batch: model.decode(**batch, **options).rounds.float()
 
     cache_options = [False, True] if not model.config.text_attends_labels else [False]
-    methods = [("stock one pass (text only)", stock_pass, plain), ("one_shot", decoder(strategy="one_shot"), templated)]
+    methods = [
+        ("stock one pass (text only)", stock_pass, plain),
+        ("one_shot", decoder(strategy="one_shot", use_text_cache=False), templated),
+    ]
     for k in args.ks:
         for cache in cache_options:
             name = f"confidence k={k}" + (" + text cache" if cache else "")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 import torch
-from transformers import AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from lmmlc.testing import write_tiny_bert
 
 WORDS = [
     "yes",
@@ -38,27 +39,9 @@ WORDS = [
 LABELS = ["joy", "anger", "fear", "cs.it"]
 
 
-def write_plain_bert(folder: Path, unused: int, max_positions: int = 64, words: list[str] = WORDS) -> Path:
-    """Save a random 2-layer BERT (hidden 32) and its WordPiece tokenizer to `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", *[f"[unused{i}]" for i in range(unused)], "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    settings = {"do_lower_case": True, "tokenizer_class": "BertTokenizer", "model_max_length": max_positions}
-    (folder / "tokenizer_config.json").write_text(json.dumps(settings))
-    AutoTokenizer.from_pretrained(folder).save_pretrained(folder)  # the same files on every transformers line
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=37,
-        max_position_embeddings=max_positions,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    return folder
+def write_plain_bert(folder: Path, unused: int, max_positions: int = 64) -> Path:
+    """The tiny random BERT of the tests, over WORDS."""
+    return write_tiny_bert(folder, WORDS, unused=unused, max_positions=max_positions)
 
 
 @pytest.fixture(scope="session")
