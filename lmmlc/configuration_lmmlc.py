@@ -19,6 +19,15 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name}={value!r} is not supported; choose one of {', '.join(choices)}.")
 
 
+def check_decode_options(strategy: str, labels_per_round: int, margin: float) -> None:
+    """Reject an unknown decoding strategy, fewer than one label per round, or a margin outside [0, 0.5)."""
+    _check_choice("strategy", strategy, DECODE_STRATEGIES)
+    if labels_per_round < 1:
+        raise ValueError(f"labels_per_round must be >= 1, got {labels_per_round}.")
+    if not 0.0 <= margin < 0.5:
+        raise ValueError(f"The decoding margin must lie in [0, 0.5), got {margin}.")
+
+
 def _label_map(label_names: list[str] | None, kwargs: dict[str, Any]) -> None:
     """Turn `label_names` into id2label/label2id in `kwargs`, rejecting duplicates."""
     if label_names is None:
@@ -162,11 +171,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         **kwargs: Any,
     ) -> None:
         _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
-        _check_choice("decode_strategy", decode_strategy, DECODE_STRATEGIES)
-        if labels_per_round < 1:
-            raise ValueError(f"labels_per_round must be >= 1, got {labels_per_round}.")
-        if not 0.0 <= decode_margin < 0.5:
-            raise ValueError(f"decode_margin must lie in [0, 0.5), got {decode_margin}.")
+        check_decode_options(decode_strategy, labels_per_round, decode_margin)
         _check_choice("mask_mode", mask_mode, MASK_MODES)
         _check_choice("token_type_strategy", token_type_strategy, TOKEN_TYPE_STRATEGIES)
         if prompt_tokens_before < 0 or prompt_tokens_after < 0:

@@ -21,7 +21,7 @@ from transformers.models.bert.modeling_bert import (
     BertPreTrainedModel,
 )
 
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, check_decode_options
 
 try:  # transformers >= 5: initialisers that skip weights already loaded from a checkpoint
     from transformers import initialization as init
@@ -555,14 +555,9 @@ class _DecodePlan:
     @classmethod
     def build(cls, config, strategy, per_round, order, thresholds, seed, margin) -> _DecodePlan:
         strategy = strategy or config.decode_strategy
-        if strategy not in ("one_shot", "confidence", "fixed", "random"):
-            raise ValueError(f"strategy={strategy!r}; choose one_shot, confidence, fixed or random.")
         per_round = config.labels_per_round if per_round is None else int(per_round)
-        if per_round < 1:
-            raise ValueError(f"labels_per_round must be >= 1, got {per_round}.")
         margin = config.decode_margin if margin is None else float(margin)
-        if not 0.0 <= margin < 0.5:
-            raise ValueError(f"margin must lie in [0, 0.5), got {margin}.")
+        check_decode_options(strategy, per_round, margin)
         ranks = None
         if strategy == "fixed":
             order = order if order is not None else config.decode_order
