@@ -355,12 +355,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             labels: `(batch, num_labels)` 0/1 targets, IGNORE_INDEX (-100) where a label is revealed.
             mlm_targets: `(batch, seq_len)` token targets for joint MLM, -100 elsewhere.
         """
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        if slot_positions is None:
-            built = insert_label_template(input_ids, attention_mask, self.config)
-            input_ids, attention_mask = built["input_ids"], built["attention_mask"]
-            token_type_ids, slot_positions = built["token_type_ids"], built["slot_positions"]
+        input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
+            input_ids, attention_mask, token_type_ids, slot_positions
+        )
         outputs = self.bert(
             input_ids=input_ids,
             attention_mask=self._encoder_mask(attention_mask, slot_positions),
@@ -372,6 +369,17 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         logits = self._slot_logits(hidden.gather(1, slot_positions[..., None].expand(-1, -1, hidden.shape[-1])))
         loss = self._total_loss(logits, labels, hidden, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
+
+    def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
+        """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if slot_positions is None:
+            built = insert_label_template(input_ids, attention_mask, self.config)
+            return built["input_ids"], built["attention_mask"], built["token_type_ids"], built["slot_positions"]
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        return input_ids, attention_mask, token_type_ids, slot_positions
 
     def _encoder_mask(self, attention_mask: torch.Tensor, slot_positions: torch.Tensor) -> torch.Tensor:
         """The 2D padding mask, or with `text_attends_labels=False` the 4D text-blind pattern."""
@@ -424,14 +432,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             margin: certainty margin of "confidence" (default: `config.decode_margin`).
         """
         plan = _DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        if slot_positions is None:
-            built = insert_label_template(input_ids, attention_mask, self.config)
-            input_ids, attention_mask = built["input_ids"], built["attention_mask"]
-            token_type_ids, slot_positions = built["token_type_ids"], built["slot_positions"]
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
+        input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
+            input_ids, attention_mask, token_type_ids, slot_positions
+        )
         runner = self._round_runner(input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache)
         return plan.run(runner, input_ids.shape[0], input_ids.device)
 
