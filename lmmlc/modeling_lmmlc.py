@@ -667,10 +667,14 @@ class _TextCache:
             position_ids=positions.gather(1, text_index),
         )
         self.keys, self.values = [], []
-        for layer in model.bert.encoder.layer:
+        layers = model.bert.encoder.layer
+        for layer in layers[:-1]:
             hidden, key, value = _layer_step(layer, hidden, None, self.text_valid)
             self.keys.append(key)
             self.values.append(value)
+        key, value = _keys_values(layers[-1], hidden)  # the last layer's text output is never read
+        self.keys.append(key)
+        self.values.append(value)
 
     def probabilities(self, rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         ids = _show_labels(self.input_ids[rows], self.slot_positions[rows], state, self.config)
@@ -688,6 +692,18 @@ class _TextCache:
         return torch.sigmoid(self.model._slot_logits(slot_hidden).float())
 
 
+def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """`(batch, len, hidden)` -> `(batch, heads, len, head_size)`."""
+    batch, length, _ = x.shape
+    return x.view(batch, length, attention.num_attention_heads, attention.attention_head_size).transpose(1, 2)
+
+
+def _keys_values(layer: nn.Module, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A BERT layer's attention keys and values of `hidden`, split into heads."""
+    attention = layer.attention.self
+    return _heads(attention, attention.key(hidden)), _heads(attention, attention.value(hidden))
+
+
 def _layer_step(layer: nn.Module, hidden: torch.Tensor, past: tuple | None, valid: torch.Tensor):
     """One BERT layer for `hidden` attending to `past` keys/values and its own; returns (hidden, key, value).
 
@@ -695,13 +711,9 @@ def _layer_step(layer: nn.Module, hidden: torch.Tensor, past: tuple | None, vali
         past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
         valid: `(batch, past_len + len)` True where a key may be attended to.
     """
-    attention = layer.attention.self
+    query = _heads(layer.attention.self, layer.attention.self.query(hidden))
+    key, value = _keys_values(layer, hidden)
     batch, length, _ = hidden.shape
-
-    def heads(x: torch.Tensor) -> torch.Tensor:
-        return x.view(batch, length, attention.num_attention_heads, attention.attention_head_size).transpose(1, 2)
-
-    query, key, value = heads(attention.query(hidden)), heads(attention.key(hidden)), heads(attention.value(hidden))
     all_keys = key if past is None else torch.cat([past[0], key], dim=2)
     all_values = value if past is None else torch.cat([past[1], value], dim=2)
     context = F.scaled_dot_product_attention(query, all_keys, all_values, attn_mask=valid[:, None, None, :])

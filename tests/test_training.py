@@ -57,11 +57,11 @@ def test_saved_model_predicts_with_its_thresholds(trained):
     assert model.config.decision_thresholds() == model.config.label_thresholds
 
 
-@pytest.mark.parametrize("name", ["goemotions-minilm-quick.yaml", "goemotions-minilm-full.yaml"])
-def test_shipped_configs_parse(name):
-    model_args, data_args, _lm_args, training_args = parse_args([str(ROOT / "configs" / name)])
-    assert data_args.data_dir == "../shared/data/goemotions" and model_args.model_type == "lmmlc"
-    assert training_args.learning_rate == 1e-4
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_parse(path):
+    model_args, data_args, _, training_args = parse_args([str(path)])
+    assert data_args.data_dir.startswith("../shared/data/") and model_args.model_type == "lmmlc"
+    assert training_args.output_dir.startswith("outputs/")
 
 
 def test_command_line_options_override_the_config_file():
