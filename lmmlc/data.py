@@ -94,14 +94,19 @@ def _read_table(path: Path, text_column: str, label_column: str, separator: str)
     return rows
 
 
+def check_text(text: Any, where: str, field: str = "text") -> None:
+    """Reject a missing, non-string or blank text; `where` names the file and line."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{where}: missing or empty {field}.")
+
+
 def _check_rows(rows: list[dict[str, Any]], path: Path, known: set[str] | None) -> None:
     """Reject rows without text or labels, and label names outside `known` (file and line named)."""
     if not rows:
         raise ValueError(f"{path} has no examples: the split is empty.")
     for row in rows:
         where = f"{path}, line {row['_line']}"
-        if not isinstance(row["text"], str) or not row["text"].strip():
-            raise ValueError(f"{where}: missing or empty text.")
+        check_text(row["text"], where)
         if not isinstance(row["labels"], list) or not all(isinstance(n, str) for n in row["labels"]):
             raise ValueError(f"{where}: labels must be a list of label names, got {row['labels']!r}.")
         unknown = [n for n in row["labels"] if known is not None and n not in known]

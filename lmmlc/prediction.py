@@ -11,7 +11,7 @@ import numpy as np
 from transformers import HfArgumentParser
 
 from .configuration_lmmlc import LabelMaskConfig
-from .data import read_json_lines
+from .data import check_text, read_json_lines
 from .evaluation import decode_dataset, inference_trainer, load_trained, predict_probabilities
 from .tokenization import encode_dataset
 
@@ -34,8 +34,7 @@ def read_texts(path: Path, text_column: str) -> list[dict]:
     if not rows:
         raise ValueError(f"{path} holds no texts.")
     for row in rows:
-        if not isinstance(row["text"], str) or not row["text"].strip():
-            raise ValueError(f"{path}, line {row['_line']}: missing or empty {text_column!r}.")
+        check_text(row["text"], f"{path}, line {row['_line']}", repr(text_column))
     return rows
 
 
