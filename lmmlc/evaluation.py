@@ -24,12 +24,14 @@ from transformers import (
 
 from .arguments import DataArguments
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
-from .data import load_data, select
+from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
 from .metrics import METRIC_NAMES, binarize, multilabel_metrics
-from .tokenization import encode_dataset
+from .tokenization import encode_splits
 
 THRESHOLD_SETTINGS = ("0.5", "global", "per_label")
+SPLIT_PREFIXES = {"validation": "eval", "test": "test"}
+"""The splits that are scored, and the prefix of their metric keys."""
 
 
 def inference_collator(tokenizer: PreTrainedTokenizerBase, config: MultiLabelBertConfig) -> DataCollatorForMultiLabel:
@@ -39,11 +41,15 @@ def inference_collator(tokenizer: PreTrainedTokenizerBase, config: MultiLabelBer
     return DataCollatorForMultiLabel(tokenizer, config)
 
 
-def predict_probabilities(trainer: Trainer, dataset: datasets.Dataset) -> np.ndarray:
-    """Per-label probabilities, shape (examples, labels), from `trainer.predict` (batched, progress bar)."""
-    logits = trainer.predict(dataset).predictions
+def probabilities_from_logits(logits: np.ndarray | tuple) -> np.ndarray:
+    """Sigmoid of Trainer predictions (the logits, or a tuple that starts with them)."""
     logits = logits[0] if isinstance(logits, tuple) else logits
     return torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
+
+
+def predict_probabilities(trainer: Trainer, dataset: datasets.Dataset) -> np.ndarray:
+    """Per-label probabilities, shape (examples, labels), from `trainer.predict` (batched, progress bar)."""
+    return probabilities_from_logits(trainer.predict(dataset).predictions)
 
 
 def decode_dataset(
@@ -76,7 +82,7 @@ def threshold_settings(config: MultiLabelBertConfig) -> dict[str, float | list[f
     return {
         "0.5": 0.5,
         "global": config.threshold,
-        "per_label": config.label_thresholds or [config.threshold] * config.num_labels,
+        "per_label": config.decision_thresholds(),
     }
 
 
@@ -89,6 +95,18 @@ def metrics_at_thresholds(
         scores = multilabel_metrics(binarize(probabilities, np.asarray(thresholds)), references)
         results.update({f"{prefix}_{metric}@{name}": value for metric, value in scores.items()})
     return results
+
+
+def split_metrics(
+    scored: dict[str, np.ndarray], encoded: dict[str, datasets.Dataset], config: MultiLabelBertConfig
+) -> dict[str, dict[str, float]]:
+    """Per scored split, keyed by its prefix (eval/test): every metric at every threshold setting."""
+    return {
+        SPLIT_PREFIXES[split]: metrics_at_thresholds(
+            probabilities, np.asarray(encoded[split]["labels"]), threshold_settings(config), SPLIT_PREFIXES[split]
+        )
+        for split, probabilities in scored.items()
+    }
 
 
 def format_table(results: dict[str, float], prefixes: tuple[str, ...] = ("eval", "test")) -> str:
@@ -134,18 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     model, tokenizer = load_trained(eval_args.model_path)
     data = load_data(data_args, model.config.label_names, need_train=False)
     trainer = inference_trainer(model, tokenizer, eval_args.batch_size)
-    results = {}
-    for split, prefix, limit in (
-        ("validation", "eval", data_args.max_eval_samples),
-        ("test", "test", data_args.max_predict_samples),
-    ):
-        if split in data.splits:
-            encoded = encode_dataset(select(data.splits[split], limit), tokenizer, model.config, data.label_names)
-            probabilities = predict_probabilities(trainer, encoded)
-            results.update(
-                metrics_at_thresholds(
-                    probabilities, np.array(encoded["labels"]), threshold_settings(model.config), prefix
-                )
-            )
+    encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
+    scored = {split: predict_probabilities(trainer, dataset) for split, dataset in encoded.items()}
+    results = {k: v for metrics in split_metrics(scored, encoded, model.config).values() for k, v in metrics.items()}
     Path(eval_args.output_file).write_text(json.dumps(results, indent=2))
     print(format_table(results))

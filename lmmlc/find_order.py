@@ -11,11 +11,11 @@ from transformers import HfArgumentParser
 
 from .arguments import DataArguments
 from .configuration_lmmlc import LabelMaskConfig
-from .data import load_data, select
+from .data import load_data
 from .evaluation import decode_dataset, load_trained
 from .metrics import METRIC_NAMES, binarize, multilabel_metrics
 from .order_search import genetic_search, random_search
-from .tokenization import encode_dataset
+from .tokenization import encode_splits
 
 
 @dataclass
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     data = load_data(data_args, model.config.label_names, need_train=False)
     if "validation" not in data.splits:
         raise ValueError("The order is searched on the validation split: give --validation_file or a --data_dir.")
-    validation = encode_dataset(select(data.splits["validation"], data_args.max_eval_samples), tokenizer, model.config)
+    validation = encode_splits(data, tokenizer, model.config, data_args, ("validation",))["validation"]
     references, thresholds = np.asarray(validation["labels"]), np.asarray(model.config.decision_thresholds())
 
     def metric(**options) -> float:

@@ -131,14 +131,13 @@ def _template_tensors(config: LabelMaskConfig, device: torch.device) -> tuple[to
     return tuple(torch.tensor(x, dtype=torch.long, device=device) for x in (ids, offsets, owners))
 
 
-def _fill_slots(
-    template: torch.Tensor, offsets: torch.Tensor, label_state: torch.Tensor, config: LabelMaskConfig
+def _show_labels(
+    input_ids: torch.Tensor, slot_positions: torch.Tensor, state: torch.Tensor, config: LabelMaskConfig
 ) -> torch.Tensor:
-    """Show YES/NO at revealed slots (state 1/0); state -1 keeps the mask."""
-    slots = template[:, offsets]
-    shown = torch.where(label_state == 1, config.yes_token_id, config.no_token_id)
-    template[:, offsets] = torch.where(label_state >= 0, shown, slots)
-    return template
+    """Copy of `input_ids` whose slots show YES (state 1) or NO (state 0); state -1 keeps the mask."""
+    slots = input_ids.gather(1, slot_positions)
+    shown = torch.where(state == 1, config.yes_token_id, config.no_token_id)
+    return input_ids.scatter(1, slot_positions, torch.where(state >= 0, shown, slots))
 
 
 def insert_label_template(
@@ -171,7 +170,7 @@ def insert_label_template(
         raise ValueError(f"label_state has shape {tuple(label_state.shape)}, expected ({batch}, {config.num_labels}).")
     template = template.expand(batch, size).clone()
     if label_state is not None:
-        template = _fill_slots(template, offsets, label_state.to(device), config)
+        template = _show_labels(template, offsets.expand(batch, -1), label_state.to(device), config)
     keep = (lengths - 2).clamp(max=budget)[:, None]
     at_end = config.template_position == "end"
     text_start = 1 if at_end else size + 2
@@ -533,15 +532,6 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
 
 
 # --- decoding in rounds
-
-
-def _show_labels(
-    input_ids: torch.Tensor, slot_positions: torch.Tensor, state: torch.Tensor, config: LabelMaskConfig
-) -> torch.Tensor:
-    """Copy of `input_ids` whose slots show YES (state 1) or NO (state 0); state -1 keeps the mask."""
-    slots = input_ids.gather(1, slot_positions)
-    shown = torch.where(state == 1, config.yes_token_id, config.no_token_id)
-    return input_ids.scatter(1, slot_positions, torch.where(state >= 0, shown, slots))
 
 
 @dataclass

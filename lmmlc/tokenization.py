@@ -9,8 +9,9 @@ import datasets
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from .arguments import DataArguments
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
-from .data import multi_hot
+from .data import SPLITS, MultiLabelData, multi_hot, select
 from .modeling_lmmlc import insert_label_template
 
 MASKED, NO, YES = -1, 0, 1
@@ -92,3 +93,23 @@ def encode_dataset(
         return out
 
     return dataset.map(encode, batched=True, desc="Tokenizing")
+
+
+def encode_splits(
+    data: MultiLabelData,
+    tokenizer: PreTrainedTokenizerBase,
+    config: MultiLabelBertConfig,
+    data_args: DataArguments,
+    splits: tuple[str, ...] = SPLITS,
+) -> dict[str, datasets.Dataset]:
+    """`encode_dataset` on each of `splits` that the data has, cut to --max_{train,eval,predict}_samples."""
+    limits = {
+        "train": data_args.max_train_samples,
+        "validation": data_args.max_eval_samples,
+        "test": data_args.max_predict_samples,
+    }
+    return {
+        split: encode_dataset(select(data.splits[split], limits[split]), tokenizer, config, data.label_names)
+        for split in splits
+        if split in data.splits
+    }

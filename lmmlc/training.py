@@ -16,19 +16,20 @@ from transformers import AutoTokenizer, EvalPrediction, HfArgumentParser, Traini
 from .arguments import DataArguments, LabelMaskArguments, ModelArguments
 from .callbacks import JsonLogCallback, MLMScheduleCallback
 from .configuration_lmmlc import LabelMaskConfig
-from .data import MultiLabelData, load_data, select
+from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
 from .evaluation import (
+    SPLIT_PREFIXES,
     format_table,
     inference_collator,
-    metrics_at_thresholds,
     predict_probabilities,
-    threshold_settings,
+    probabilities_from_logits,
+    split_metrics,
 )
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, config_parameters
 from .thresholds import tune_global_threshold, tune_label_thresholds
-from .tokenization import encode_dataset
+from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 
 ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, TrainingArguments)
@@ -106,9 +107,7 @@ def train_collator(tokenizer: Any, config: Any, lm_args: LabelMaskArguments, see
 
 def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
     """Metrics at 0.5 for evaluations during training."""
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    probabilities = torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
-    return multilabel_metrics(binarize(probabilities, 0.5), prediction.label_ids)
+    return multilabel_metrics(binarize(probabilities_from_logits(prediction.predictions), 0.5), prediction.label_ids)
 
 
 def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, args: TrainingArguments):
@@ -137,19 +136,6 @@ def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarr
     config.label_thresholds = tune_label_thresholds(probabilities, references)
 
 
-def encode_splits(data: MultiLabelData, tokenizer: Any, config: Any, data_args: DataArguments) -> dict:
-    limits = {
-        "train": data_args.max_train_samples,
-        "validation": data_args.max_eval_samples,
-        "test": data_args.max_predict_samples,
-    }
-    return {
-        split: encode_dataset(select(data.splits[split], limit), tokenizer, config, data.label_names)
-        for split, limit in limits.items()
-        if split in data.splits
-    }
-
-
 def main(argv: list[str] | None = None) -> None:
     """Train, tune thresholds on validation, save a Hub-ready folder, report validation and test metrics."""
     model_args, data_args, lm_args, training_args = parse_args(argv)
@@ -160,19 +146,14 @@ def main(argv: list[str] | None = None) -> None:
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
     train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    scored = {
-        split: predict_probabilities(trainer, encoded[split]) for split in ("validation", "test") if split in encoded
-    }
+    scored = {split: predict_probabilities(trainer, encoded[split]) for split in SPLIT_PREFIXES if split in encoded}
     if "validation" in scored:
         tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
     trainer.save_model()
     trainer.save_state()
     trainer.save_metrics("train", train_result.metrics)
     results = dict(train_result.metrics)
-    for split, probabilities in scored.items():
-        prefix = "eval" if split == "validation" else "test"
-        references = np.asarray(encoded[split]["labels"])
-        metrics = metrics_at_thresholds(probabilities, references, threshold_settings(trainer.model.config), prefix)
+    for prefix, metrics in split_metrics(scored, encoded, trainer.model.config).items():
         trainer.save_metrics(prefix, metrics)
         results.update(metrics)
     if trainer.is_world_process_zero():
