@@ -1,38 +1,58 @@
-"""Does decoding in rounds beat one pass where one label copies another? Tiny BERTs on `synthetic.implication_data`.
+"""Where does decoding in rounds beat one pass? Tiny BERTs trained on `benchmarks.synthetic` data.
 
-python benchmarks/synthetic_decoding.py --seeds 0 1 2 --steps 600 --learning_rate 3e-3
+python -m benchmarks.synthetic_decoding --seeds 0 1 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+import transformers
 from transformers import AutoTokenizer
 
-from benchmarks.synthetic import FILLER, implication_data
+from benchmarks.synthetic import DEPENDENCIES, synthetic_data, vocabulary
 from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 from lmmlc.metrics import multilabel_metrics
 from lmmlc.testing import write_tiny_bert
 
+STRATEGIES = ("one_shot", "confidence")
 
-def run(seed: int, steps: int, learning_rate: float, folder: Path) -> dict[str, float]:
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    train, names = implication_data(2000, seed=1)
-    test, _ = implication_data(1000, seed=2)
 
-    def features(rows, labelled=True):
+def tiny_encoder(folder: Path) -> Path:
+    """A random 2-layer BERT whose vocabulary holds every synthetic word."""
+    return write_tiny_bert(folder, vocabulary(), unused=20)
+
+
+def train_and_decode(
+    encoder: Path,
+    train: list[dict],
+    test: list[dict],
+    names: list[str],
+    seed: int = 0,
+    steps: int = 600,
+    learning_rate: float = 3e-3,
+) -> dict[str, dict[str, float]]:
+    """Train an LM-MLC model (compact template, random reveal) and score both strategies on `test`.
+
+    Returns:
+        per strategy, the metrics of `lmmlc.metrics.multilabel_metrics` at threshold 0.5.
+    """
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+
+    def features(rows: list[dict], labelled: bool = True) -> list[dict]:
         hot = lambda r: {"labels": [int(n in r["labels"]) for n in names]} if labelled else {}  # noqa: E731
         return [{**tokenizer(r["text"]), **hot(r)} for r in rows]
 
     torch.manual_seed(seed)
     model = BertForLabelMaskClassification.from_pretrained(
-        folder, label_names=names, mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=0
+        encoder, label_names=names, mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=0
     )
     collator = DataCollatorForLabelMask(tokenizer, model.config, reveal_example_prob=0.5, seed=seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
@@ -46,30 +66,80 @@ def run(seed: int, steps: int, learning_rate: float, folder: Path) -> dict[str, 
     model.eval()
     batch = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="none")(features(test, False))
     truth = np.array([[int(n in r["labels"]) for n in names] for r in test])
-    row = {"seed": seed}
-    for strategy in ("one_shot", "confidence"):
-        out = model.decode(**batch, strategy=strategy, margin=0.0)
-        row[f"{strategy}_subset_accuracy"] = multilabel_metrics(out.predictions.numpy(), truth)["subset_accuracy"]
-        row[f"{strategy}_a_b_disagree"] = float((out.predictions[:, 0] != out.predictions[:, 1]).float().mean())
+    return {
+        strategy: multilabel_metrics(
+            model.decode(**batch, strategy=strategy, thresholds=0.5).predictions.numpy(), truth
+        )
+        for strategy in STRATEGIES
+    }
+
+
+def run_setting(encoder: Path, dependency: str, visibility: float, seed: int, steps: int, lr: float) -> dict:
+    train, names = synthetic_data(2000, seed=1000 + seed, dependency=dependency, group_size=3, visibility=visibility)
+    test, _ = synthetic_data(1000, seed=2000 + seed, dependency=dependency, group_size=3, visibility=visibility)
+    scores = train_and_decode(encoder, train, test, names, seed=seed, steps=steps, learning_rate=lr)
+    row = {"dependency": dependency, "visibility": visibility, "seed": seed}
+    for strategy, metrics in scores.items():
+        for metric in ("subset_accuracy", "micro_f1"):
+            row[f"{strategy}_{metric}"] = metrics[metric]
     return row
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Mean and standard deviation over seeds of each strategy's scores and of the gain, per setting."""
+    settings = sorted({(r["dependency"], r["visibility"]) for r in rows})
+    table = []
+    for dependency, visibility in settings:
+        runs = [r for r in rows if (r["dependency"], r["visibility"]) == (dependency, visibility)]
+        entry = {"dependency": dependency, "visibility": visibility, "seeds": len(runs)}
+        for metric in ("subset_accuracy", "micro_f1"):
+            gains = [r[f"confidence_{metric}"] - r[f"one_shot_{metric}"] for r in runs]
+            for strategy in STRATEGIES:
+                entry[f"{strategy}_{metric}"] = statistics.mean(r[f"{strategy}_{metric}"] for r in runs)
+            entry[f"gain_{metric}"] = statistics.mean(gains)
+            entry[f"gain_{metric}_sd"] = statistics.stdev(gains) if len(gains) > 1 else 0.0
+        table.append(entry)
+    return table
+
+
+def markdown(table: list[dict]) -> str:
+    lines = [
+        "| dependency | visibility | one_shot subset acc | confidence subset acc | gain (sd) | "
+        "one_shot micro-F1 | confidence micro-F1 | gain (sd) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for e in table:
+        lines.append(
+            f"| {e['dependency']} | {e['visibility']} | {e['one_shot_subset_accuracy']:.3f} | "
+            f"{e['confidence_subset_accuracy']:.3f} | "
+            f"{e['gain_subset_accuracy']:+.3f} ({e['gain_subset_accuracy_sd']:.3f}) | "
+            f"{e['one_shot_micro_f1']:.3f} | {e['confidence_micro_f1']:.3f} | "
+            f"{e['gain_micro_f1']:+.3f} ({e['gain_micro_f1_sd']:.3f}) |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--dependencies", nargs="+", choices=DEPENDENCIES, default=list(DEPENDENCIES))
+    parser.add_argument("--visibilities", type=float, nargs="+", default=[0.3, 0.6, 0.9])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--learning_rate", type=float, default=3e-3)
     parser.add_argument("--output_file", default="docs/benchmarks/synthetic_decoding.json")
     args = parser.parse_args()
-    folder = write_tiny_bert(Path(tempfile.mkdtemp()) / "bert", [*FILLER, "alpha", "beta", "gamma", "delta"], unused=20)
-    rows = [run(seed, args.steps, args.learning_rate, folder) for seed in args.seeds]
-    print("| seed | one_shot subset acc | confidence subset acc | a/b disagree (one_shot) |\n|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['seed']} | {r['one_shot_subset_accuracy']:.3f} | {r['confidence_subset_accuracy']:.3f} | "
-            f"{r['one_shot_a_b_disagree']:.3f} |"
-        )
-    report = {"command": " ".join(["python", *sys.argv]), **vars(args), "rows": rows}
+    transformers.logging.set_verbosity_error()
+    encoder = tiny_encoder(Path(tempfile.mkdtemp()) / "bert")
+    rows = [
+        run_setting(encoder, dependency, visibility, seed, args.steps, args.learning_rate)
+        for dependency in args.dependencies
+        for visibility in args.visibilities
+        for seed in args.seeds
+    ]
+    table = summarize(rows)
+    print(markdown(table))
+    report = {"command": " ".join(["python -m benchmarks.synthetic_decoding", *sys.argv[1:]]), **vars(args)}
+    report.update(table=table, rows=rows)
     Path(args.output_file).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output_file).write_text(json.dumps(report, indent=2))
 

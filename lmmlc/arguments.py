@@ -14,7 +14,11 @@ class ModelArguments:
     """Which encoder and head, and the model config options."""
 
     model_name_or_path: str | None = _help("BERT folder or Hub id (default: the bundled MiniLM-L6-H384).")
-    model_type: str = _help("lmmlc (label mask) or baseline (pooled BERT + linear).", "lmmlc")
+    model_type: str = _help(
+        "lmmlc (label mask), baseline (pooled BERT + linear) or stock (transformers' own "
+        "AutoModelForSequenceClassification with problem_type=multi_label_classification, the reference).",
+        "lmmlc",
+    )
     tokenizer_name: str | None = _help("Tokenizer folder or Hub id (default: the model's).")
     classification_loss: str = _help("bce, zlpr or focal.", "bce")
     focal_gamma: float = _help("Focusing parameter of the focal loss.", 2.0)
@@ -44,6 +48,7 @@ class DataArguments:
     text_column: str = _help("Column with the text.", "text")
     label_column: str = _help("Column with the label names.", "labels")
     label_separator: str = _help("Separator of label names in csv/tsv label columns.", ",")
+    max_seq_length: int | None = _help("Most text tokens per example, [CLS]/[SEP] included (the template is extra).")
     max_train_samples: int | None = _help("Use only the first N training examples.")
     max_eval_samples: int | None = _help("Use only the first N validation examples.")
     max_predict_samples: int | None = _help("Use only the first N test examples.")

@@ -16,6 +16,7 @@ from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
     HfArgumentParser,
+    PretrainedConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     Trainer,
@@ -77,13 +78,15 @@ def decode_dataset(
     return torch.cat(chunks).numpy()
 
 
-def threshold_settings(config: MultiLabelBertConfig) -> dict[str, float | list[float]]:
-    """0.5, the config's global threshold and its per-label thresholds (the global one when unset)."""
-    return {
-        "0.5": 0.5,
-        "global": config.threshold,
-        "per_label": config.decision_thresholds(),
-    }
+def threshold_settings(config: PretrainedConfig) -> dict[str, float | list[float]]:
+    """0.5, the config's global threshold and its per-label thresholds (the global one when unset).
+
+    A plain transformers config (the stock model) holds them as the attributes `lmmlc-train` sets.
+    """
+    if isinstance(config, MultiLabelBertConfig):
+        return {"0.5": 0.5, "global": config.threshold, "per_label": config.decision_thresholds()}
+    threshold = getattr(config, "threshold", 0.5)
+    return {"0.5": 0.5, "global": threshold, "per_label": getattr(config, "label_thresholds", None) or threshold}
 
 
 def metrics_at_thresholds(

@@ -675,11 +675,12 @@ class _TextCache:
             position_ids=index,
         )
         valid = torch.cat([self.text_valid[rows], torch.ones_like(index, dtype=torch.bool)], dim=1)
-        for layer, key, value in zip(self.model.bert.encoder.layer, self.keys, self.values, strict=True):
-            hidden, _, _ = _layer_step(layer, hidden, (key[rows], value[rows]), valid)
         slots = self.slot_positions[rows] - index[:, :1]
-        slot_hidden = hidden.gather(1, slots[..., None].expand(-1, -1, hidden.shape[-1]))
-        return torch.sigmoid(self.model._slot_logits(slot_hidden).float())
+        layers = self.model.bert.encoder.layer
+        for i, (layer, key, value) in enumerate(zip(layers, self.keys, self.values, strict=True)):
+            last = i == len(layers) - 1  # only the slots' outputs of the last layer are read
+            hidden, _, _ = _layer_step(layer, hidden, (key[rows], value[rows]), valid, slots if last else None)
+        return torch.sigmoid(self.model._slot_logits(hidden).float())
 
 
 def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -694,15 +695,21 @@ def _keys_values(layer: nn.Module, hidden: torch.Tensor) -> tuple[torch.Tensor, 
     return _heads(attention, attention.key(hidden)), _heads(attention, attention.value(hidden))
 
 
-def _layer_step(layer: nn.Module, hidden: torch.Tensor, past: tuple | None, valid: torch.Tensor):
+def _layer_step(
+    layer: nn.Module, hidden: torch.Tensor, past: tuple | None, valid: torch.Tensor, outputs: torch.Tensor | None = None
+):
     """One BERT layer for `hidden` attending to `past` keys/values and its own; returns (hidden, key, value).
 
     Args:
         past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
         valid: `(batch, past_len + len)` True where a key may be attended to.
+        outputs: `(batch, m)` positions in `hidden` whose outputs to compute (default: all); every
+            position still serves as key and value.
     """
-    query = _heads(layer.attention.self, layer.attention.self.query(hidden))
     key, value = _keys_values(layer, hidden)
+    if outputs is not None:
+        hidden = hidden.gather(1, outputs[..., None].expand(-1, -1, hidden.shape[-1]))
+    query = _heads(layer.attention.self, layer.attention.self.query(hidden))
     batch, length, _ = hidden.shape
     all_keys = key if past is None else torch.cat([past[0], key], dim=2)
     all_values = value if past is None else torch.cat([past[1], value], dim=2)

@@ -72,18 +72,24 @@ def encode_dataset(
     tokenizer: PreTrainedTokenizerBase,
     config: MultiLabelBertConfig,
     label_names: list[str] | None = None,
+    max_seq_length: int | None = None,
 ) -> datasets.Dataset:
     """Tokenize a `text` column (leaving room for the label template) and turn `labels` names into 0/1.
 
     Args:
         dataset: with `text` and, optionally, `labels` (lists of label names).
         label_names: the label order (default: the config's).
+        max_seq_length: most text tokens kept, [CLS] and [SEP] included (the template comes on top).
     """
     label_names = label_names or config.label_names
     if isinstance(config, LabelMaskConfig):
         max_length = config.text_budget() + 2
     else:
         max_length = min(config.max_position_embeddings, tokenizer.model_max_length)
+    if max_seq_length is not None:
+        if max_seq_length < 3:
+            raise ValueError(f"max_seq_length={max_seq_length} leaves no room for text: use at least 3.")
+        max_length = min(max_length, max_seq_length)
     has_labels = "labels" in dataset.column_names
 
     def encode(batch: dict[str, list]) -> dict[str, list]:
@@ -109,7 +115,9 @@ def encode_splits(
         "test": data_args.max_predict_samples,
     }
     return {
-        split: encode_dataset(select(data.splits[split], limits[split]), tokenizer, config, data.label_names)
+        split: encode_dataset(
+            select(data.splits[split], limits[split]), tokenizer, config, data.label_names, data_args.max_seq_length
+        )
         for split in splits
         if split in data.splits
     }

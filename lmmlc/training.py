@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from transformers import AutoTokenizer, EvalPrediction, HfArgumentParser, TrainingArguments, set_seed
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    EvalPrediction,
+    HfArgumentParser,
+    TrainingArguments,
+    set_seed,
+)
 
 from .arguments import DataArguments, LabelMaskArguments, ModelArguments
 from .callbacks import JsonLogCallback, MLMScheduleCallback
@@ -33,6 +40,7 @@ from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 
 ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, TrainingArguments)
+MODEL_TYPES = ("lmmlc", "baseline", "stock")
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
@@ -58,8 +66,10 @@ def file_options(path: str) -> list[str]:
 
 def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
     """Reject contradictory options before anything is loaded."""
-    if model_args.model_type not in ("lmmlc", "baseline"):
-        raise ValueError(f"--model_type {model_args.model_type!r}: choose lmmlc or baseline.")
+    if model_args.model_type not in MODEL_TYPES:
+        raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
+    if model_args.model_type == "stock" and (lm_args.mlm_probability > 0 or lm_args.fgm_epsilon > 0):
+        raise ValueError("--model_type stock is transformers' plain head: joint MLM and FGM need lmmlc or baseline.")
     if (lm_args.mlm_probability > 0) != (model_args.mlm_loss_weight > 0):
         raise ValueError("Joint MLM needs both --mlm_probability > 0 and --mlm_loss_weight > 0 (or neither).")
     if (lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None) and lm_args.mlm_probability == 0:
@@ -85,7 +95,15 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
     """Warm-start the chosen model on the encoder; returns it and its tokenizer."""
     path = model_args.model_name_or_path or default_encoder()
     tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or path)
-    if model_args.model_type == "baseline":
+    if model_args.model_type == "stock":
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path,
+            problem_type="multi_label_classification",
+            num_labels=len(label_names),
+            id2label=dict(enumerate(label_names)),
+            label2id={name: i for i, name in enumerate(label_names)},
+        )
+    elif model_args.model_type == "baseline":
         options = config_options(model_args, BertForMultiLabelClassification.config_class)
         model = BertForMultiLabelClassification.from_pretrained(path, label_names=label_names, **options)
     else:

@@ -171,3 +171,19 @@ def test_bad_decoding_options_are_rejected(sharp_model, tokenizer, options, mess
 def test_bad_config_order_is_rejected(make_model):
     with pytest.raises(ValueError, match="permutation"):
         make_model(decode_order=[0, 0, 1, 2])
+
+
+@pytest.mark.slow
+def test_confidence_beats_one_shot_where_labels_exclude_each_other(tmp_path):
+    """Exactly one of a, b, c is true and its cue shows in half the texts: with no cue, each label
+    alone is under 0.5 (one pass predicts none), while deciding one label settles the rest."""
+    from benchmarks.synthetic import synthetic_data
+    from benchmarks.synthetic_decoding import tiny_encoder, train_and_decode
+
+    options = {"dependency": "exclusion", "group_size": 3, "free_labels": 0, "visibility": 0.5}
+    train, names = synthetic_data(2000, seed=1, **options)
+    test, _ = synthetic_data(1000, seed=2, **options)
+    scores = train_and_decode(tiny_encoder(tmp_path / "bert"), train, test, names, seed=0, steps=400)
+    one_shot, confidence = scores["one_shot"]["subset_accuracy"], scores["confidence"]["subset_accuracy"]
+    assert one_shot < 0.6  # about the texts with a visible cue (0.5)
+    assert confidence > one_shot + 0.08  # with no cue, the chosen label is right 1 time in 3 (+0.167 expected)

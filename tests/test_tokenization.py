@@ -108,3 +108,23 @@ def test_label_state_of_wrong_shape_is_rejected(make_model, tokenizer):
     config = make_model().config
     with pytest.raises(ValueError, match="label_state has shape"):
         build_template_inputs(tokenizer("joy")["input_ids"], config, label_state=torch.zeros(1, 3))
+
+
+@pytest.mark.parametrize("model_type", ["lmmlc", "baseline"])
+def test_encode_dataset_caps_the_text_at_max_seq_length(make_model, bert_dir, tokenizer, model_type):
+    import datasets
+
+    from lmmlc import BertForMultiLabelClassification
+    from lmmlc.tokenization import encode_dataset
+
+    if model_type == "lmmlc":
+        config = make_model(labels=["joy", "anger"]).config
+    else:
+        config = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["joy", "anger"]).config
+    rows = datasets.Dataset.from_dict({"text": ["i love it so " * 20, "sad"], "labels": [["joy"], []]})
+    capped = encode_dataset(rows, tokenizer, config, max_seq_length=8)
+    full = encode_dataset(rows, tokenizer, config)
+    assert [len(ids) for ids in capped["input_ids"]] == [8, 3]
+    assert len(full["input_ids"][0]) > 8 and capped["input_ids"][0][-1] == tokenizer.sep_token_id
+    with pytest.raises(ValueError, match="at least 3"):
+        encode_dataset(rows, tokenizer, config, max_seq_length=2)

@@ -90,7 +90,8 @@ def test_config_files_parse_like_the_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--model_type", "roberta"], "choose lmmlc or baseline"),
+        (["--model_type", "roberta"], "choose one of lmmlc, baseline, stock"),
+        (["--model_type", "stock", "--fgm_epsilon", "0.1"], "joint MLM and FGM need lmmlc or baseline"),
         (["--mlm_probability", "0.15"], "both --mlm_probability"),
         (["--mlm_epochs", "1"], "schedule joint MLM"),
     ],
@@ -117,6 +118,18 @@ def test_baseline_tiny_run(tmp_path, shared_data):
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
     assert 0 <= results["test_micro_f1@per_label"] <= 1
     assert json.loads((tmp_path / "out" / "config.json").read_text())["model_type"] == "lmmlc_baseline"
+
+
+@pytest.mark.slow
+def test_stock_transformers_model_tiny_run(tmp_path, shared_data, bert_dir):
+    data = slice_data(shared_data, tmp_path / "data", rows=24)
+    main(tiny_run_args(data, tmp_path / "out", "--model_type", "stock", "--model_name_or_path", str(bert_dir)))
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["model_type"] == "bert" and config["problem_type"] == "multi_label_classification"
+    assert config["architectures"] == ["BertForSequenceClassification"] and len(config["id2label"]) == 28
+    assert len(config["label_thresholds"]) == 28 and 0 < config["threshold"] < 1
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    assert all(0 <= results[f"test_micro_f1@{setting}"] <= 1 for setting in THRESHOLD_SETTINGS)
 
 
 @pytest.mark.slow

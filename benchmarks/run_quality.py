@@ -1,0 +1,253 @@
+"""Does label masking beat the baseline? Train every method on the same encoder, data, seed and budget.
+
+Methods: the stock transformers head (`--model_type stock`), our pooled baseline (+MLM), LM-MLC
+trained all-masked, LM-MLC trained with random reveal (decoded one_shot and by confidence), LM-MLC
+with joint MLM, and optionally the text-once attention variant. Every run goes through `lmmlc-train`
+(thresholds tuned on validation); confidence decoding reuses the saved random-reveal model.
+
+    python -m benchmarks.run_quality --profile cpu     # about 45 minutes on 2 CPU cores
+    python -m benchmarks.run_quality --profile full    # full data, several epochs (a GPU)
+
+Writes docs/benchmarks/quality_<profile>.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import transformers
+
+from lmmlc.data import load_data
+from lmmlc.evaluation import SPLIT_PREFIXES, THRESHOLD_SETTINGS, decode_dataset, load_trained, threshold_settings
+from lmmlc.metrics import METRIC_NAMES, binarize, multilabel_metrics
+from lmmlc.tokenization import encode_splits
+from lmmlc.training import main as train
+from lmmlc.training import parse_args
+
+COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
+MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A training recipe (extra `lmmlc-train` options) and how its model is decoded."""
+
+    name: str
+    options: list[str]
+    decodings: tuple[str, ...] = ("one_shot",)
+
+
+METHODS = {
+    m.name: m
+    for m in (
+        Method("stock", ["--model_type", "stock"]),
+        Method("baseline", ["--model_type", "baseline", "--pooling", "mean"]),
+        Method("baseline+mlm", ["--model_type", "baseline", "--pooling", "mean", *MLM]),
+        Method("lmmlc-all-masked", [*COMPACT, "--reveal_strategy", "none"]),
+        Method("lmmlc-reveal", [*COMPACT, "--reveal_strategy", "random"], ("one_shot", "confidence")),
+        Method("lmmlc-reveal+mlm", [*COMPACT, "--reveal_strategy", "random", *MLM]),
+        Method(
+            "lmmlc-reveal-text-once",
+            [*COMPACT, "--reveal_strategy", "random", "--text_attends_labels", "false"],
+            ("one_shot", "confidence"),
+        ),
+    )
+}
+DEFAULT_METHODS = [name for name in METHODS if name != "lmmlc-reveal-text-once"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Budget per dataset: `lmmlc-train` options, and the threshold settings decoded in rounds."""
+
+    datasets: dict[str, list[str]]
+    confidence_thresholds: tuple[str, ...] = THRESHOLD_SETTINGS
+    notes: list[str] = field(default_factory=list)
+
+
+COMMON = ["--seed", "42", "--report_to", "none", "--save_strategy", "no", "--logging_steps", "25"]
+PROFILES = {
+    "cpu": Profile(
+        datasets={
+            "goemotions": [
+                *["--max_train_samples", "4000", "--num_train_epochs", "1", "--per_device_train_batch_size", "32"],
+                *["--learning_rate", "1e-4", "--warmup_steps", "12"],
+            ],
+            "aapd-small": [
+                *["--max_seq_length", "128", "--num_train_epochs", "3", "--per_device_train_batch_size", "16"],
+                *["--learning_rate", "2e-4", "--warmup_steps", "10"],
+            ],
+        },
+        confidence_thresholds=("0.5", "global"),
+        notes=[
+            "GoEmotions: the first 4,000 training examples, 1 epoch; full validation and test.",
+            "aapd-small: all 800 training abstracts cut to 128 tokens, 3 epochs.",
+            "Confidence decoding at 0.5 and the tuned global threshold (per-label: full profile only).",
+        ],
+    ),
+    "full": Profile(
+        datasets={
+            "goemotions": [
+                *["--num_train_epochs", "3", "--per_device_train_batch_size", "32"],
+                *["--learning_rate", "5e-5", "--warmup_steps", "200", "--bf16"],
+            ],
+            "aapd-small": [
+                *["--num_train_epochs", "10", "--per_device_train_batch_size", "16"],
+                *["--learning_rate", "1e-4", "--warmup_steps", "25", "--bf16"],
+            ],
+        },
+        notes=["Full training sets, several epochs, bf16 (needs a GPU)."],
+    ),
+}
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    parser.add_argument("--datasets", nargs="+", help="Which of the profile's datasets (default: all).")
+    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=DEFAULT_METHODS)
+    parser.add_argument("--data_root", default="../shared/data", help="Folder with one folder per dataset.")
+    parser.add_argument("--model_name_or_path", help="Encoder (default: the bundled MiniLM).")
+    parser.add_argument("--work_dir", default="outputs/benchmarks", help="Where the trained models go.")
+    parser.add_argument("--report_dir", default="docs/benchmarks")
+    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="More lmmlc-train options (last).")
+    return parser.parse_args(argv)
+
+
+def train_options(args: argparse.Namespace, dataset: str, method: Method, output: Path) -> list[str]:
+    """The full `lmmlc-train` command line of one run."""
+    options = ["--data_dir", str(Path(args.data_root) / dataset), "--output_dir", str(output), *COMMON]
+    if args.model_name_or_path:
+        options += ["--model_name_or_path", args.model_name_or_path]
+    return options + PROFILES[args.profile].datasets[dataset] + method.options + args.extra
+
+
+def round_scores(folder: Path, options: list[str], settings: tuple[str, ...]) -> dict:
+    """`{prefix}_{metric}@{setting}` of confidence decoding on the run's own validation and test data,
+    each setting's thresholds used while decoding."""
+    model, tokenizer = load_trained(str(folder))
+    data_args = parse_args(options)[1]
+    data = load_data(data_args, model.config.label_names, need_train=False)
+    encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
+    thresholds = threshold_settings(model.config)
+    results = {}
+    for split, dataset in encoded.items():
+        for setting in settings:
+            probs = decode_dataset(model, tokenizer, dataset, strategy="confidence", thresholds=thresholds[setting])
+            scores = multilabel_metrics(binarize(probs, np.asarray(thresholds[setting])), np.asarray(dataset["labels"]))
+            results.update({f"{SPLIT_PREFIXES[split]}_{metric}@{setting}": value for metric, value in scores.items()})
+    return results
+
+
+def run_method(args: argparse.Namespace, dataset: str, method: Method) -> list[dict]:
+    """Train one method on one dataset; one result row per decoding."""
+    output = Path(args.work_dir) / args.profile / dataset / method.name
+    options = train_options(args, dataset, method, output)
+    start = time.perf_counter()
+    train(options)
+    seconds = time.perf_counter() - start
+    trained = json.loads((output / "all_results.json").read_text())
+    rows = [{"dataset": dataset, "method": method.name, "decoding": "one_shot", "seconds": seconds, **trained}]
+    if "confidence" in method.decodings:
+        start = time.perf_counter()
+        scores = round_scores(output, options, PROFILES[args.profile].confidence_thresholds)
+        row = {"dataset": dataset, "method": method.name, "decoding": "confidence", **scores}
+        rows.append({**row, "seconds": time.perf_counter() - start})
+    return rows
+
+
+def markdown(rows: list[dict], prefix: str, setting: str) -> str:
+    """One table per dataset: a row per method and decoding, a column per metric."""
+    parts = []
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        parts += [f"**{dataset}**, {'test' if prefix == 'test' else 'validation'}, threshold {setting}", ""]
+        parts.append("| method | decoding | " + " | ".join(METRIC_NAMES) + " |")
+        parts.append("|---|---|" + "---|" * len(METRIC_NAMES))
+        for r in (r for r in rows if r["dataset"] == dataset):
+            values = [r.get(f"{prefix}_{metric}@{setting}") for metric in METRIC_NAMES]
+            cells = " | ".join("n/a" if v is None else f"{v:.4f}" for v in values)
+            parts.append(f"| {r['method']} | {r['decoding']} | {cells} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    """Test subset accuracy and micro-F1 at the tuned global threshold, per dataset and method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    figure, axes = plt.subplots(1, len(datasets), figsize=(7 * len(datasets), 4.5), squeeze=False)
+    for axis, dataset in zip(axes[0], datasets, strict=True):
+        mine = [r for r in rows if r["dataset"] == dataset]
+        names = [f"{r['method']}\n{r['decoding']}" for r in mine]
+        x = np.arange(len(mine))
+        for offset, metric in ((-0.2, "subset_accuracy"), (0.2, "micro_f1")):
+            axis.bar(x + offset, [r.get(f"test_{metric}@global", 0.0) for r in mine], width=0.4, label=metric)
+        axis.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
+        axis.set_ylim(0, 1)
+        axis.set_title(f"{dataset}: test, tuned global threshold")
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(args: argparse.Namespace, rows: list[dict], command: str) -> Path:
+    """JSON, Markdown and PNG under --report_dir; returns the Markdown file."""
+    folder = Path(args.report_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"quality_{args.profile}"
+    machine = {
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "threads": torch.get_num_threads(),
+    }
+    report = {"command": command, "profile": args.profile, "machine": machine, "rows": rows}
+    report["notes"] = PROFILES[args.profile].notes
+    Path(f"{stem}.json").write_text(json.dumps(report, indent=2))
+    lines = [f"# Quality benchmark, profile `{args.profile}`", "", f"`{command}`", ""]
+    lines += [f"- {note}" for note in PROFILES[args.profile].notes]
+    lines += [f"- Machine: {machine}", ""]
+    lines += ["| dataset | method | decoding | seconds |", "|---|---|---|---|"]
+    lines += [f"| {r['dataset']} | {r['method']} | {r['decoding']} | {r['seconds']:.0f} |" for r in rows]
+    lines.append("")
+    for prefix in ("test", "eval"):
+        for setting in THRESHOLD_SETTINGS:
+            lines.append(markdown(rows, prefix, setting))
+    Path(f"{stem}.md").write_text("\n".join(lines))
+    chart(rows, Path(f"{stem}.png"))
+    return Path(f"{stem}.md")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    datasets = args.datasets or list(PROFILES[args.profile].datasets)
+    unknown = sorted(set(datasets) - set(PROFILES[args.profile].datasets))
+    if unknown:
+        raise ValueError(
+            f"Datasets {unknown} are not in profile {args.profile!r}: {sorted(PROFILES[args.profile].datasets)}."
+        )
+    for dataset in datasets:
+        if not (Path(args.data_root) / dataset / "labels.txt").exists():
+            raise FileNotFoundError(f"No {dataset} data at {Path(args.data_root) / dataset} (see --data_root).")
+    command = " ".join(["python -m benchmarks.run_quality", *(sys.argv[1:] if argv is None else argv)])
+    rows = [row for dataset in datasets for name in args.methods for row in run_method(args, dataset, METHODS[name])]
+    path = write_report(args, rows, command)
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""`benchmarks/run_quality.py` end to end on a tiny BERT and a GoEmotions slice (the report files, not the figures)."""
+
+import json
+
+import pytest
+
+from benchmarks.run_quality import main
+
+from .conftest import slice_data
+
+
+@pytest.mark.slow
+def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir):
+    slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
+    methods = ["stock", "lmmlc-reveal"]
+    extra = ["--max_steps", "2", "--per_device_train_batch_size", "8", "--max_seq_length", "24"]
+    argv = ["--datasets", "goemotions", "--data_root", str(tmp_path / "data"), "--model_name_or_path", str(bert_dir)]
+    argv += ["--work_dir", str(tmp_path / "work"), "--report_dir", str(tmp_path / "report"), "--methods", *methods]
+    main([*argv, "--extra", *extra])
+    report = json.loads((tmp_path / "report" / "quality_cpu.json").read_text())
+    assert [(r["method"], r["decoding"]) for r in report["rows"]] == [
+        ("stock", "one_shot"),
+        ("lmmlc-reveal", "one_shot"),
+        ("lmmlc-reveal", "confidence"),
+    ]
+    for row in report["rows"]:
+        for prefix in ("eval", "test"):
+            assert 0 <= row[f"{prefix}_subset_accuracy@0.5"] <= 1 and 0 <= row[f"{prefix}_micro_f1@global"] <= 1
+    assert "test_micro_f1@per_label" not in report["rows"][2]  # the cpu profile decodes rounds at 0.5 and global
+    assert report["command"].startswith("python -m benchmarks.run_quality --datasets goemotions")
+    table = (tmp_path / "report" / "quality_cpu.md").read_text()
+    assert "| lmmlc-reveal | confidence |" in table and "n/a" in table
+    assert (tmp_path / "report" / "quality_cpu.png").stat().st_size > 1000
+
+
+def test_unknown_dataset_fails_before_training(tmp_path):
+    with pytest.raises(ValueError, match="not in profile 'cpu'"):
+        main(["--datasets", "imdb", "--work_dir", str(tmp_path / "work")])
+    assert not (tmp_path / "work").exists()
