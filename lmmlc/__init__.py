@@ -1,6 +1,7 @@
 """lmmlc: multi-label text classification by cloze (label mask), HuggingFace-native."""
 
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
 from .data_collators import DataCollatorForLabelMask
@@ -10,6 +11,7 @@ from .modeling_lmmlc import (
     MultiLabelOutput,
     insert_label_template,
 )
+from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 from .tokenization import MASKED, NO, YES, build_template_inputs, describe_template, tokenize_for_template
 
 __version__ = "0.1.0"
@@ -23,6 +25,7 @@ __all__ = [
     "DataCollatorForLabelMask",
     "LabelMaskConfig",
     "MultiLabelBertConfig",
+    "MultiLabelClassificationPipeline",
     "MultiLabelOutput",
     "build_template_inputs",
     "describe_template",
@@ -42,6 +45,9 @@ def _register() -> None:
         AutoModelForSequenceClassification.register(config_class, model_class, exist_ok=True)
         config_class.register_for_auto_class()
         model_class.register_for_auto_class("AutoModelForSequenceClassification")
+    PIPELINE_REGISTRY.register_pipeline(
+        PIPELINE_TASK, pipeline_class=MultiLabelClassificationPipeline, pt_model=AutoModelForSequenceClassification
+    )
 
 
 _register()

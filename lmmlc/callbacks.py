@@ -1,4 +1,4 @@
-"""Trainer callbacks: the joint-MLM schedule and a JSON Lines training log."""
+"""Trainer callbacks: the joint-MLM schedule, resumable collator randomness and a JSON Lines training log."""
 
 from __future__ import annotations
 
@@ -40,6 +40,17 @@ class MLMScheduleCallback(TrainerCallback):
         by_epoch = self.epochs is None or epoch < self.epochs
         by_step = self.steps is None or step < self.steps
         self.collator.mlm_active = by_epoch and by_step
+
+
+class CollatorStepCallback(TrainerCallback):
+    """Point a seeded training collator at the batch training (re)starts from, so resuming from a
+    checkpoint draws the same reveals and MLM masks as an uninterrupted run."""
+
+    def __init__(self, collator: DataCollatorForMultiLabel):
+        self.collator = collator
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs) -> None:
+        self.collator.batches_seen = state.global_step * args.gradient_accumulation_steps
 
 
 class JsonLogCallback(TrainerCallback):

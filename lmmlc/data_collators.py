@@ -34,6 +34,9 @@ class DataCollatorForMultiLabel:
     return_tensors: str = "pt"
     mlm_active: bool = field(default=True, init=False)
     """Switch for MLM schedules: False stops masking without rebuilding the collator."""
+    batches_seen: int = field(default=0, init=False)
+    """Batches collated so far. A seeded collator draws batch k from (seed, k) alone, so setting this
+    when training resumes (`CollatorStepCallback`) replays the batches of an uninterrupted run."""
     generator: torch.Generator | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -41,14 +44,20 @@ class DataCollatorForMultiLabel:
             raise ValueError(f"mlm_probability must lie in [0, 1], got {self.mlm_probability}.")
         if self.return_tensors != "pt":
             raise ValueError(f"{type(self).__name__} returns PyTorch tensors only: use return_tensors='pt'.")
-        if self.seed is not None:
-            self.generator = torch.Generator().manual_seed(self.seed)
         self._mlm = None
         if self.mlm_probability > 0:
             self._mlm = DataCollatorForLanguageModeling(self.tokenizer, mlm_probability=self.mlm_probability)
-            self._mlm.generator = self.generator
+
+    def _start_batch(self) -> None:
+        """Seed this batch's generator from (seed, batches_seen); unseeded collators use torch's global RNG."""
+        if self.seed is not None:
+            self.generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.batches_seen) % 2**63)
+            if self._mlm is not None:
+                self._mlm.generator = self.generator
+        self.batches_seen += 1
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        self._start_batch()
         labels = self._labels(features)
         batch = dict(self._pad(features))
         special = torch.isin(batch["input_ids"], torch.tensor(self.tokenizer.all_special_ids))
@@ -151,6 +160,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         self.reveal_order = order
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        self._start_batch()
         labels = self._labels(features)
         padded = self._pad(features)
         state = None

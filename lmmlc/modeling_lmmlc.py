@@ -1,6 +1,7 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
-Travels to the Hub with `configuration_lmmlc.py`: imports only torch, transformers and that file.
+Travels to the Hub with `configuration_lmmlc.py` and `pipeline_lmmlc.py`: imports only torch,
+transformers and those files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import __version__ as transformers_version
 from transformers.modeling_outputs import ModelOutput
 from transformers.models.bert.modeling_bert import (
     BertModel,
@@ -22,6 +24,7 @@ from transformers.models.bert.modeling_bert import (
 )
 
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, check_decode_options
+from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 
 try:  # transformers >= 5: initialisers that skip weights already loaded from a checkpoint
     from transformers import initialization as init
@@ -29,6 +32,9 @@ except ImportError:  # transformers 4.x only initialises missing weights
     from torch.nn import init
 
 IGNORE_INDEX = -100
+LEGACY_MASKS = int(transformers_version.split(".")[0]) < 5
+"""transformers 4.x takes a custom mask as `(batch, seq, seq)` of 0/1 (and makes it additive itself); 5.x
+passes a 4D mask through as it is."""
 HUB_KWARGS = ("cache_dir", "force_download", "local_files_only", "proxies", "revision", "subfolder", "token")
 
 
@@ -290,12 +296,17 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             init.zeros_(module.layer_weights)
 
     def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
-        """`PreTrainedModel.save_pretrained`, with AutoModel and AutoModelForSequenceClassification in auto_map."""
+        """`PreTrainedModel.save_pretrained`, with AutoModel and AutoModelForSequenceClassification in auto_map
+        and the multi-label pipeline in `custom_pipelines` (its file travels as an import of this one)."""
         if self._auto_class is not None:
             name = f"{type(self).__module__.split('.')[-1]}.{type(self).__name__}"
             auto_map = dict(getattr(self.config, "auto_map", None) or {})
             auto_map.update(AutoModel=name, AutoModelForSequenceClassification=name)
             self.config.auto_map = auto_map
+            pipeline = MultiLabelClassificationPipeline
+            impl = f"{pipeline.__module__.split('.')[-1]}.{pipeline.__name__}"
+            entry = {"impl": impl, "pt": ["AutoModelForSequenceClassification"], "tf": [], "type": "text"}
+            self.config.custom_pipelines = {PIPELINE_TASK: entry}
         super().save_pretrained(save_directory, *args, **kwargs)
 
     def _mlm_loss(self, hidden: torch.Tensor, mlm_targets: torch.Tensor) -> torch.Tensor:
@@ -389,6 +400,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             raise ValueError("text_attends_labels=False needs a custom attention mask: use sdpa or eager attention.")
         template = template_positions_mask(self.config, slot_positions, attention_mask.shape[1])
         dtype = self.bert.get_input_embeddings().weight.dtype
+        if LEGACY_MASKS:
+            return text_blind_attention_mask(attention_mask, template, dtype, additive=False)[:, 0].to(dtype)
         return text_blind_attention_mask(attention_mask, template, dtype, additive=implementation == "eager")
 
     def _slot_logits(self, slot_hidden: torch.Tensor) -> torch.Tensor:

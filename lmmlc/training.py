@@ -21,7 +21,7 @@ from transformers import (
 )
 
 from .arguments import DataArguments, LabelMaskArguments, ModelArguments
-from .callbacks import JsonLogCallback, MLMScheduleCallback
+from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
 from .configuration_lmmlc import LabelMaskConfig
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
@@ -131,7 +131,7 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
 def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, args: TrainingArguments):
     """The Trainer with its collators and callbacks (MLM schedule, JSON Lines log)."""
     collator = train_collator(tokenizer, model.config, lm_args, args.seed)
-    callbacks = [JsonLogCallback()]
+    callbacks = [JsonLogCallback(), CollatorStepCallback(collator)]
     if lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None:
         callbacks.append(MLMScheduleCallback(collator, lm_args.mlm_epochs, lm_args.mlm_steps))
     return MultiLabelTrainer(

@@ -180,3 +180,19 @@ def test_a_single_label_is_never_revealed(make_model, tokenizer):
     batch = DataCollatorForLabelMask(tokenizer, config, reveal_example_prob=1.0)(features(tokenizer, n_labels=1))
     assert not revealed(batch).any()
     assert (slot_tokens(batch) == tokenizer.mask_token_id).all()
+
+
+def test_a_seeded_collator_replays_batch_k_from_its_count(make_model, tokenizer):
+    model = make_model()
+    features = [{**tokenizer(t), "labels": [1, 0, 1, 0]} for t in ["i love it", "sad", "so angry", "joy"]]
+
+    def collator():
+        return DataCollatorForLabelMask(tokenizer, model.config, reveal_example_prob=1.0, mlm_probability=0.3, seed=7)
+
+    straight = collator()
+    batches = [straight(features) for _ in range(3)]
+    assert not torch.equal(batches[0]["input_ids"], batches[2]["input_ids"])  # each batch draws anew
+    resumed = collator()
+    resumed.batches_seen = 2
+    third = resumed(features)
+    assert all(torch.equal(third[key], batches[2][key]) for key in batches[2])

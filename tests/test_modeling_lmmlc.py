@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import textwrap
@@ -224,10 +225,16 @@ REMOTE_CHECK = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("kind", ["label_mask", "baseline"])
-def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir, tokenizer, tmp_path, kind):
-    if kind == "label_mask":
-        model = make_model(mask_mode="per_label", token_type_strategy="per_label", mlm_loss_weight=0.1)
+PYTHONS = [sys.executable, *([os.environ["LMMLC_CROSS_PYTHON"]] if os.environ.get("LMMLC_CROSS_PYTHON") else [])]
+"""This interpreter, and the other transformers line's when CI gives it (`.ci/run`: 5.x and 4.57)."""
+
+
+@pytest.mark.parametrize("python", PYTHONS, ids=["this", "other-transformers-line"][: len(PYTHONS)])
+@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "baseline"])
+def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir, tokenizer, tmp_path, kind, python):
+    if kind != "baseline":
+        options = {"text_attends_labels": False} if kind == "text_blind" else {"mlm_loss_weight": 0.1}
+        model = make_model(mask_mode="per_label", token_type_strategy="per_label", **options)
         inputs = dict(batch_for(tokenizer, model.config, [[1, 0, 1, 0]] * 4, reveal_example_prob=1.0, seed=0))
         inputs.pop("labels")
     else:
@@ -243,13 +250,14 @@ def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir
         "configuration_lmmlc.py",
         "model.safetensors",
         "modeling_lmmlc.py",
+        "pipeline_lmmlc.py",
     ]
     torch.save(inputs, tmp_path / "inputs.pt")
     torch.save(expected, tmp_path / "expected.pt")
     script = tmp_path / "check.py"
     script.write_text(REMOTE_CHECK)
     result = subprocess.run(
-        [sys.executable, str(script), str(folder), str(tmp_path / "inputs.pt"), str(tmp_path / "expected.pt")],
+        [python, str(script), str(folder), str(tmp_path / "inputs.pt"), str(tmp_path / "expected.pt")],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -264,7 +272,7 @@ def test_hub_files_import_only_torch_transformers_and_each_other():
     from pathlib import Path
 
     allowed = {"torch", "transformers", "__future__", "inspect", "re", "dataclasses", "typing"}
-    for name in ("configuration_lmmlc.py", "modeling_lmmlc.py"):
+    for name in ("configuration_lmmlc.py", "modeling_lmmlc.py", "pipeline_lmmlc.py"):
         tree = ast.parse((Path(__file__).parents[1] / "lmmlc" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from transformers import AutoModelForSequenceClassification
 
@@ -186,3 +187,29 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
     assert {k: getattr(model.config, k) for k in accepted} == accepted
     if model_type == "lmmlc":
         assert accepted == chosen  # no label-mask option is dropped on the way
+
+
+@pytest.mark.slow
+def test_checkpoints_carry_the_remote_code_and_resume_to_the_same_model(tmp_path, shared_data, bert_dir):
+    from safetensors.torch import load_file
+
+    data = slice_data(shared_data, tmp_path / "data", rows=32)
+    run = ["--model_name_or_path", str(bert_dir), "--max_steps", "4", *COMPACT]
+
+    def train(output, *extra):
+        main([*tiny_run_args(data, output, *run), "--save_strategy", "steps", "--save_steps", "2", *extra])
+        return load_file(output / "model.safetensors")
+
+    straight = train(tmp_path / "straight")
+    checkpoint = tmp_path / "straight" / "checkpoint-2"
+    files = {p.name for p in checkpoint.iterdir()}
+    assert {"configuration_lmmlc.py", "modeling_lmmlc.py", "pipeline_lmmlc.py", "model.safetensors"} <= files
+    assert "AutoModelForSequenceClassification" in json.loads((checkpoint / "config.json").read_text())["auto_map"]
+    loaded = AutoModelForSequenceClassification.from_pretrained(checkpoint, trust_remote_code=True)
+    assert torch.equal(
+        loaded.state_dict()["cls.predictions.bias"], load_file(checkpoint / "model.safetensors")["cls.predictions.bias"]
+    )
+    resumed = train(tmp_path / "resumed", "--resume_from_checkpoint", str(checkpoint))
+    assert straight.keys() == resumed.keys()
+    for name, tensor in straight.items():
+        assert torch.allclose(tensor, resumed[name], atol=1e-6), name

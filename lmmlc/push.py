@@ -1,0 +1,88 @@
+"""`lmmlc-push`: write the model card of a trained folder and upload the folder to the Hugging Face Hub."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import HfApi, get_token
+from transformers import HfArgumentParser
+
+from .model_card import build_model_card
+
+MODEL_TYPES = ("lmmlc", "lmmlc_baseline")
+REQUIRED_FILES = ("config.json", "configuration_lmmlc.py", "modeling_lmmlc.py", "model.safetensors")
+IGNORED = ["checkpoint-*", "checkpoint-*/**", "*.bin", "*.pt", "*.pkl", "runs/**", ".*"]
+"""Never uploaded: Trainer checkpoints, pickles (training_args.bin) and hidden files."""
+
+
+@dataclass
+class PushArguments:
+    model_path: str = field(metadata={"help": "A trained lmmlc model folder (lmmlc-train's output_dir)."})
+    repo_id: str = field(metadata={"help": "Hub repository, e.g. your-name/goemotions-lmmlc."})
+    private: bool = field(default=False, metadata={"help": "Create the repository as private."})
+    revision: str | None = field(default=None, metadata={"help": "Branch to push to (created when missing)."})
+    commit_message: str = field(default="Upload lmmlc model", metadata={"help": "Commit message."})
+    license: str = field(default="apache-2.0", metadata={"help": "License in the card's metadata."})
+    datasets: list[str] | None = field(default=None, metadata={"help": "Hub dataset ids for the card."})
+    base_model: str | None = field(default=None, metadata={"help": "Hub id of the encoder, for the card."})
+    token: str | None = field(default=None, metadata={"help": "Hub token (default: HF_TOKEN or the login)."})
+    dry_run: bool = field(default=False, metadata={"help": "Write the card and list the files; upload nothing."})
+
+
+def check_trained_folder(folder: Path) -> None:
+    """Refuse folders that are not complete trained lmmlc models, saying what is missing."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder: give lmmlc-train's --output_dir.")
+    missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
+    if missing:
+        raise ValueError(
+            f"{folder} is not a trained lmmlc model: missing {', '.join(missing)}. Train with lmmlc-train."
+        )
+    model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"{folder} holds a {model_type!r} model, not an lmmlc one ({', '.join(MODEL_TYPES)}).")
+    if not (folder / "tokenizer_config.json").exists():
+        raise ValueError(f"{folder} has no tokenizer: save it beside the model (lmmlc-train does).")
+
+
+def files_to_upload(folder: Path) -> list[str]:
+    """Paths relative to `folder` that the upload sends, sorted."""
+    paths = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    return sorted(p for p in paths if not any(fnmatch.fnmatch(p, pattern) for pattern in IGNORED))
+
+
+def push(args: PushArguments, api: Any | None = None) -> list[str]:
+    """Check, write README.md, then (unless dry run) create the repo and upload; returns the uploaded paths."""
+    folder = Path(args.model_path)
+    check_trained_folder(folder)
+    token = args.token or get_token()
+    if token is None and not args.dry_run:
+        raise ValueError("No Hugging Face token: run `hf auth login`, set HF_TOKEN, or pass --token.")
+    card = build_model_card(folder, args.repo_id, args.license, args.datasets, args.base_model)
+    card.save(folder / "README.md")
+    files = files_to_upload(folder)
+    if args.dry_run:
+        return files
+    api = api or HfApi(token=token)
+    api.create_repo(args.repo_id, private=args.private, exist_ok=True, repo_type="model")
+    if args.revision:
+        api.create_branch(args.repo_id, branch=args.revision, exist_ok=True)
+    api.upload_folder(
+        repo_id=args.repo_id,
+        folder_path=str(folder),
+        revision=args.revision,
+        commit_message=args.commit_message,
+        ignore_patterns=IGNORED,
+    )
+    return files
+
+
+def main(argv: list[str] | None = None) -> None:
+    (args,) = HfArgumentParser(PushArguments).parse_args_into_dataclasses(argv)
+    files = push(args)
+    verb = "Would upload" if args.dry_run else "Uploaded"
+    print(f"{verb} {len(files)} files to {args.repo_id}:\n" + "\n".join(f"  {name}" for name in files))

@@ -1,0 +1,80 @@
+"""`lmmlc-push`: checks before any upload, the dry run, and the calls at the `huggingface_hub` API boundary."""
+
+import json
+
+import pytest
+
+from lmmlc.push import PushArguments, files_to_upload, main, push
+
+
+class RecordingApi:
+    """Stands in for `huggingface_hub.HfApi`: records every call instead of reaching the Hub."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append((name, args, kwargs))
+
+
+@pytest.fixture
+def folder(make_model, tokenizer, tmp_path):
+    path = tmp_path / "model"
+    make_model().save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    (path / "all_results.json").write_text(json.dumps({"test_micro_f1@global": 0.5}))
+    (path / "training_args.bin").write_bytes(b"pickle")
+    (path / "checkpoint-2").mkdir()
+    (path / "checkpoint-2" / "model.safetensors").write_bytes(b"x")
+    return path
+
+
+def test_upload_calls_and_files(folder):
+    api = RecordingApi()
+    args = PushArguments(str(folder), "me/model", private=True, revision="v1", commit_message="hi", token="t")
+    files = push(args, api=api)
+    assert [name for name, _, _ in api.calls] == ["create_repo", "create_branch", "upload_folder"]
+    assert api.calls[0][1] == ("me/model",) and api.calls[0][2]["private"] is True
+    upload = api.calls[2][2]
+    assert upload["folder_path"] == str(folder) and upload["revision"] == "v1" and upload["commit_message"] == "hi"
+    assert "README.md" in files and "model.safetensors" in files and "pipeline_lmmlc.py" in files
+    assert not any(name.endswith(".bin") or name.startswith("checkpoint-") for name in files)
+
+
+def test_dry_run_writes_the_card_and_uploads_nothing(folder, capsys, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    main(["--model_path", str(folder), "--repo_id", "me/model", "--dry_run"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"Would upload {len(files_to_upload(folder))} files to me/model")
+    assert (folder / "README.md").read_text().startswith("---\n")
+
+
+def test_no_token_fails_before_any_upload(folder, monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
+    api = RecordingApi()
+    with pytest.raises(ValueError, match="No Hugging Face token"):
+        push(PushArguments(str(folder), "me/model"), api=api)
+    assert api.calls == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "error"),
+    [
+        (lambda f: (f / "model.safetensors").unlink(), "missing model.safetensors"),
+        (lambda f: (f / "modeling_lmmlc.py").unlink(), "missing modeling_lmmlc.py"),
+        (lambda f: (f / "tokenizer_config.json").unlink(), "has no tokenizer"),
+        (lambda f: (f / "config.json").write_text('{"model_type": "bert"}'), "not an lmmlc one"),
+    ],
+)
+def test_folder_that_is_not_a_trained_model_fails_before_any_upload(folder, damage, error):
+    damage(folder)
+    api = RecordingApi()
+    with pytest.raises(ValueError, match=error):
+        push(PushArguments(str(folder), "me/model", token="t"), api=api)
+    assert api.calls == [] and not (folder / "README.md").exists()
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        push(PushArguments(str(tmp_path / "absent"), "me/model", token="t"), api=RecordingApi())
