@@ -12,6 +12,8 @@ TEMPLATE_POSITIONS = ("end", "begin")
 MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
 DECODE_STRATEGIES = ("one_shot", "confidence", "fixed", "random")
+SCHEMA_VERSION = 1
+"""Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -59,6 +61,8 @@ class MultiLabelBertConfig(BertConfig):
         threshold: decision threshold on the probability of every label (tuned on validation by
             `lmmlc-train`).
         label_thresholds: one threshold per label; when set, used instead of `threshold`.
+        lmmlc_schema_version: config layout version (written on save); a newer one than this code's
+            `SCHEMA_VERSION` is refused rather than misread.
         kwargs: any `BertConfig` field, so a BERT checkpoint's config.json loads into this class.
     """
 
@@ -75,8 +79,14 @@ class MultiLabelBertConfig(BertConfig):
         pooling: str = "cls",
         threshold: float = 0.5,
         label_thresholds: list[float] | None = None,
+        lmmlc_schema_version: int = SCHEMA_VERSION,
         **kwargs: Any,
     ) -> None:
+        if int(lmmlc_schema_version) > SCHEMA_VERSION:
+            raise ValueError(
+                f"This config was written by a newer lmmlc (config schema {lmmlc_schema_version}; this code reads "
+                f"up to {SCHEMA_VERSION}): upgrade lmmlc to load it."
+            )
         _check_choice("classification_loss", classification_loss, LOSSES)
         _check_choice("pooling", pooling, POOLINGS)
         if focal_gamma < 0 or (focal_alpha is not None and not 0 <= focal_alpha <= 1):
@@ -93,6 +103,7 @@ class MultiLabelBertConfig(BertConfig):
         self.pooling = pooling
         self.threshold = threshold
         self.label_thresholds = label_thresholds
+        self.lmmlc_schema_version = SCHEMA_VERSION
         super().__init__(**kwargs)
         self.decision_thresholds()
 

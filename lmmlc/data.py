@@ -67,8 +67,15 @@ def split_files(data_dir: str | Path, need_train: bool = True) -> dict[str, Path
 def read_json_lines(path: Path, fields: dict[str, str]) -> list[dict[str, Any]]:
     """Rows of a JSON Lines file as `{name: row.get(column)}` for `fields` = {name: column}, plus `_line`."""
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"{path}, line {number}: not UTF-8 (byte {raw[error.start]:#04x} at column {error.start + 1}); "
+                    "re-encode the file as UTF-8."
+                ) from None
             if not line.strip():
                 continue
             try:
@@ -101,11 +108,17 @@ def check_text(text: Any, where: str, field: str = "text") -> None:
 
 
 def _check_rows(rows: list[dict[str, Any]], path: Path, known: set[str] | None) -> None:
-    """Reject rows without text or labels, and label names outside `known` (file and line named)."""
+    """Reject rows without text or labels, label names outside `known` and repeated ids (file and line named)."""
     if not rows:
         raise ValueError(f"{path} has no examples: the split is empty.")
+    first_line: dict[Any, int] = {}
     for row in rows:
         where = f"{path}, line {row['_line']}"
+        if row.get("id") is not None:
+            key = json.dumps(row["id"])
+            if key in first_line:
+                raise ValueError(f"{where}: duplicate id {row['id']!r} (first on line {first_line[key]}).")
+            first_line[key] = row["_line"]
         check_text(row["text"], where)
         if not isinstance(row["labels"], list) or not all(isinstance(n, str) for n in row["labels"]):
             raise ValueError(f"{where}: labels must be a list of label names, got {row['labels']!r}.")
@@ -131,7 +144,7 @@ def load_files(
         if not path.exists():
             raise FileNotFoundError(f"The {split} file {path} does not exist.")
         if path.suffix in (".jsonl", ".json"):
-            rows[split] = read_json_lines(path, {"text": text_column, "labels": label_column})
+            rows[split] = read_json_lines(path, {"text": text_column, "labels": label_column, "id": "id"})
         else:
             rows[split] = _read_table(path, text_column, label_column, label_separator)
         _check_rows(rows[split], path, None if label_names is None else set(label_names))

@@ -309,6 +309,27 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             self.config.custom_pipelines = {PIPELINE_TASK: entry}
         super().save_pretrained(save_directory, *args, **kwargs)
 
+    @classmethod
+    def _load_trained(cls, path: str, *model_args: Any, **kwargs: Any) -> Any:
+        """`from_pretrained` of a trained checkpoint, refusing any weight it lacks (never a silent random init)."""
+        wants_info = kwargs.pop("output_loading_info", False)
+        try:
+            model, info = super().from_pretrained(path, *model_args, output_loading_info=True, **kwargs)
+        except Exception as error:
+            if "safetensor" not in type(error).__name__.lower():
+                raise
+            raise ValueError(
+                f"The weights in {path} are truncated or corrupt ({error}): re-save or re-download."
+            ) from error
+        problems = {k: sorted(info.get(k) or []) for k in ("missing_keys", "mismatched_keys")}
+        if any(problems.values()):
+            raise ValueError(
+                f"{path} does not hold every trained weight of {cls.__name__} ({problems}): the checkpoint is "
+                "incomplete, corrupt or not an lmmlc model. Re-save or retrain it; to start from a plain BERT, "
+                "pass label_names."
+            )
+        return (model, info) if wants_info else model
+
     def _mlm_loss(self, hidden: torch.Tensor, mlm_targets: torch.Tensor) -> torch.Tensor:
         if self.cls is None:
             raise ValueError("mlm_targets were given but this model has no MLM head: set mlm_loss_weight > 0.")
@@ -484,7 +505,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             kwargs: `LabelMaskConfig` options (template, loss, ...) and the usual loading options.
         """
         if label_names is None:
-            return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+            return cls._load_trained(pretrained_model_name_or_path, *model_args, **kwargs)
         return _warm_start(cls, pretrained_model_name_or_path, label_names, tokenizer, model_args, kwargs)
 
 
@@ -537,11 +558,11 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         cls, pretrained_model_name_or_path: str, *model_args: Any, label_names: list[str] | None = None, **kwargs: Any
     ) -> BertForMultiLabelClassification:
         """Load a checkpoint; with `label_names`, start a fresh baseline head on a plain BERT."""
-        if label_names is not None:
-            config_kwargs, kwargs = _split_config_kwargs(cls.config_class, kwargs)
-            config = _config_from(cls.config_class, pretrained_model_name_or_path, label_names, config_kwargs, kwargs)
-            kwargs["config"] = config
-        return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        if label_names is None:
+            return cls._load_trained(pretrained_model_name_or_path, *model_args, **kwargs)
+        config_kwargs, kwargs = _split_config_kwargs(cls.config_class, kwargs)
+        config = _config_from(cls.config_class, pretrained_model_name_or_path, label_names, config_kwargs, kwargs)
+        return super().from_pretrained(pretrained_model_name_or_path, *model_args, config=config, **kwargs)
 
 
 # --- decoding in rounds

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -167,12 +169,29 @@ def main(argv: list[str] | None = None) -> None:
     scored = {split: predict_probabilities(trainer, encoded[split]) for split in SPLIT_PREFIXES if split in encoded}
     if "validation" in scored:
         tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
-    trainer.save_model()
-    trainer.save_state()
-    trainer.save_metrics("train", train_result.metrics)
-    results = dict(train_result.metrics)
-    for prefix, metrics in split_metrics(scored, encoded, trainer.model.config).items():
-        trainer.save_metrics(prefix, metrics)
-        results.update(metrics)
+    metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
+    save_outputs(trainer, metrics)
     if trainer.is_world_process_zero():
-        print(format_table(results))
+        print(format_table({k: v for values in metrics.values() for k, v in values.items()}))
+
+
+def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]]) -> None:
+    """Save the model, tokenizer and `<name>_results.json` files into a staging folder, then move them into
+    output_dir one atomic rename at a time, `all_results.json` last: only a finished run has that file, and
+    no file is ever half-written under its final name."""
+    output = Path(trainer.args.output_dir)
+    stage = output / ".saving"
+    if trainer.is_world_process_zero():
+        shutil.rmtree(stage, ignore_errors=True)
+    trainer.save_model(str(stage))
+    trainer.save_state()
+    if not trainer.is_world_process_zero():
+        return
+    combined = {}
+    for name, values in metrics.items():
+        (stage / f"{name}_results.json").write_text(json.dumps(values, indent=2, sort_keys=True))
+        combined.update(values)
+    (stage / "all_results.json").write_text(json.dumps(combined, indent=2, sort_keys=True))
+    for path in sorted(stage.iterdir(), key=lambda p: p.name == "all_results.json"):
+        os.replace(path, output / path.name)
+    stage.rmdir()

@@ -101,3 +101,23 @@ def test_no_data_at_all_says_what_to_give(tmp_path, monkeypatch):
     monkeypatch.setattr("lmmlc.data.default_data_dir", lambda: None)
     with pytest.raises(ValueError, match="--data_dir"):
         load_data(DataArguments())
+
+
+def test_non_utf8_bytes_name_the_line(data_dir):
+    with (data_dir / "train.jsonl").open("ab") as handle:
+        handle.write(b'{"text": "caf\xe9", "labels": ["a"]}\n')
+    with pytest.raises(ValueError, match=r"train\.jsonl, line 3: not UTF-8 \(byte 0xe9 at column 14\)"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+def test_duplicate_ids_name_both_lines(data_dir):
+    rows = [{"id": "e1", "text": "x", "labels": ["a"]}, {"id": "e2", "text": "y", "labels": []}]
+    write_split(data_dir, "test", [*rows, {"id": "e1", "text": "z", "labels": ["b"]}])
+    with pytest.raises(ValueError, match=r"test\.jsonl, line 3: duplicate id 'e1' \(first on line 1\)"):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+def test_the_same_id_in_different_splits_is_fine(data_dir):
+    write_split(data_dir, "validation", [{"id": 7, "text": "v", "labels": []}])
+    write_split(data_dir, "test", [{"id": 7, "text": "t", "labels": ["c"]}])
+    assert len(load_data(DataArguments(data_dir=str(data_dir))).splits["test"]) == 1

@@ -97,6 +97,28 @@ def test_losses_stay_finite_on_extreme_logits(loss, row):
     assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("row", [0, 1])
+@pytest.mark.parametrize("kind", ["label_mask", "baseline", "text_blind"])
+def test_whole_models_stay_finite_on_all_zero_and_all_one_rows(make_model, bert_dir, tokenizer, dtype, loss, row, kind):
+    if kind == "baseline":
+        model = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, classification_loss=loss)
+        batch = dict(tokenizer(TEXTS, padding=True, return_tensors="pt"), labels=torch.full((4, 4), float(row)))
+    else:
+        model = make_model(classification_loss=loss, text_attends_labels=kind == "label_mask")
+        batch = batch_for(tokenizer, model.config, [[row] * 4] * 4, reveal_example_prob=0.5, seed=0)
+    model = model.to(dtype)
+    with torch.no_grad():  # extreme weights in the head push the logits far out
+        head = model.cls.predictions.transform.LayerNorm if kind != "baseline" else model.classifier
+        head.weight.mul_(1e4)
+    out = model(**batch)
+    out.loss.backward()
+    assert out.logits.abs().max() > 100  # the case is extreme indeed
+    assert torch.isfinite(out.logits).all() and torch.isfinite(out.loss)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
 def test_padded_and_unpadded_give_the_same_logits(make_model, tokenizer):
     model = make_model(token_type_strategy="per_label").eval()
     together = model(**batch_for(tokenizer, model.config)).logits

@@ -213,3 +213,38 @@ def test_checkpoints_carry_the_remote_code_and_resume_to_the_same_model(tmp_path
     assert straight.keys() == resumed.keys()
     for name, tensor in straight.items():
         assert torch.allclose(tensor, resumed[name], atol=1e-6), name
+
+
+@pytest.mark.slow
+def test_sigkill_mid_training_then_resume_reaches_the_uninterrupted_model(tmp_path, shared_data, bert_dir):
+    import signal
+    import time
+
+    from safetensors.torch import load_file
+
+    data = slice_data(shared_data, tmp_path / "data", rows=32)
+    run = ["--model_name_or_path", str(bert_dir), "--max_steps", "40", "--save_strategy", "steps", "--save_steps", "2"]
+    run += ["--save_total_limit", "3", *COMPACT, "--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
+    straight = tmp_path / "straight"
+    main(tiny_run_args(data, straight, *run))
+    killed = tmp_path / "killed"
+    command = [sys.executable, str(ROOT / "scripts" / "train.py"), *tiny_run_args(data, killed, *run)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (killed / "checkpoint-10" / "trainer_state.json").exists():
+        assert process.poll() is None and time.time() < deadline, "training ended before it could be killed"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / "all_results.json").exists()  # nothing looks finished
+    complete = [p for p in killed.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
+    latest = max(complete, key=lambda p: int(p.name.split("-")[1]))
+    assert int(latest.name.split("-")[1]) < 40
+    main(tiny_run_args(data, killed, *run, "--resume_from_checkpoint", str(latest)))
+    expected, resumed = load_file(straight / "model.safetensors"), load_file(killed / "model.safetensors")
+    assert all(torch.allclose(expected[k], resumed[k], atol=1e-6) for k in expected)
+    straight_results = json.loads((straight / "all_results.json").read_text())
+    resumed_results = json.loads((killed / "all_results.json").read_text())
+    for key in ("test_micro_f1@global", "eval_subset_accuracy@0.5", "test_jaccard@per_label"):
+        assert resumed_results[key] == pytest.approx(straight_results[key], abs=1e-6)
+    assert not (killed / ".saving").exists()
