@@ -80,6 +80,17 @@ def tokenize(texts: datasets.Dataset, tokenizer: Any, max_length: int, offsets: 
     return encoded.map(pack, batched=True, batch_size=1000, desc=f"Packing into blocks of {max_length}")
 
 
+def mlm_collator(
+    tokenizer: Any, probability: float, whole_word_mask: bool, seed: int
+) -> DataCollatorForLanguageModeling:
+    """BERT-style masking; whole words are always shown as [MASK] (transformers does not replace them with
+    random tokens, and 4.57 fails on the setting that would ask it to)."""
+    replace = {"mask_replace_prob": 1.0, "random_replace_prob": 0.0} if whole_word_mask else {}
+    return DataCollatorForLanguageModeling(
+        tokenizer, mlm_probability=probability, whole_word_mask=whole_word_mask, seed=seed, **replace
+    )
+
+
 def run(argv: list[str] | None = None) -> dict[str, float]:
     """Continue MLM pretraining; save the encoder + MLM head + tokenizer; report validation perplexity."""
     pre_args, data_args, training_args = parse_args(argv)
@@ -94,12 +105,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     train_texts, validation_texts = mlm_texts(data_args, pre_args.text_splits)
     max_length = min(data_args.max_seq_length or tokenizer.model_max_length, 512)
     encode = lambda texts: tokenize(texts, tokenizer, max_length, pre_args.whole_word_mask)  # noqa: E731
-    collator = DataCollatorForLanguageModeling(
-        tokenizer,
-        mlm_probability=pre_args.mlm_probability,
-        whole_word_mask=pre_args.whole_word_mask,
-        seed=training_args.seed,
-    )
+    collator = mlm_collator(tokenizer, pre_args.mlm_probability, pre_args.whole_word_mask, training_args.seed)
     trainer = Trainer(
         model=AutoModelForMaskedLM.from_pretrained(path),
         args=training_args,

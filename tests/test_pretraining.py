@@ -44,16 +44,16 @@ def test_pretrained_encoder_warm_starts_the_label_mask_head(tmp_path, shared_dat
 
 def test_whole_word_masking_masks_every_piece_of_a_word():
     import datasets
-    from transformers import AutoTokenizer, DataCollatorForLanguageModeling
+    from transformers import AutoTokenizer
 
-    from lmmlc.pretraining import tokenize
+    from lmmlc.pretraining import mlm_collator, tokenize
     from lmmlc.training import default_encoder
 
     tokenizer = AutoTokenizer.from_pretrained(default_encoder())
     texts = datasets.Dataset.from_dict({"text": ["unbelievably overwhelming counterproductiveness"] * 64})
     encoded = tokenize(texts, tokenizer, 32, offsets=True)
     assert {len(ids) for ids in encoded["input_ids"]} == {32}  # packed: no padding
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.3, whole_word_mask=True, seed=0)
+    collator = mlm_collator(tokenizer, 0.3, whole_word_mask=True, seed=0)
     batch = collator([dict(row) for row in encoded])
     targets = batch["labels"] != -100
     pieces = [tokenizer.convert_ids_to_tokens(row) for row in encoded["input_ids"]]
