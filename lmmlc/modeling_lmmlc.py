@@ -311,8 +311,10 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
 
     @classmethod
     def _load_trained(cls, path: str, *model_args: Any, **kwargs: Any) -> Any:
-        """`from_pretrained` of a trained checkpoint, refusing any weight it lacks (never a silent random init)."""
+        """`from_pretrained` of a trained checkpoint: safetensors only (never a pickle), refusing any weight it
+        lacks (never a silent random init)."""
         wants_info = kwargs.pop("output_loading_info", False)
+        kwargs.setdefault("use_safetensors", True)
         try:
             model, info = super().from_pretrained(path, *model_args, output_loading_info=True, **kwargs)
         except Exception as error:

@@ -70,3 +70,23 @@ def test_a_plain_bert_without_label_names_is_refused(bert_dir):
 def test_labels_that_disagree_with_the_checkpoint_are_refused(saved):
     with pytest.raises(ValueError, match="already a trained lmmlc model"):
         BertForLabelMaskClassification.from_pretrained(saved, label_names=["joy", "sadness"])
+
+
+class Trap:
+    """Unpickling this writes a marker file: proof that a pickle was executed."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_pickled_weights_are_never_loaded(saved, tmp_path):
+    marker = tmp_path / "pickle-was-executed"
+    torch.save({"weights": Trap(marker)}, saved / "pytorch_model.bin")
+    (saved / "model.safetensors").unlink()
+    for loader in (BertForLabelMaskClassification, AutoModelForSequenceClassification):
+        with pytest.raises(OSError, match=r"model\.safetensors"):
+            loader.from_pretrained(saved)
+    assert not marker.exists()
