@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ WORDS = [
     "th",
 ]
 LABELS = ["joy", "anger", "fear", "cs.it"]
+BLOCK_LMMLC = textwrap.dedent(
+    """
+    import sys
+
+    class BlockLmmlc:
+        def find_spec(self, name, path=None, target=None):
+            if name == "lmmlc" or name.startswith("lmmlc."):
+                raise ImportError("lmmlc is blocked in this process")
+
+    sys.meta_path.insert(0, BlockLmmlc())
+    """
+)
+"""Start of a subprocess script in which `import lmmlc` fails: only remote code can serve the model."""
 
 
 def write_plain_bert(folder: Path, unused: int, max_positions: int = 64) -> Path:

@@ -15,7 +15,7 @@ from lmmlc import (
 )
 from lmmlc.modeling_lmmlc import multilabel_loss, zlpr_loss
 
-from .conftest import LABELS
+from .conftest import BLOCK_LMMLC, LABELS
 
 TEXTS = ["i love it", "so angry about this thing", "sad", "happy joy the a"]
 LOSSES = ["bce", "zlpr", "focal"]
@@ -220,16 +220,9 @@ def test_local_auto_classes_resolve_without_remote_code(make_model, tmp_path):
     assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is BertForLabelMaskClassification
 
 
-REMOTE_CHECK = textwrap.dedent(
+REMOTE_CHECK = BLOCK_LMMLC + textwrap.dedent(
     """
-    import sys, torch
-
-    class BlockLmmlc:
-        def find_spec(self, name, path=None, target=None):
-            if name == "lmmlc" or name.startswith("lmmlc."):
-                raise ImportError("lmmlc is blocked in this process")
-
-    sys.meta_path.insert(0, BlockLmmlc())
+    import torch
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
     folder, inputs, expected = sys.argv[1], torch.load(sys.argv[2]), torch.load(sys.argv[3])

@@ -11,7 +11,7 @@ from transformers import pipeline
 
 from lmmlc import BertForMultiLabelClassification, MultiLabelClassificationPipeline
 
-from .conftest import LABELS
+from .conftest import BLOCK_LMMLC, LABELS
 
 TEXTS = ["i love it", "so angry about this thing", "sad", "happy joy the a it so i love"]
 
@@ -87,16 +87,9 @@ def test_non_text_input_is_refused(classifier):
         classifier([{"text": "i love it"}])
 
 
-REMOTE_PIPELINE = textwrap.dedent(
+REMOTE_PIPELINE = BLOCK_LMMLC + textwrap.dedent(
     """
-    import json, sys
-
-    class BlockLmmlc:
-        def find_spec(self, name, path=None, target=None):
-            if name == "lmmlc" or name.startswith("lmmlc."):
-                raise ImportError("lmmlc is blocked in this process")
-
-    sys.meta_path.insert(0, BlockLmmlc())
+    import json
     from transformers import pipeline
 
     classifier = pipeline(model=sys.argv[1], trust_remote_code=True)
