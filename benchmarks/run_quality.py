@@ -26,8 +26,15 @@ import torch
 import transformers
 
 from lmmlc.data import load_data
-from lmmlc.evaluation import SPLIT_PREFIXES, THRESHOLD_SETTINGS, decode_dataset, load_trained, threshold_settings
-from lmmlc.metrics import METRIC_NAMES, binarize, multilabel_metrics
+from lmmlc.evaluation import (
+    SPLIT_PREFIXES,
+    THRESHOLD_SETTINGS,
+    decode_dataset,
+    load_trained,
+    metrics_at_thresholds,
+    threshold_settings,
+)
+from lmmlc.metrics import METRIC_NAMES
 from lmmlc.tokenization import encode_splits
 from lmmlc.training import main as train
 from lmmlc.training import parse_args
@@ -142,8 +149,9 @@ def round_scores(folder: Path, options: list[str], settings: tuple[str, ...]) ->
     for split, dataset in encoded.items():
         for setting in settings:
             probs = decode_dataset(model, tokenizer, dataset, strategy="confidence", thresholds=thresholds[setting])
-            scores = multilabel_metrics(binarize(probs, np.asarray(thresholds[setting])), np.asarray(dataset["labels"]))
-            results.update({f"{SPLIT_PREFIXES[split]}_{metric}@{setting}": value for metric, value in scores.items()})
+            references = np.asarray(dataset["labels"])
+            chosen = {setting: thresholds[setting]}
+            results.update(metrics_at_thresholds(probs, references, chosen, SPLIT_PREFIXES[split]))
     return results
 
 

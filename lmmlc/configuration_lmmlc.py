@@ -30,6 +30,13 @@ def check_decode_options(strategy: str, labels_per_round: int, margin: float) ->
         raise ValueError(f"The decoding margin must lie in [0, 0.5), got {margin}.")
 
 
+def max_text_length(config: BertConfig, tokenizer_limit: int) -> int:
+    """Most tokens of `[CLS] text [SEP]` a model takes: a label-mask model's text budget (room left by the
+    template), else its positions; never more than the tokenizer's own limit."""
+    budget = getattr(config, "text_budget", None)
+    return min(budget() + 2 if budget else config.max_position_embeddings, tokenizer_limit)
+
+
 def _label_map(label_names: list[str] | None, kwargs: dict[str, Any]) -> None:
     """Turn `label_names` into id2label/label2id in `kwargs`, rejecting duplicates."""
     if label_names is None:

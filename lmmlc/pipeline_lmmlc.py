@@ -2,7 +2,7 @@
 
 Saved models name it in `config.custom_pipelines`, so
 `transformers.pipeline(model=folder_or_hub_id, trust_remote_code=True)` builds it. Imports only
-torch and transformers.
+torch, transformers and `configuration_lmmlc.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from transformers import Pipeline
 from transformers.utils.logging import tqdm
+
+from .configuration_lmmlc import max_text_length
 
 PIPELINE_TASK = "multi-label-classification"
 
@@ -67,8 +69,7 @@ class MultiLabelClassificationPipeline(Pipeline):
     def preprocess(self, inputs: str) -> dict[str, torch.Tensor]:
         if not isinstance(inputs, str):
             raise TypeError(f"Expected a text (str), got {type(inputs).__name__}.")
-        budget = getattr(self.model.config, "text_budget", None)
-        max_length = budget() + 2 if budget else min(self.model.config.max_position_embeddings, 512)
+        max_length = max_text_length(self.model.config, self.tokenizer.model_max_length)
         return self.tokenizer(inputs, truncation=True, max_length=max_length, return_tensors="pt")
 
     def _thresholds(self, threshold: float | None) -> torch.Tensor:

@@ -10,7 +10,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from .arguments import DataArguments
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, max_text_length
 from .data import SPLITS, MultiLabelData, multi_hot, select
 from .modeling_lmmlc import insert_label_template
 
@@ -27,7 +27,7 @@ def tokenize_for_template(
         texts: one text or a list of texts.
         kwargs: further `tokenizer` options.
     """
-    return tokenizer(texts, truncation=True, max_length=config.text_budget() + 2, **kwargs)
+    return tokenizer(texts, truncation=True, max_length=max_text_length(config, tokenizer.model_max_length), **kwargs)
 
 
 def build_template_inputs(
@@ -82,10 +82,7 @@ def encode_dataset(
         max_seq_length: most text tokens kept, [CLS] and [SEP] included (the template comes on top).
     """
     label_names = label_names or config.label_names
-    if isinstance(config, LabelMaskConfig):
-        max_length = config.text_budget() + 2
-    else:
-        max_length = min(config.max_position_embeddings, tokenizer.model_max_length)
+    max_length = max_text_length(config, tokenizer.model_max_length)
     if max_seq_length is not None:
         if max_seq_length < 3:
             raise ValueError(f"max_seq_length={max_seq_length} leaves no room for text: use at least 3.")
