@@ -41,6 +41,7 @@ from lmmlc.training import parse_args
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
+STREAM = ["--label_stream", "true", "--reveal_strategy", "none"]
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,16 @@ METHODS = {
             [*COMPACT, "--reveal_strategy", "random", "--text_attends_labels", "false"],
             ("one_shot", "confidence"),
         ),
+        Method("lmmlc-stream", [*COMPACT, *STREAM]),
+        Method("lmmlc-stream-top2", [*COMPACT, *STREAM, "--label_stream_layers", "2"]),
+        Method("lmmlc-stream-top1", [*COMPACT, *STREAM, "--label_stream_layers", "1"]),
+        Method("lmmlc-stream-sample8", [*COMPACT, *STREAM, "--label_sample_size", "8"]),
+        Method(
+            "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
+        ),
     )
 }
-DEFAULT_METHODS = [name for name in METHODS if name != "lmmlc-reveal-text-once"]
+DEFAULT_METHODS = [name for name in METHODS if name != "lmmlc-reveal-text-once" and "stream" not in name]
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,27 @@ METHODS = {
     "baseline": {"model_type": "baseline", "pooling": "mean"},
     "lmmlc-compact": {"model_type": "lmmlc", **COMPACT},
     "lmmlc-seed-template": {"model_type": "lmmlc"},
+    "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
+    "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
+    "lmmlc-stream-top1": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1},
+    "lmmlc-stream-top2-sample8": {
+        "model_type": "lmmlc",
+        **COMPACT,
+        "label_stream": True,
+        "label_stream_layers": 2,
+        "label_sample_size": 8,
+    },
 }
+DEFAULT_METHODS = ["stock", "baseline", "lmmlc-compact", "lmmlc-seed-template"]
+COLLATOR_OPTIONS = ("label_sample_size",)
+"""Method settings that belong to the training collator (`LabelMaskArguments`), not the model."""
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default=str(default_data_dir() or "../shared/data/goemotions"))
     parser.add_argument("--model_name_or_path", help="Encoder (default: the bundled MiniLM).")
-    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=DEFAULT_METHODS)
     parser.add_argument("--train_batches", type=int, default=12, help="Timed training steps (after 2 warm-up).")
     parser.add_argument("--train_batch_size", type=int, default=32)
     parser.add_argument("--eval_examples", type=int, default=1024)
@@ -68,7 +81,9 @@ def measure(task: tuple[str, str, dict]) -> dict:
     device = torch.device(settings["device"])
     data = load_data(DataArguments(data_dir=settings["data_dir"]), need_train=False)
     rows, labels = data.splits["validation"], data.label_names
-    options = ModelArguments(model_name_or_path=settings["model_name_or_path"], **METHODS[method])
+    chosen = {k: v for k, v in METHODS[method].items() if k not in COLLATOR_OPTIONS}
+    collator_options = {k: v for k, v in METHODS[method].items() if k in COLLATOR_OPTIONS}
+    options = ModelArguments(model_name_or_path=settings["model_name_or_path"], **chosen)
     model, tokenizer = build_model(options, labels)
     model.to(device)
     features = [
@@ -78,7 +93,7 @@ def measure(task: tuple[str, str, dict]) -> dict:
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings["bf16"])
     if phase == "train":
         size, steps = settings["train_batch_size"], settings["train_batches"]
-        collate = train_collator(tokenizer, model.config, LabelMaskArguments(), seed=0)
+        collate = train_collator(tokenizer, model.config, LabelMaskArguments(**collator_options), seed=0)
         batches = [collate(features[i * size : (i + 1) * size]) for i in range(steps + 2)]
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
         model.train()

@@ -32,6 +32,14 @@ class ModelArguments:
     mask_mode: str = _help("shared ([MASK] at every slot) or per_label.", "shared")
     token_type_strategy: str = _help("none, same or per_label.", "same")
     text_attends_labels: bool = _help("False: text tokens do not see the template (enables text-once decoding).", True)
+    label_stream: bool | None = _help(
+        "Encode the text once and run the labels as a second stream over it (any number of labels). "
+        "Default: chosen when the labels leave fewer than 32 text tokens in one sequence."
+    )
+    label_group_size: int = _help("Labels per group of the label stream (labels attend within their group).", 64)
+    label_stream_layers: int | None = _help(
+        "Label stream: labels join only the top N encoder layers, entering them from the embeddings (default: all)."
+    )
 
 
 @dataclass
@@ -69,3 +77,10 @@ class LabelMaskArguments:
     mlm_epochs: float | None = _help("Joint MLM only during the first N epochs, then task-only.")
     mlm_steps: int | None = _help("Joint MLM only during the first N steps, then task-only.")
     fgm_epsilon: float = _help("FGM adversarial perturbation of the word embeddings (0: off).", 0.0)
+    label_sample_size: int | None = _help(
+        "Label stream: labels scored per training example (all positives + sampled negatives). "
+        "Default: all labels when they fit one group, else one group (--label_group_size)."
+    )
+    negative_sampling: str = _help(
+        "Label stream: uniform or frequency (negatives in proportion to train counts).", "uniform"
+    )

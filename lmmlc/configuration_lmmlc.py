@@ -13,6 +13,9 @@ MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
 DECODE_STRATEGIES = ("one_shot", "confidence", "fixed", "random")
 SCHEMA_VERSION = 1
+MIN_TEXT_TOKENS = 32
+"""With `label_stream=None`, a single sequence is used only when the template leaves at least this many text
+tokens; otherwise the label stream is chosen."""
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 
 
@@ -164,6 +167,16 @@ class LabelMaskConfig(MultiLabelBertConfig):
         decode_margin: `confidence` decoding also decides every label whose probability is within
             this margin of 0 or 1 (0: exactly `labels_per_round` per round).
         decode_order: label order of `fixed` decoding (e.g. searched on validation).
+        label_stream: True encodes the text once and runs label slots as a second stream over it (in groups
+            of `label_group_size`; text never attends to labels); any number of labels, and the position
+            limit applies to the text alone. False puts the whole template into the text's sequence. None
+            (default) chooses: the stream when the single-sequence template would leave fewer than
+            `MIN_TEXT_TOKENS` text tokens. Stored resolved.
+        label_group_size: labels per group of the label stream; labels attend only to their own group
+            (and the text), so grouping changes scores unless every label is in one group.
+        label_stream_layers: label stream only: label slots join only the top k layers, entering them from the
+            embedding layer (None: every layer). Cost per label falls about in proportion; the text still
+            runs every layer.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -186,8 +199,15 @@ class LabelMaskConfig(MultiLabelBertConfig):
         labels_per_round: int = 1,
         decode_margin: float = 0.1,
         decode_order: list[int] | None = None,
+        label_stream: bool | None = None,
+        label_group_size: int = 64,
+        label_stream_layers: int | None = None,
         **kwargs: Any,
     ) -> None:
+        if int(label_group_size) < 1:
+            raise ValueError(
+                f"label_group_size must be >= 1 (labels per group of the label stream), got {label_group_size}."
+            )
         _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
         check_decode_options(decode_strategy, labels_per_round, decode_margin)
         _check_choice("mask_mode", mask_mode, MASK_MODES)
@@ -214,7 +234,19 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.labels_per_round = int(labels_per_round)
         self.decode_margin = float(decode_margin)
         self.decode_order = decode_order
+        self.label_group_size = int(label_group_size)
         super().__init__(**kwargs)
+        self.label_stream = (
+            self._single_sequence_budget() < MIN_TEXT_TOKENS if label_stream is None else bool(label_stream)
+        )
+        if self.label_stream:
+            self.text_attends_labels = False
+        self.label_stream_layers = None if label_stream_layers is None else int(label_stream_layers)
+        if self.label_stream_layers is not None and not 1 <= self.label_stream_layers <= self.num_hidden_layers:
+            raise ValueError(
+                f"label_stream_layers={label_stream_layers}: give 1..{self.num_hidden_layers} (the encoder's layers) "
+                "or None (every layer)."
+            )
         self.text_budget()
         self._check_token_ids()
         if decode_order is not None:
@@ -230,10 +262,23 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Whether the template token ids are assigned (they are once warm-started or trained)."""
         return self.yes_token_id is not None
 
+    def _single_sequence_budget(self) -> int:
+        return self.max_position_embeddings - self.num_labels * self.tokens_per_label - 3  # [CLS] and two [SEP]
+
     def text_budget(self) -> int:
-        """Text tokens that fit beside the template; raises if the template alone cannot fit."""
+        """Text tokens an example keeps: all positions but [CLS]/[SEP] with the label stream, else what fits
+        beside the template; raises if the template (or one group of the stream) cannot fit."""
+        if self.label_stream:
+            group = min(self.label_group_size, self.num_labels) * self.tokens_per_label
+            if group > self.max_position_embeddings:
+                raise ValueError(
+                    f"A label group takes {group} positions (label_group_size={self.label_group_size} x "
+                    f"{self.tokens_per_label} tokens per label) but the model has {self.max_position_embeddings}: "
+                    f"use label_group_size <= {self.max_position_embeddings // self.tokens_per_label}."
+                )
+            return self.max_position_embeddings - 2
         template = self.num_labels * self.tokens_per_label
-        budget = self.max_position_embeddings - template - 3  # [CLS] and two [SEP]
+        budget = self._single_sequence_budget()
         if budget < 1:
             room = self.max_position_embeddings - 4
             raise ValueError(
@@ -242,7 +287,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"model has {self.max_position_embeddings} positions: at most {room // self.tokens_per_label} "
                 f"labels fit with {self.tokens_per_label} tokens per label. Use fewer prompt tokens "
                 "(prompt_tokens_before=0 and prompt_tokens_after=0 with mask_mode='per_label' take 1 token "
-                f"per label: up to {room} labels) or fewer labels."
+                f"per label: up to {room} labels), or label_stream=True (any number of labels)."
             )
         return budget
 

@@ -14,6 +14,7 @@ from .tokenization import MASKED
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
 REVEAL_COUNTS = ("uniform", "binomial")
+NEGATIVE_SAMPLINGS = ("uniform", "frequency")
 
 
 @dataclass
@@ -124,6 +125,15 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             must learn to distrust).
         mlm_probability: share of text tokens masked for joint MLM (0 = off; template never masked).
         seed: seed of the collator's own random generator (None = torch's global one).
+        label_sample_size: label stream only: labels scored per training example, all its positives plus
+            sampled negatives (`candidate_ids` in the batch); an example with more positives keeps them all and
+            the batch grows to fit. None: every label (no `candidate_ids`).
+        negative_sampling: "uniform", or "frequency" (negatives drawn in proportion to `label_frequencies`,
+            e.g. training counts: frequent labels are the likely confusions).
+        label_frequencies: one non-negative weight per label for "frequency" sampling.
+
+    With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
+    `candidate_state` and `labels` of the scored labels instead of a single-sequence template.
     """
 
     config: LabelMaskConfig
@@ -135,10 +145,14 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     max_revealed: int | None = None
     reveal_order: list[int] | None = None
     wrong_label_prob: float = 0.01
+    label_sample_size: int | None = None
+    negative_sampling: str = "uniform"
+    label_frequencies: list[float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         n = self.config.num_labels
+        self._check_sampling(n)
         if self.reveal_strategy not in REVEAL_STRATEGIES:
             raise ValueError(f"reveal_strategy={self.reveal_strategy!r}; choose one of {REVEAL_STRATEGIES}.")
         if self.reveal_count not in REVEAL_COUNTS:
@@ -159,38 +173,87 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             raise ValueError(f"reveal_order must be a permutation of 0..{n - 1}, got {self.reveal_order}.")
         self.reveal_order = order
 
+    def _check_sampling(self, n: int) -> None:
+        if self.label_sample_size is not None and self.label_sample_size < 1:
+            raise ValueError(
+                f"label_sample_size must be >= 1 (labels scored per example) or None (all labels), "
+                f"got {self.label_sample_size}."
+            )
+        if self.label_sample_size is not None and not self.config.label_stream:
+            raise ValueError(
+                "label_sample_size needs the label stream (label_stream=True): a single sequence scores all."
+            )
+        if self.negative_sampling not in NEGATIVE_SAMPLINGS:
+            raise ValueError(f"negative_sampling={self.negative_sampling!r}; choose one of {NEGATIVE_SAMPLINGS}.")
+        if self.negative_sampling == "frequency":
+            weights = torch.as_tensor(self.label_frequencies if self.label_frequencies is not None else [])
+            if weights.shape != (n,) or (weights < 0).any():
+                raise ValueError(
+                    f"negative_sampling='frequency' needs label_frequencies: {n} weights >= 0, one per label."
+                )
+
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         self._start_batch()
         labels = self._labels(features)
         padded = self._pad(features)
+        label_ids = self._sample_labels(labels) if labels is not None and self.config.label_stream else None
+        if label_ids is not None:
+            labels = labels.gather(1, label_ids)
         state = None
         if labels is not None:
-            reveal = self._reveal(labels.shape[0])
+            reveal = self._reveal(labels.shape[0], label_ids)
             shown = torch.where(self._rand(labels.shape) < self.wrong_label_prob, 1 - labels, labels)
             state = torch.where(reveal, shown, MASKED)
             labels = torch.where(reveal, IGNORE_INDEX, labels)
-        batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)
-        self._mask_text(batch, batch.pop("text_mask"))
+        if self.config.label_stream:
+            batch = dict(padded)
+            self._mask_text(batch, self._text_tokens(batch))
+            shown = state if state is not None and (state >= 0).any() else None
+            batch.update({"candidate_ids": label_ids, "candidate_state": shown})
+            batch = {k: v for k, v in batch.items() if v is not None}
+        else:
+            batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)
+            self._mask_text(batch, batch.pop("text_mask"))
         if labels is not None:
             batch["labels"] = labels.float()
         return batch
 
-    def _reveal(self, batch: int) -> torch.Tensor:
-        """Which labels each example reveals, `(batch, num_labels)` bool."""
-        n = self.config.num_labels
+    def _text_tokens(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        special = torch.isin(batch["input_ids"], torch.tensor(self.tokenizer.all_special_ids))
+        return batch["attention_mask"].bool() & ~special
+
+    def _sample_labels(self, labels: torch.Tensor) -> torch.Tensor | None:
+        """Per example, all positives plus sampled negatives, `(batch, k)` sorted label indices; None = all labels.
+
+        k is `label_sample_size`, or the most positives of any example in the batch when that is larger.
+        """
+        n = labels.shape[1]
+        if self.label_sample_size is None or self.label_sample_size >= n:
+            return None
+        keys = self._rand(labels.shape)
+        if self.negative_sampling == "frequency":  # Efraimidis-Spirakis: u^(1/w), the largest k keys
+            weights = torch.as_tensor(self.label_frequencies, dtype=torch.float).clamp(min=1e-12)
+            keys = keys.log() / weights
+        keys = torch.where(labels == 1, float("inf"), keys)
+        k = max(self.label_sample_size, int(labels.sum(dim=1).max()))
+        return keys.topk(k, dim=1).indices.sort(dim=1).values
+
+    def _reveal(self, batch: int, label_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Which labels each example reveals, `(batch, k)` bool (k: num_labels, or the sampled `label_ids`)."""
+        n = self.config.num_labels if label_ids is None else label_ids.shape[1]
         if self.reveal_strategy == "none" or n < 2:
             return torch.zeros(batch, n, dtype=torch.bool)
+        low, high = min(self.min_revealed, n - 1), min(self.max_revealed, n - 1)
         if self.reveal_count == "uniform":
-            span = self.max_revealed - self.min_revealed + 1
-            count = self.min_revealed + (self._rand((batch,)) * span).long()
+            count = low + (self._rand((batch,)) * (high - low + 1)).long()
         else:
             count = (self._rand((batch, n)) < self.reveal_label_prob).sum(dim=1)
-            count = count.clamp(self.min_revealed, self.max_revealed)
+            count = count.clamp(low, high)
         if self.reveal_strategy == "random":
             rank = self._rand((batch, n)).argsort(dim=1).argsort(dim=1)
         else:
-            rank = torch.empty(n, dtype=torch.long)
-            rank[torch.tensor(self.reveal_order)] = torch.arange(n)
-            rank = rank.expand(batch, n)
+            rank = torch.empty(self.config.num_labels, dtype=torch.long)
+            rank[torch.tensor(self.reveal_order)] = torch.arange(self.config.num_labels)
+            rank = rank.expand(batch, -1) if label_ids is None else rank[label_ids].argsort(dim=1).argsort(dim=1)
         chosen = self._rand((batch,)) < self.reveal_example_prob
         return (rank < count[:, None]) & chosen[:, None]

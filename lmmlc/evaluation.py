@@ -27,7 +27,7 @@ from .arguments import DataArguments
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
-from .metrics import METRIC_NAMES, binarize, multilabel_metrics
+from .metrics import METRIC_NAMES, RANKING_METRIC_NAMES, binarize, multilabel_metrics, ranking_metrics
 from .tokenization import encode_splits
 
 THRESHOLD_SETTINGS = ("0.5", "global", "per_label")
@@ -100,29 +100,51 @@ def metrics_at_thresholds(
     return results
 
 
+def ranking_at_split(probabilities: np.ndarray, references: np.ndarray, prefix: str) -> dict[str, float]:
+    """`{prefix}_{metric}` for every ranking metric (P@k, R@k, nDCG@k), which no threshold changes."""
+    return {f"{prefix}_{metric}": value for metric, value in ranking_metrics(probabilities, references).items()}
+
+
 def split_metrics(
     scored: dict[str, np.ndarray], encoded: dict[str, datasets.Dataset], config: MultiLabelBertConfig
 ) -> dict[str, dict[str, float]]:
-    """Per scored split, keyed by its prefix (eval/test): every metric at every threshold setting."""
-    return {
-        SPLIT_PREFIXES[split]: metrics_at_thresholds(
-            probabilities, np.asarray(encoded[split]["labels"]), threshold_settings(config), SPLIT_PREFIXES[split]
-        )
-        for split, probabilities in scored.items()
-    }
+    """Per scored split, keyed by its prefix (eval/test): every metric at every threshold setting, and the
+    ranking metrics once."""
+    results = {}
+    for split, probabilities in scored.items():
+        prefix, references = SPLIT_PREFIXES[split], np.asarray(encoded[split]["labels"])
+        results[prefix] = {
+            **metrics_at_thresholds(probabilities, references, threshold_settings(config), prefix),
+            **ranking_at_split(probabilities, references, prefix),
+        }
+    return results
 
 
 def format_table(results: dict[str, float], prefixes: tuple[str, ...] = ("eval", "test")) -> str:
-    """A Markdown table: one row per split and threshold setting, one column per metric."""
-    lines = ["| split | threshold | " + " | ".join(METRIC_NAMES) + " |", "|---" * (len(METRIC_NAMES) + 2) + "|"]
-    for prefix in prefixes:
-        for setting in THRESHOLD_SETTINGS:
-            values = [results.get(f"{prefix}_{metric}@{setting}") for metric in METRIC_NAMES]
-            if all(v is None for v in values):
-                continue
-            cells = " | ".join("" if v is None else f"{v:.4f}" for v in values)
-            lines.append(f"| {prefix} | {setting} | {cells} |")
+    """A Markdown table: one row per split and threshold setting, one column per metric; then, if the
+    results hold ranking metrics, a table of them with one row per split."""
+    rows = [
+        _table_row([prefix, setting], [results.get(f"{prefix}_{metric}@{setting}") for metric in METRIC_NAMES])
+        for prefix in prefixes
+        for setting in THRESHOLD_SETTINGS
+    ]
+    lines = [*_table_head(["split", "threshold"], METRIC_NAMES), *filter(None, rows)]
+    ranking = [_table_row([p], [results.get(f"{p}_{metric}") for metric in RANKING_METRIC_NAMES]) for p in prefixes]
+    if any(ranking):
+        lines += ["", *_table_head(["split"], RANKING_METRIC_NAMES), *filter(None, ranking)]
     return "\n".join(lines)
+
+
+def _table_head(keys: list[str], metrics: tuple[str, ...]) -> list[str]:
+    """The header and separator lines of a Markdown table."""
+    return ["| " + " | ".join([*keys, *metrics]) + " |", "|---" * (len(keys) + len(metrics)) + "|"]
+
+
+def _table_row(keys: list[str], values: list[float | None]) -> str | None:
+    """A Markdown row (4 decimals, blank where missing); None when every value is missing."""
+    if all(v is None for v in values):
+        return None
+    return "| " + " | ".join([*keys, *("" if v is None else f"{v:.4f}" for v in values)]) + " |"
 
 
 def load_trained(path: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:

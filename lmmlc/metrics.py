@@ -1,4 +1,4 @@
-"""Multi-label metrics at a threshold, and the path of the same metrics as an `evaluate` module.
+"""Multi-label metrics at a threshold, ranking metrics of scores, and the path of both as an `evaluate` module.
 
 Computed from per-label counts with NumPy: scikit-learn reads a one-column label matrix as a
 binary/multiclass target, which changes what micro-F1 means; the tests check agreement with
@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 
 METRIC_NAMES = ("subset_accuracy", "micro_f1", "macro_f1", "jaccard", "hamming_loss", "hamming_score")
+RANKING_KS = (1, 3, 5)
+RANKING_METRIC_NAMES = tuple(f"{name}@{k}" for name in ("p", "r", "ndcg") for k in RANKING_KS)
+"""The keys of `ranking_metrics` at its default cut-offs: p@1, p@3, p@5, r@1, ..., ndcg@5."""
 METRIC_MODULE = str(Path(__file__).parent / "multilabel_metrics")
 """Path for `evaluate.load(METRIC_MODULE)`: the same metrics as an `evaluate` module."""
 
@@ -47,6 +50,9 @@ def sample_jaccard(predictions: np.ndarray, references: np.ndarray) -> float:
 def multilabel_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[str, float]:
     """Subset accuracy, micro/macro F1, mean per-sample Jaccard, Hamming loss and 1 - Hamming loss.
 
+    Macro-F1 averages over every label: a label with no true and no predicted example counts as F1 = 0
+    (scikit-learn's `zero_division=0`), so labels absent from the data lower it.
+
     Args:
         predictions / references: 0/1 arrays of shape (examples, labels).
     """
@@ -63,3 +69,63 @@ def multilabel_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[
         "hamming_loss": loss,
         "hamming_score": 1.0 - loss,
     }
+
+
+def ranking_metrics(scores: np.ndarray, references: np.ndarray, ks: tuple[int, ...] = RANKING_KS) -> dict[str, float]:
+    """Precision, recall and nDCG of the top k labels ranked by score, for each k in `ks`.
+
+    Each example's labels are ranked by decreasing score; ties keep label-index order (stable sort).
+    With hits@k the number of true labels among the top k (all labels when k exceeds their number):
+
+    - p@k: mean over all examples of hits@k / k (always divided by k);
+    - r@k: mean over examples with a true label of hits@k / #true;
+    - ndcg@k: mean over examples with a true label of DCG@k / IDCG@k, where a hit at rank r (1-based)
+      gains 1 / log2(r + 1) and IDCG@k is the DCG of min(k, #true) hits at ranks 1, 2, ...
+
+    When no example has a true label, r@k and ndcg@k are 0.0.
+
+    Args:
+        scores: shape (examples, labels), higher is more likely (probabilities or logits).
+        references: 0/1 array of the same shape.
+        ks: positive cut-offs.
+
+    Returns:
+        `{"p@k": ..., ...}` for every k, then `r@k`, then `ndcg@k` (`RANKING_METRIC_NAMES` for the default ks).
+    """
+    scores, references = np.asarray(scores, dtype=float), np.asarray(references).astype(bool)
+    if scores.shape != references.shape or scores.ndim != 2 or scores.size == 0:
+        raise ValueError(
+            f"scores {scores.shape} and references {references.shape} must be equal, non-empty 2-D shapes."
+        )
+    if not ks or min(ks) < 1:
+        raise ValueError(f"ks must be positive cut-offs, got {ks}.")
+    hits, gains = _ranked_hits(scores, references, min(max(ks), scores.shape[1]))
+    num_true = references.sum(axis=1)
+    relevant = num_true > 0
+    ideal = np.cumsum(_discounts(scores.shape[1]))
+    tops = {k: min(k, scores.shape[1]) - 1 for k in ks}
+    return {
+        **{f"p@{k}": float(hits[:, top].mean() / k) for k, top in tops.items()},
+        **{f"r@{k}": _mean(hits[relevant, top] / num_true[relevant]) for k, top in tops.items()},
+        **{
+            f"ndcg@{k}": _mean(gains[relevant, top] / ideal[np.minimum(k, num_true[relevant]) - 1])
+            for k, top in tops.items()
+        },
+    }
+
+
+def _ranked_hits(scores: np.ndarray, references: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative hits and DCG over the first `depth` ranks, each of shape (examples, depth)."""
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
+    hits = np.take_along_axis(references, order, axis=1)
+    return hits.cumsum(axis=1), (hits * _discounts(depth)).cumsum(axis=1)
+
+
+def _discounts(depth: int) -> np.ndarray:
+    """The DCG gain 1 / log2(rank + 1) of a hit at ranks 1..depth."""
+    return 1 / np.log2(np.arange(2, depth + 2))
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean, 0.0 for no values."""
+    return float(values.mean()) if values.size else 0.0

@@ -90,8 +90,9 @@ def card_body(config: dict[str, Any], results: dict[str, float], state: dict[str
         'classifier("I can\'t believe how well this turned out!", top_k=None)   # every label with its score',
         "```",
         "",
-        f"`trust_remote_code=True` runs this repository's `configuration_lmmlc.py`, `modeling_lmmlc.py` and "
-        f"`pipeline_lmmlc.py` (they import only torch and transformers). Tested with transformers "
+        f"`trust_remote_code=True` runs this repository's `configuration_lmmlc.py`, `modeling_lmmlc.py`, "
+        f"`label_stream_lmmlc.py` and `pipeline_lmmlc.py` (they import only torch and transformers). "
+        f"Tested with transformers "
         f"{TESTED_TRANSFORMERS}; this card was written with {transformers.__version__}.",
         "",
         "## Labels and thresholds",

@@ -24,6 +24,17 @@ from transformers.models.bert.modeling_bert import (
 )
 
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, check_decode_options
+from .label_stream_lmmlc import (
+    STREAM_CHUNK_TOKENS,
+    TextStream,
+    attention_dropout,
+    check_stream_support,
+    encode_text,
+    group_labels,
+    label_group_inputs,
+    run_label_stream,
+    template_table,
+)
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 
 try:  # transformers >= 5: initialisers that skip weights already loaded from a checkpoint
@@ -164,6 +175,11 @@ def insert_label_template(
         input_ids, attention_mask, token_type_ids and text_mask (True on text tokens) of shape
         `(batch, seq_len)`, and slot_positions `(batch, num_labels)`, each label's slot position.
     """
+    if config.label_stream:
+        raise ValueError(
+            "This config runs the label stream (label_stream=True): labels are not inserted into the text's "
+            "sequence. Give the model the plain tokenizer output (DataCollatorForLabelMask does)."
+        )
     budget = config.text_budget()
     batch, device = input_ids.shape[0], input_ids.device
     template, offsets, owners = _template_tensors(config, device)
@@ -377,17 +393,40 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         mlm_targets: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
+        candidate_ids: torch.Tensor | None = None,
+        candidate_state: torch.Tensor | None = None,
     ) -> MultiLabelOutput:
-        """Score every label.
+        """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
         Args:
             input_ids: `(batch, seq_len)` from `DataCollatorForLabelMask`, or plain tokenizer output
-                (`[CLS] text [SEP]`), into which the all-masked template is inserted.
+                (`[CLS] text [SEP]`), into which the all-masked template is inserted. With
+                `config.label_stream`, always the plain text.
             attention_mask / token_type_ids: `(batch, seq_len)`.
             slot_positions: `(batch, num_labels)` position of every label's slot; None = plain input.
-            labels: `(batch, num_labels)` 0/1 targets, IGNORE_INDEX (-100) where a label is revealed.
+            labels: `(batch, num_labels)` 0/1 targets, IGNORE_INDEX (-100) where a label is revealed;
+                `(batch, k)` with `candidate_ids`.
             mlm_targets: `(batch, seq_len)` token targets for joint MLM, -100 elsewhere.
+            candidate_ids: label stream only: `(batch, k)` the labels to score per example (default: all).
+            candidate_state: label stream only: `(batch, k)` (or `(batch, num_labels)` without `candidate_ids`)
+                -1 masked, 0 shown as NO, 1 shown as YES; None = all masked.
+
+        Returns:
+            `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
+            no hidden states or attentions.
         """
+        if self.config.label_stream:
+            if slot_positions is not None:
+                raise ValueError(
+                    "This model runs the label stream: pass the plain text, not a single-sequence template."
+                )
+            return self._stream_forward(
+                input_ids, attention_mask, token_type_ids, candidate_ids, candidate_state, labels, mlm_targets
+            )
+        if candidate_ids is not None or candidate_state is not None:
+            raise ValueError(
+                "candidate_ids/candidate_state are label-stream inputs; this model has label_stream=False."
+            )
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
             input_ids, attention_mask, token_type_ids, slot_positions
         )
@@ -402,6 +441,62 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         logits = self._slot_logits(hidden.gather(1, slot_positions[..., None].expand(-1, -1, hidden.shape[-1])))
         loss = self._total_loss(logits, labels, hidden, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
+
+    def _stream_forward(
+        self, input_ids, attention_mask, token_type_ids, candidate_ids, candidate_state, labels, mlm_targets
+    ) -> MultiLabelOutput:
+        """The label stream: text once, label groups over it (see `label_stream_lmmlc.py`)."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        text = encode_text(
+            self.bert,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            dropout=attention_dropout(self),
+            full_last_layer=mlm_targets is not None,
+        )
+        logits = self.stream_logits(text, candidate_ids, candidate_state)
+        return MultiLabelOutput(self._total_loss(logits, labels, text.last_hidden, mlm_targets), logits)
+
+    def stream_logits(
+        self, text: TextStream, candidate_ids: torch.Tensor | None = None, candidate_state: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Label-stream logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded text.
+
+        Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` label tokens.
+        """
+        check_stream_support(self.config)
+        batch, n = text.valid.shape[0], self.config.num_labels
+        if candidate_ids is None:
+            candidate_ids = torch.arange(n, device=text.valid.device).expand(batch, n)
+        candidate_ids = candidate_ids.long()
+        if candidate_ids.dim() != 2 or candidate_ids.shape[0] != batch:
+            raise ValueError(f"candidate_ids has shape {tuple(candidate_ids.shape)}, expected ({batch}, k).")
+        if candidate_ids.numel() and (candidate_ids.min() < 0 or candidate_ids.max() >= n):
+            raise ValueError(f"candidate_ids must lie in 0..{n - 1} (the label indices).")
+        if candidate_state is not None and candidate_state.shape != candidate_ids.shape:
+            raise ValueError(
+                f"candidate_state has shape {tuple(candidate_state.shape)}, expected {tuple(candidate_ids.shape)}."
+            )
+        size = max(1, min(self.config.label_group_size, candidate_ids.shape[1]))
+        ids, state, example = group_labels(candidate_ids, candidate_state, size)
+        rows = ids.shape[0]
+        if not torch.is_grad_enabled():
+            rows = max(1, STREAM_CHUNK_TOKENS // (size * self.config.tokens_per_label))
+        pieces, table = [], template_table(self.config, ids.device)
+        for part in torch.arange(ids.shape[0], device=ids.device).split(rows):
+            inputs, slots = label_group_inputs(self.config, table, ids[part], state[part], text.lengths[example[part]])
+            hidden = run_label_stream(
+                self.bert,
+                text.rows(example[part]),
+                inputs,
+                slots,
+                attention_dropout(self),
+                self.config.label_stream_layers,
+            )
+            pieces.append(self._slot_logits(hidden))
+        return torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
 
     def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
         """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""
@@ -467,6 +562,19 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             margin: certainty margin of "confidence" (default: `config.decode_margin`).
         """
         plan = _DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
+        if self.config.label_stream:
+            if slot_positions is not None:
+                raise ValueError(
+                    "This model runs the label stream: pass the plain text, not a single-sequence template."
+                )
+            if attention_mask is None:
+                attention_mask = torch.ones_like(input_ids)
+            text = encode_text(self.bert, input_ids, attention_mask, token_type_ids)
+
+            def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+                return torch.sigmoid(self.stream_logits(text.rows(rows), None, state).float())
+
+            return plan.run(stream, input_ids.shape[0], input_ids.device)
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
             input_ids, attention_mask, token_type_ids, slot_positions
         )
@@ -677,6 +785,7 @@ class _TextCache:
     """
 
     def __init__(self, model, input_ids, attention_mask, token_type_ids, slot_positions) -> None:
+        check_stream_support(model.config)
         self.model, self.config = model, model.config
         template = template_positions_mask(self.config, slot_positions, input_ids.shape[1])
         size = self.config.num_labels * self.config.tokens_per_label
@@ -686,73 +795,27 @@ class _TextCache:
             size, device=input_ids.device
         )
         self.input_ids, self.token_type_ids, self.slot_positions = input_ids, token_type_ids, slot_positions
-        self.text_valid = attention_mask.gather(1, text_index).bool()
-        hidden = model.bert.embeddings(
-            input_ids=input_ids.gather(1, text_index),
-            token_type_ids=token_type_ids.gather(1, text_index),
-            position_ids=positions.gather(1, text_index),
+        self.text = encode_text(
+            model.bert,
+            input_ids.gather(1, text_index),
+            attention_mask.gather(1, text_index),
+            token_type_ids.gather(1, text_index),
+            positions.gather(1, text_index),
         )
-        self.keys, self.values = [], []
-        layers = model.bert.encoder.layer
-        for layer in layers[:-1]:
-            hidden, key, value = _layer_step(layer, hidden, None, self.text_valid)
-            self.keys.append(key)
-            self.values.append(value)
-        key, value = _keys_values(layers[-1], hidden)  # the last layer's text output is never read
-        self.keys.append(key)
-        self.values.append(value)
 
     def probabilities(self, rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         ids = _show_labels(self.input_ids[rows], self.slot_positions[rows], state, self.config)
         index = self.tmpl_index[rows]
-        hidden = self.model.bert.embeddings(
-            input_ids=ids.gather(1, index),
-            token_type_ids=self.token_type_ids[rows].gather(1, index),
-            position_ids=index,
+        inputs = {
+            "input_ids": ids.gather(1, index),
+            "token_type_ids": self.token_type_ids[rows].gather(1, index),
+            "position_ids": index,
+            "valid": torch.ones_like(index, dtype=torch.bool),
+        }
+        hidden = run_label_stream(
+            self.model.bert, self.text.rows(rows), inputs, self.slot_positions[rows] - index[:, :1]
         )
-        valid = torch.cat([self.text_valid[rows], torch.ones_like(index, dtype=torch.bool)], dim=1)
-        slots = self.slot_positions[rows] - index[:, :1]
-        layers = self.model.bert.encoder.layer
-        for i, (layer, key, value) in enumerate(zip(layers, self.keys, self.values, strict=True)):
-            last = i == len(layers) - 1  # only the slots' outputs of the last layer are read
-            hidden, _, _ = _layer_step(layer, hidden, (key[rows], value[rows]), valid, slots if last else None)
         return torch.sigmoid(self.model._slot_logits(hidden).float())
-
-
-def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """`(batch, len, hidden)` -> `(batch, heads, len, head_size)`."""
-    batch, length, _ = x.shape
-    return x.view(batch, length, attention.num_attention_heads, attention.attention_head_size).transpose(1, 2)
-
-
-def _keys_values(layer: nn.Module, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A BERT layer's attention keys and values of `hidden`, split into heads."""
-    attention = layer.attention.self
-    return _heads(attention, attention.key(hidden)), _heads(attention, attention.value(hidden))
-
-
-def _layer_step(
-    layer: nn.Module, hidden: torch.Tensor, past: tuple | None, valid: torch.Tensor, outputs: torch.Tensor | None = None
-):
-    """One BERT layer for `hidden` attending to `past` keys/values and its own; returns (hidden, key, value).
-
-    Args:
-        past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
-        valid: `(batch, past_len + len)` True where a key may be attended to.
-        outputs: `(batch, m)` positions in `hidden` whose outputs to compute (default: all); every
-            position still serves as key and value.
-    """
-    key, value = _keys_values(layer, hidden)
-    if outputs is not None:
-        hidden = hidden.gather(1, outputs[..., None].expand(-1, -1, hidden.shape[-1]))
-    query = _heads(layer.attention.self, layer.attention.self.query(hidden))
-    batch, length, _ = hidden.shape
-    all_keys = key if past is None else torch.cat([past[0], key], dim=2)
-    all_values = value if past is None else torch.cat([past[1], value], dim=2)
-    context = F.scaled_dot_product_attention(query, all_keys, all_values, attn_mask=valid[:, None, None, :])
-    context = context.transpose(1, 2).reshape(batch, length, -1)
-    attended = layer.attention.output(context, hidden)
-    return layer.output(layer.intermediate(attended), attended), key, value
 
 
 # --- warm start from a plain BERT

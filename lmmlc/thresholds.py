@@ -22,10 +22,31 @@ def tune_global_threshold(probabilities: np.ndarray, references: np.ndarray, gri
     return _best(grid, f1_from_counts(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1)))
 
 
-def tune_label_thresholds(probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> list[float]:
-    """Per label, the threshold with the best F1 of that label, which maximises macro-F1 (ties: closest to 0.5)."""
+MIN_POSITIVES = 5
+"""Fewest validation positives a label needs for a threshold of its own (see `tune_label_thresholds`)."""
+
+
+def tune_label_thresholds(
+    probabilities: np.ndarray,
+    references: np.ndarray,
+    grid: np.ndarray = GRID,
+    fallback: float | None = None,
+    min_positives: int = MIN_POSITIVES,
+) -> list[float]:
+    """Per label, the threshold with the best F1 of that label, which maximises macro-F1 (ties: closest to 0.5).
+
+    Args:
+        fallback: the threshold of labels with fewer than `min_positives` positives in `references`. With one
+            or two positives the best validation F1 sits at whatever low threshold catches them, which then
+            fires on most test texts (seen with hundreds of rare tags); with none, F1 is 0 at every threshold.
+            None: tune every label (ties at 0.5).
+    """
     f1 = f1_from_counts(*_grid_counts(probabilities, references, grid))
-    return [_best(grid, f1[:, label]) for label in range(f1.shape[1])]
+    present = np.asarray(references).sum(axis=0) >= min_positives
+    return [
+        _best(grid, f1[:, label]) if present[label] or fallback is None else float(fallback)
+        for label in range(f1.shape[1])
+    ]
 
 
 def _best(grid: np.ndarray, scores: np.ndarray) -> float:

@@ -116,13 +116,30 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
     return model, tokenizer
 
 
-def train_collator(tokenizer: Any, config: Any, lm_args: LabelMaskArguments, seed: int) -> DataCollatorForMultiLabel:
-    """The training collator: reveals labels (label-mask model) and masks text for joint MLM."""
+def train_collator(
+    tokenizer: Any, config: Any, lm_args: LabelMaskArguments, seed: int, train_labels: np.ndarray | None = None
+) -> DataCollatorForMultiLabel:
+    """The training collator: reveals labels (label-mask model), samples the label stream's labels, masks text
+    for joint MLM. `train_labels` `(examples, labels)` gives the label frequencies of negative sampling."""
     if not isinstance(config, LabelMaskConfig):
         return DataCollatorForMultiLabel(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed)
     reveal = ("reveal_strategy", "reveal_example_prob", "reveal_count", "reveal_label_prob", "min_revealed")
     options = {name: getattr(lm_args, name) for name in (*reveal, "max_revealed", "wrong_label_prob")}
+    if config.label_stream:
+        options.update(stream_sampling(config, lm_args, train_labels))
     return DataCollatorForLabelMask(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed, **options)
+
+
+def stream_sampling(config: LabelMaskConfig, lm_args: LabelMaskArguments, train_labels: np.ndarray | None) -> dict:
+    """Label-sampling options of the stream collator: the sample size (default: all labels when they fit one
+    group, else one group) and, for frequency sampling, the training label counts."""
+    size = lm_args.label_sample_size
+    if size is None and config.num_labels > config.label_group_size:
+        size = config.label_group_size
+    options = {"label_sample_size": size, "negative_sampling": lm_args.negative_sampling}
+    if lm_args.negative_sampling == "frequency" and train_labels is not None:
+        options["label_frequencies"] = np.asarray(train_labels).sum(axis=0).astype(float).tolist()
+    return options
 
 
 def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
@@ -132,7 +149,8 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
 
 def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, args: TrainingArguments):
     """The Trainer with its collators and callbacks (MLM schedule, JSON Lines log)."""
-    collator = train_collator(tokenizer, model.config, lm_args, args.seed)
+    train_labels = np.asarray(encoded["train"]["labels"]) if lm_args.negative_sampling == "frequency" else None
+    collator = train_collator(tokenizer, model.config, lm_args, args.seed, train_labels)
     callbacks = [JsonLogCallback(), CollatorStepCallback(collator)]
     if lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None:
         callbacks.append(MLMScheduleCallback(collator, lm_args.mlm_epochs, lm_args.mlm_steps))
@@ -151,9 +169,10 @@ def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, 
 
 
 def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray) -> None:
-    """Store a global (best micro-F1) and per-label (best F1 each) threshold in the model config."""
+    """Store a global (best micro-F1) and per-label (best F1 each) threshold in the model config; a label with no
+    positive in validation gets the global one."""
     config.threshold = tune_global_threshold(probabilities, references)
-    config.label_thresholds = tune_label_thresholds(probabilities, references)
+    config.label_thresholds = tune_label_thresholds(probabilities, references, fallback=config.threshold)
 
 
 def main(argv: list[str] | None = None) -> None:

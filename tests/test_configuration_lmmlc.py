@@ -70,11 +70,11 @@ def test_template_without_token_ids_says_how_to_get_them():
 
 def test_too_many_labels_error_says_what_fits_and_what_to_change():
     with pytest.raises(ValueError) as error:
-        LabelMaskConfig(label_names=[f"l{i}" for i in range(200)], max_position_embeddings=512)
+        LabelMaskConfig(label_names=[f"l{i}" for i in range(200)], max_position_embeddings=512, label_stream=False)
     message = str(error.value)
     assert "200 labels x 3 tokens" in message
     assert "at most 169 labels fit" in message
-    assert "prompt_tokens_before=0" in message and "mask_mode='per_label'" in message
+    assert "prompt_tokens_before=0" in message and "mask_mode='per_label'" in message and "label_stream" in message
     compact = LabelMaskConfig(
         label_names=[f"l{i}" for i in range(200)], prompt_tokens_before=0, prompt_tokens_after=0, mask_mode="per_label"
     )

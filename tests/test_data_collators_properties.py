@@ -45,6 +45,7 @@ def model_config(bert_dir, tokenizer, num_labels, before, after, position, mask_
         "template_position": position,
         "mask_mode": mask_mode,
         "token_type_strategy": token_types,
+        "label_stream": False,  # the single-sequence template; the stream's batches are tested in test_label_stream
     }
     names = [f"label{i}" for i in range(num_labels)]
     config = _config_from(LabelMaskConfig, bert_dir, names, options, {})

@@ -3,9 +3,11 @@ import json
 import datasets
 import numpy as np
 import pytest
+from transformers import PretrainedConfig
 
 from lmmlc import DataCollatorForLabelMask
-from lmmlc.evaluation import decode_dataset, format_table, load_trained, main, metrics_at_thresholds
+from lmmlc.evaluation import decode_dataset, format_table, load_trained, main, metrics_at_thresholds, split_metrics
+from lmmlc.metrics import RANKING_METRIC_NAMES
 from lmmlc.tokenization import encode_dataset
 
 
@@ -19,7 +21,7 @@ def test_evaluate_reproduces_the_training_report(trained, tmp_path):
     got = json.loads(output.read_text())
     reported = json.loads((model / "all_results.json").read_text())
     shared = [k for k in got if k.startswith(("eval_", "test_"))]
-    assert len(shared) == 36
+    assert len(shared) == 2 * (6 * 3 + 9)  # set metrics at 3 threshold settings, ranking metrics once
     for key in shared:
         assert got[key] == pytest.approx(reported[key], abs=1e-9), key
 
@@ -32,8 +34,33 @@ def test_metrics_at_thresholds_and_table():
     assert results["eval_subset_accuracy@0.5"] == 0.5
     assert results["eval_subset_accuracy@global"] == 1.0
     assert results["eval_micro_f1@per_label"] == pytest.approx(2 * 2 / (2 * 2 + 1))
+    assert not any(key.startswith("eval_p@") for key in results)
     table = format_table(results)
     assert table.count("\n") == 4 and "| eval | global | 1.0000 |" in table
+
+
+def test_split_metrics_report_ranking_metrics_once_per_split():
+    probabilities = np.array([[0.9, 0.2, 0.4], [0.4, 0.6, 0.1]])
+    encoded = {
+        split: datasets.Dataset.from_dict({"labels": [[0, 0, 1], [1, 1, 0]]}) for split in ("validation", "test")
+    }
+    results = split_metrics({"validation": probabilities, "test": 1 - probabilities}, encoded, PretrainedConfig())
+    assert set(results) == {"eval", "test"}
+    assert len(results["eval"]) == 6 * 3 + 9  # the ranking metrics once, not per threshold setting
+    assert list(results["eval"])[-9:] == [f"eval_{name}" for name in RANKING_METRIC_NAMES]
+    # eval: ex0 ranks 0, 2, 1 (its true label 2 second), ex1 ranks 1, 0, 2 (both true labels first)
+    assert results["eval"]["eval_p@1"] == pytest.approx((0 + 1) / 2)
+    assert results["eval"]["eval_ndcg@3"] == pytest.approx((1 / np.log2(3) + 1) / 2)
+    assert results["test"]["test_p@1"] == 0.0  # test: the reversed scores rank a false label first in both
+    assert results["eval"]["eval_subset_accuracy@0.5"] == 0.0
+    table = format_table({k: v for split in results.values() for k, v in split.items()})
+    lines = table.splitlines()
+    assert lines[:2] == [
+        "| split | threshold | subset_accuracy | micro_f1 | macro_f1 | jaccard | hamming_loss | hamming_score |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    assert lines[8] == "" and lines[9] == "| split | " + " | ".join(RANKING_METRIC_NAMES) + " |"
+    assert lines[11].startswith("| eval | 0.5000 | ") and lines[12].startswith("| test | 0.0000 | ")
 
 
 def test_load_trained_refuses_a_plain_bert(bert_dir):

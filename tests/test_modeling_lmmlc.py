@@ -180,9 +180,12 @@ def test_joint_mlm_adds_a_weighted_loss(make_model, tokenizer):
     assert mlm_only > 0
 
 
-def test_too_many_labels_fail_before_loading(bert_dir):
-    with pytest.raises(ValueError, match="at most 20 labels fit with 3 tokens per label"):
-        BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=[f"l{i}" for i in range(30)])
+def test_too_many_labels_for_one_sequence_fail_before_loading(bert_dir):
+    names = [f"l{i}" for i in range(30)]
+    with pytest.raises(ValueError, match=r"at most 20 labels fit with 3 tokens per label.*label_stream=True"):
+        BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=names, label_stream=False)
+    with pytest.raises(ValueError, match=r"label group takes 90 positions.*use label_group_size <= 21"):
+        BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=names, label_group_size=30)
 
 
 def test_warm_start_refuses_a_trained_checkpoint(make_model, tmp_path):
@@ -245,10 +248,14 @@ PYTHONS = [sys.executable, *([os.environ["LMMLC_CROSS_PYTHON"]] if os.environ.ge
 
 
 @pytest.mark.parametrize("python", PYTHONS, ids=["this", "other-transformers-line"][: len(PYTHONS)])
-@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "baseline"])
+@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "stream", "baseline"])
 def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir, tokenizer, tmp_path, kind, python):
     if kind != "baseline":
-        options = {"text_attends_labels": False} if kind == "text_blind" else {"mlm_loss_weight": 0.1}
+        options = {
+            "label_mask": {"mlm_loss_weight": 0.1},
+            "text_blind": {"text_attends_labels": False},
+            "stream": {"label_stream": True, "label_group_size": 3},
+        }[kind]
         model = make_model(mask_mode="per_label", token_type_strategy="per_label", **options)
         inputs = dict(batch_for(tokenizer, model.config, [[1, 0, 1, 0]] * 4, reveal_example_prob=1.0, seed=0))
         inputs.pop("labels")
@@ -263,6 +270,7 @@ def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir
     assert sorted(p.name for p in folder.iterdir()) == [
         "config.json",
         "configuration_lmmlc.py",
+        "label_stream_lmmlc.py",
         "model.safetensors",
         "modeling_lmmlc.py",
         "pipeline_lmmlc.py",
@@ -287,7 +295,7 @@ def test_hub_files_import_only_torch_transformers_and_each_other():
     from pathlib import Path
 
     allowed = {"torch", "transformers", "__future__", "inspect", "re", "dataclasses", "typing"}
-    for name in ("configuration_lmmlc.py", "modeling_lmmlc.py", "pipeline_lmmlc.py"):
+    for name in ("configuration_lmmlc.py", "label_stream_lmmlc.py", "modeling_lmmlc.py", "pipeline_lmmlc.py"):
         tree = ast.parse((Path(__file__).parents[1] / "lmmlc" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

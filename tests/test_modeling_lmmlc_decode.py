@@ -183,7 +183,7 @@ def test_confidence_beats_one_shot_where_labels_exclude_each_other(tmp_path):
     options = {"dependency": "exclusion", "group_size": 3, "free_labels": 0, "visibility": 0.5}
     train, names = synthetic_data(2000, seed=1, **options)
     test, _ = synthetic_data(1000, seed=2, **options)
-    scores = train_and_decode(tiny_encoder(tmp_path / "bert"), train, test, names, seed=0, steps=400)
+    scores = train_and_decode(tiny_encoder(tmp_path / "bert"), train, test, names, seed=0, steps=800)
     one_shot, confidence = scores["one_shot"]["subset_accuracy"], scores["confidence"]["subset_accuracy"]
     assert one_shot < 0.6  # about the texts with a visible cue (0.5)
     assert confidence > one_shot + 0.08  # with no cue, the chosen label is right 1 time in 3 (+0.167 expected)

@@ -28,3 +28,26 @@ def test_tuning_finds_a_planted_threshold():
     assert 0.1 < tune_global_threshold(probabilities, references) <= 0.3
     assert 0.1 < tune_label_thresholds(probabilities, references)[0] <= 0.3
     assert scores(probabilities, references, 0.5)["micro_f1"] == 0
+
+
+@pytest.mark.parametrize("probability", [0.0, 0.6])
+def test_a_label_without_positives_gets_the_tie_threshold(probability):
+    references = np.array([[1, 0], [0, 0], [1, 0]])
+    probabilities = np.array([[0.9, probability], [0.2, probability], [0.8, probability]])
+    # label 1: never true, so F1 = 0 at every threshold (never predicted either at 0.0): the tie rule picks 0.5
+    assert tune_label_thresholds(probabilities, references)[1] == 0.5
+
+
+def test_labels_without_validation_positives_take_the_fallback():
+    import numpy as np
+
+    from lmmlc.thresholds import tune_label_thresholds
+
+    probabilities = np.array([[0.9, 0.7], [0.2, 0.6], [0.8, 0.1]])
+    references = np.array([[1, 0], [0, 0], [1, 0]])
+    assert tune_label_thresholds(probabilities, references, fallback=0.37, min_positives=1)[1] == 0.37
+    assert tune_label_thresholds(probabilities, references)[1] == 0.5
+    assert tune_label_thresholds(probabilities, references, fallback=0.37, min_positives=1)[0] != 0.37
+    # two positives are too few for a threshold of its own by default (MIN_POSITIVES = 5)
+    assert tune_label_thresholds(probabilities, references, fallback=0.37)[0] == 0.37
+    assert tune_label_thresholds(probabilities, references, fallback=0.37, min_positives=2)[0] != 0.37

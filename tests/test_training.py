@@ -180,6 +180,9 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
         "mask_mode": "per_label",
         "token_type_strategy": "none",
         "text_attends_labels": False,
+        "label_stream": True,
+        "label_group_size": 2,
+        "label_stream_layers": 1,
     }
     args = ModelArguments(model_name_or_path=str(bert_dir), model_type=model_type, **chosen)
     model, _ = build_model(args, ["joy", "anger"])
@@ -248,3 +251,30 @@ def test_sigkill_mid_training_then_resume_reaches_the_uninterrupted_model(tmp_pa
     for key in ("test_micro_f1@global", "eval_subset_accuracy@0.5", "test_jaccard@per_label"):
         assert resumed_results[key] == pytest.approx(straight_results[key], abs=1e-6)
     assert not (killed / ".saving").exists()
+
+
+@pytest.mark.slow
+def test_hundreds_of_labels_train_with_the_plain_command(tmp_path, shared_data):
+    """736 cooking tags: no flag needed (the stream is chosen), ranking metrics reported, predict/evaluate work."""
+    from lmmlc.evaluation import main as evaluate
+    from lmmlc.prediction import main as predict
+
+    source, data = shared_data / "cooking-stackexchange", tmp_path / "data"
+    data.mkdir()
+    (data / "labels.txt").write_text((source / "labels.txt").read_text())
+    for split in ("train", "validation", "test"):
+        lines = (source / f"{split}.jsonl").read_text().splitlines()[:32]
+        (data / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    main(tiny_run_args(data, tmp_path / "out", "--label_stream_layers", "1"))
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["label_stream"] is True and len(config["id2label"]) == 736
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    assert {f"test_{m}@{k}" for m in ("p", "r", "ndcg") for k in (1, 3, 5)} <= set(results)
+    evaluate(
+        ["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(tmp_path / "m.json")]
+    )
+    assert json.loads((tmp_path / "m.json").read_text())["test_p@1"] == results["test_p@1"]
+    files = ["--input_file", str(data / "test.jsonl"), "--output_file", str(tmp_path / "p.jsonl")]
+    predict(["--model_path", str(tmp_path / "out"), *files])
+    rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert len(rows) == 32 and all(len(r["scores"]) == 736 for r in rows)

@@ -4,11 +4,13 @@ import datasets
 import evaluate
 import numpy as np
 
-from lmmlc.metrics import binarize, multilabel_metrics
+from lmmlc.metrics import binarize, multilabel_metrics, ranking_metrics
 
 _DESCRIPTION = """Subset accuracy, micro/macro F1, mean per-sample Jaccard, Hamming loss and 1 - Hamming loss
-of multi-label predictions. Predictions are probabilities (cut at `threshold`: one value or one per
-label) or 0/1 values; references are 0/1 vectors."""
+of multi-label predictions, and precision, recall and nDCG of the top 1, 3 and 5 labels. Predictions are
+probabilities (cut at `threshold` for the set metrics: one value or one per label) or 0/1 values;
+references are 0/1 vectors. The ranking metrics rank the raw predictions, whatever the threshold
+(ties in label order, so 0/1 predictions rank their predicted labels first, in label order)."""
 
 _KWARGS_DESCRIPTION = """
 Args:
@@ -16,7 +18,8 @@ Args:
     references: per example, one 0/1 value per label.
     threshold: a float or a list of one float per label (default 0.5).
 Returns:
-    subset_accuracy, micro_f1, macro_f1, jaccard, hamming_loss, hamming_score.
+    subset_accuracy, micro_f1, macro_f1, jaccard, hamming_loss, hamming_score (at the threshold);
+    p@1, p@3, p@5, r@1, r@3, r@5, ndcg@1, ndcg@3, ndcg@5 (of the ranked predictions).
 """
 
 
@@ -36,4 +39,8 @@ class MultilabelMetrics(evaluate.Metric):
         )
 
     def _compute(self, predictions, references, threshold=0.5) -> dict:
-        return multilabel_metrics(binarize(np.asarray(predictions), threshold), np.asarray(references))
+        predictions, references = np.asarray(predictions), np.asarray(references)
+        return {
+            **multilabel_metrics(binarize(predictions, threshold), references),
+            **ranking_metrics(predictions, references),
+        }

@@ -1,0 +1,139 @@
+"""Many labels: LM-MLC's label stream against the pooled baseline, the stock head, LibMultiLabel's linear
+one-vs-rest and fastText one-vs-all, on cooking-stackexchange (736 tags), one run, same split and budget.
+
+Every BERT row trains through `lmmlc-train` on the bundled MiniLM (full train set, the same epochs, batch and
+schedule; thresholds tuned on validation); the anchors come from `benchmarks.anchors` (validation-tuned
+thresholds too). Test split only for reporting.
+
+    python -m benchmarks.many_labels                       # about 40 minutes on 2 CPU cores
+
+Writes docs/benchmarks/many_labels.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.anchors import run_anchor
+from lmmlc.training import main as train
+
+COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
+STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32"]
+BERT_ROWS = {
+    "lmmlc-stream": [*STREAM, "--label_stream_layers", "2"],
+    "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1"],
+    "baseline": ["--model_type", "baseline", "--pooling", "mean"],
+    "stock": ["--model_type", "stock"],
+}
+ANCHOR_ROWS = ("linear", "fasttext")
+COLUMNS = [
+    ("P@1", "test_p@1"),
+    ("P@5", "test_p@5"),
+    ("R@5", "test_r@5"),
+    ("nDCG@5", "test_ndcg@5"),
+    ("micro-F1", "test_micro_f1@global"),
+    ("macro-F1", "test_macro_f1@global"),
+    ("macro-F1 per-label thr.", "test_macro_f1@per_label"),
+    ("subset acc.", "test_subset_accuracy@global"),
+]
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data_dir", default="../shared/data/cooking-stackexchange")
+    parser.add_argument("--rows", nargs="+", default=[*BERT_ROWS, *ANCHOR_ROWS], choices=[*BERT_ROWS, *ANCHOR_ROWS])
+    parser.add_argument("--model_name_or_path", help="Encoder (default: the bundled MiniLM).")
+    parser.add_argument("--epochs", default="1")
+    parser.add_argument("--learning_rate", default="2e-4", help="Of every BERT row.")
+    parser.add_argument("--max_train_samples", help="Cut the train set (smoke runs only).")
+    parser.add_argument("--max_eval_samples", help="Cut validation and test (smoke runs only).")
+    parser.add_argument("--work_dir", default="outputs/many_labels")
+    parser.add_argument("--output", default="docs/benchmarks/many_labels")
+    return parser.parse_args(argv)
+
+
+def bert_options(args: argparse.Namespace, name: str) -> list[str]:
+    """The `lmmlc-train` command line of one BERT row."""
+    options = ["--data_dir", args.data_dir, "--output_dir", str(Path(args.work_dir) / name)]
+    options += ["--num_train_epochs", args.epochs, "--learning_rate", args.learning_rate, "--warmup_steps", "30"]
+    options += ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64", "--seed", "42"]
+    options += ["--save_strategy", "no", "--report_to", "none", "--logging_steps", "50", "--max_seq_length", "64"]
+    for flag in ("max_train_samples", "max_eval_samples", "model_name_or_path"):
+        if getattr(args, flag):
+            options += [f"--{flag}", getattr(args, flag)]
+    if args.max_eval_samples:
+        options += ["--max_predict_samples", args.max_eval_samples]
+    return options + BERT_ROWS[name]
+
+
+def run_bert(args: argparse.Namespace, name: str) -> dict:
+    options = bert_options(args, name)
+    start = time.perf_counter()
+    train(options)
+    results = json.loads((Path(args.work_dir) / name / "all_results.json").read_text())
+    speed = {
+        "train_examples_per_second": results.get("train_samples_per_second"),
+        "wall_seconds": time.perf_counter() - start,
+    }
+    return {"row": name, "command": "lmmlc-train " + " ".join(options), **speed, **results}
+
+
+def table(rows: list[dict]) -> str:
+    head = "| row | " + " | ".join(name for name, _ in COLUMNS) + " | train ex/s | x stock |"
+    lines = [head, "|---" * (len(COLUMNS) + 3) + "|"]
+    stock = next((r for r in rows if r["row"] == "stock"), None)
+    for r in rows:
+        cells = " | ".join(f"{r[key]:.3f}" if r.get(key) is not None else "" for _, key in COLUMNS)
+        speed = r.get("train_examples_per_second")
+        ratio = f"{speed / stock['train_examples_per_second']:.2f}" if speed and stock else ""
+        lines.append(f"| {r['row']} | {cells} | {speed or 0:.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(10, 4))
+    width = 0.8 / len(rows)
+    for i, row in enumerate(rows):
+        values = [row.get(key) or 0 for _, key in COLUMNS]
+        axis.bar([j + i * width for j in range(len(COLUMNS))], values, width, label=row["row"])
+    axis.set_xticks([j + 0.4 - width / 2 for j in range(len(COLUMNS))], [name for name, _ in COLUMNS], fontsize=8)
+    axis.set(ylabel="test", title="cooking-stackexchange (736 tags), MiniLM, 2 CPU cores")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    rows = []
+    for name in args.rows:
+        if name in BERT_ROWS:
+            rows.append(run_bert(args, name))
+        else:
+            result = run_anchor(name, args.data_dir)
+            rows.append({"row": name, **result})
+        print(json.dumps({k: v for k, v in rows[-1].items() if not k.startswith("eval_")}), flush=True)
+    print(table(rows))
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python -m benchmarks.many_labels", *(sys.argv[1:] if argv is None else argv)])
+    machine = {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows}, indent=2))
+    output.with_suffix(".md").write_text(f"`{command}`\n\n{table(rows)}\n")
+    plot(rows, output.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()

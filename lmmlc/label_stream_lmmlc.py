@@ -1,0 +1,248 @@
+"""The label stream: the text is encoded once by the BERT layers, and label slots form a second stream that,
+at every layer, attends to that layer's text keys/values and to the slots of its own group.
+
+Used for training (differentiable), one-pass scoring and decoding in rounds (the text is encoded once,
+rounds rerun only the label stream), and by the single-sequence text cache, which runs the same layer step.
+Travels to the Hub with `modeling_lmmlc.py`: imports only torch and transformers.
+
+Assumptions, checked by `check_stream_support`: absolute position embeddings (label positions are set
+explicitly) and BERT's attention scaling (1/sqrt(head size), SDPA's default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+STREAM_CHUNK_TOKENS = 65536
+"""Most label-stream tokens scored at once without gradients; larger label sets are split into chunks of
+groups (results are identical, memory stays bounded)."""
+
+
+def check_stream_support(config) -> None:
+    """Reject encoders whose layers the stream cannot re-run exactly (raises ValueError naming the option)."""
+    position = getattr(config, "position_embedding_type", "absolute") or "absolute"
+    if position != "absolute":
+        raise ValueError(
+            f"The label stream and the text cache need absolute position embeddings; this encoder uses "
+            f"position_embedding_type={position!r}. Use label_stream=False and text_attends_labels=True."
+        )
+
+
+def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """`(batch, len, hidden)` -> `(batch, heads, len, head_size)`."""
+    batch, length, _ = x.shape
+    return x.view(batch, length, attention.num_attention_heads, attention.attention_head_size).transpose(1, 2)
+
+
+def keys_values(layer: nn.Module, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A BERT layer's attention keys and values of `hidden`, each `(batch, heads, len, head_size)`."""
+    attention = layer.attention.self
+    return _heads(attention, attention.key(hidden)), _heads(attention, attention.value(hidden))
+
+
+def layer_step(
+    layer: nn.Module,
+    hidden: torch.Tensor,
+    past: tuple[torch.Tensor, torch.Tensor] | None,
+    valid: torch.Tensor,
+    outputs: torch.Tensor | None = None,
+    dropout: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One BERT layer for `hidden` attending to `past` keys/values and its own; returns (hidden, key, value).
+
+    Args:
+        hidden: `(batch, len, hidden)` inputs of the layer.
+        past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
+        valid: `(batch, past_len + len)` True where a key may be attended to.
+        outputs: `(batch, m)` positions in `hidden` whose outputs to compute (default: all); every
+            position still serves as key and value.
+        dropout: attention-probability dropout (the layer's own hidden dropouts follow its train mode).
+    """
+    key, value = keys_values(layer, hidden)
+    if outputs is not None:
+        hidden = hidden.gather(1, outputs[..., None].expand(-1, -1, hidden.shape[-1]))
+    query = _heads(layer.attention.self, layer.attention.self.query(hidden))
+    batch, length, _ = hidden.shape
+    all_keys = key if past is None else torch.cat([past[0], key], dim=2)
+    all_values = value if past is None else torch.cat([past[1], value], dim=2)
+    context = F.scaled_dot_product_attention(
+        query, all_keys, all_values, attn_mask=valid[:, None, None, :], dropout_p=dropout
+    )
+    context = context.transpose(1, 2).reshape(batch, length, -1)
+    attended = layer.attention.output(context, hidden)
+    return layer.output(layer.intermediate(attended), attended), key, value
+
+
+def attention_dropout(model: nn.Module) -> float:
+    """The attention dropout of `model` in train mode, 0 in eval mode."""
+    return float(model.config.attention_probs_dropout_prob) if model.training else 0.0
+
+
+@dataclass
+class TextStream:
+    """The text encoded once: each layer's keys and values, and which text positions are real.
+
+    Attributes:
+        keys / values: per layer, `(batch, heads, text_len, head_size)`.
+        valid: `(batch, text_len)` True on real (non-padding) text tokens.
+        lengths: `(batch,)` real text tokens per example, [CLS] and [SEP] included.
+        last_hidden: `(batch, text_len, hidden)` text output of the last layer, when asked for (joint MLM).
+    """
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    valid: torch.Tensor
+    lengths: torch.Tensor
+    last_hidden: torch.Tensor | None = None
+
+    def rows(self, index: torch.Tensor) -> TextStream:
+        """The text of examples `index` (repeated as often as they appear)."""
+        if index.numel() == self.valid.shape[0] and bool(
+            (index == torch.arange(index.numel(), device=index.device)).all()
+        ):
+            return self
+        return TextStream(
+            [k[index] for k in self.keys], [v[index] for v in self.values], self.valid[index], self.lengths[index]
+        )
+
+
+def encode_text(
+    bert: nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    token_type_ids: torch.Tensor | None = None,
+    position_ids: torch.Tensor | None = None,
+    dropout: float = 0.0,
+    full_last_layer: bool = False,
+) -> TextStream:
+    """Run the text alone through every layer of `bert` (a `BertModel`), keeping each layer's keys and values.
+
+    Args:
+        input_ids / attention_mask / token_type_ids / position_ids: `(batch, text_len)`.
+        full_last_layer: also compute the last layer's text outputs (skipped by default: labels read
+            only the last layer's keys and values).
+    """
+    valid = attention_mask.bool()
+    hidden = bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids)
+    keys, values = [], []
+    layers = bert.encoder.layer
+    for i, layer in enumerate(layers):
+        if i == len(layers) - 1 and not full_last_layer:
+            key, value = keys_values(layer, hidden)
+        else:
+            hidden, key, value = layer_step(layer, hidden, None, valid, dropout=dropout)
+        keys.append(key)
+        values.append(value)
+    return TextStream(keys, values, valid, valid.long().sum(dim=1), hidden if full_last_layer else None)
+
+
+def run_label_stream(
+    bert: nn.Module,
+    text: TextStream,
+    label_inputs: dict[str, torch.Tensor],
+    slots: torch.Tensor,
+    dropout: float = 0.0,
+    top_layers: int | None = None,
+) -> torch.Tensor:
+    """Run label groups through every layer (or the top `top_layers`, entered from the embeddings), each group
+    attending to its example's text and to its own tokens.
+
+    Args:
+        text: the text of each group's example (`TextStream.rows`), batch = groups.
+        label_inputs: `input_ids`, `token_type_ids`, `position_ids` and `valid` (True on real label
+            tokens), each `(groups, group_tokens)`.
+        slots: `(groups, group_labels)` position of each label's slot within its group.
+
+    Returns:
+        The last layer's hidden state at every slot, `(groups, group_labels, hidden)`.
+    """
+    hidden = bert.embeddings(
+        input_ids=label_inputs["input_ids"],
+        token_type_ids=label_inputs["token_type_ids"],
+        position_ids=label_inputs["position_ids"],
+    )
+    valid = torch.cat([text.valid, label_inputs["valid"]], dim=1)
+    layers = bert.encoder.layer
+    first = len(layers) - (top_layers or len(layers))
+    for i, layer in enumerate(layers):
+        if i < first:
+            continue
+        outputs = slots if i == len(layers) - 1 else None  # only the slots' last outputs are read
+        past = (text.keys[i], text.values[i])
+        hidden, _, _ = layer_step(layer, hidden, past, valid, outputs, dropout)
+    return hidden
+
+
+def group_labels(
+    label_ids: torch.Tensor, label_state: torch.Tensor | None, group_size: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Split each example's labels into groups of `group_size` (the last one padded with -1).
+
+    Args:
+        label_ids: `(batch, k)` label indices per example.
+        label_state: `(batch, k)` -1 masked, 0 shown as NO, 1 shown as YES; None = all masked.
+
+    Returns:
+        ids and state `(batch * groups, group_size)` (-1 on padding), and each group's example `(batch * groups,)`.
+    """
+    batch, k = label_ids.shape
+    groups = -(-k // group_size)
+    pad = groups * group_size - k
+    if label_state is None:
+        label_state = torch.full_like(label_ids, -1)
+    ids = F.pad(label_ids, (0, pad), value=-1).reshape(batch * groups, group_size)
+    state = F.pad(label_state, (0, pad), value=-1).reshape(batch * groups, group_size)
+    example = torch.arange(batch, device=label_ids.device).repeat_interleave(groups)
+    return ids, state, example
+
+
+def template_table(config, device: torch.device) -> torch.Tensor:
+    """Every label's template token ids (prompts and all-masked slot), `(num_labels, tokens_per_label)`."""
+    template, _, _ = config.template_token_ids()
+    return torch.tensor(template, dtype=torch.long, device=device).view(config.num_labels, config.tokens_per_label)
+
+
+def label_group_inputs(
+    config, table: torch.Tensor, ids: torch.Tensor, state: torch.Tensor, text_lengths: torch.Tensor
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Token inputs of label groups: each label's template tokens, its slot showing mask, YES or NO.
+
+    Positions continue after the example's text (`[CLS] text [SEP]`), shifted back when the group
+    would pass the last position (the text can then use every position).
+
+    Args:
+        config: a `LabelMaskConfig` with template token ids.
+        table: `template_table(config)`.
+        ids / state: `(groups, group_size)` label indices (-1: padding) and states.
+        text_lengths: `(groups,)` text tokens of each group's example.
+
+    Returns:
+        `input_ids`, `token_type_ids`, `position_ids`, `valid` of shape `(groups, group_size * tokens_per_label)`,
+        and slots `(groups, group_size)`, each label's slot position within its group.
+    """
+    device, width = ids.device, config.tokens_per_label
+    real = ids >= 0
+    tokens = table[ids.clamp(min=0)]  # (groups, group_size, width)
+    slot = config.prompt_tokens_before
+    shown = torch.where(state == 1, config.yes_token_id, config.no_token_id)
+    tokens[..., slot] = torch.where(state >= 0, shown, tokens[..., slot])
+    tokens = tokens.masked_fill(~real[..., None], config.pad_token_id or 0)
+    size = ids.shape[1] * width
+    types = torch.zeros_like(tokens)
+    if config.token_type_strategy == "same":
+        types = torch.ones_like(tokens)
+    elif config.token_type_strategy == "per_label":
+        types = (ids.clamp(min=0) + 1)[..., None].expand_as(tokens)
+    start = text_lengths.clamp(max=config.max_position_embeddings - size)
+    inputs = {
+        "input_ids": tokens.reshape(-1, size),
+        "token_type_ids": types.reshape(-1, size),
+        "position_ids": start[:, None] + torch.arange(size, device=device),
+        "valid": real[..., None].expand_as(tokens).reshape(-1, size),
+    }
+    slots = (torch.arange(ids.shape[1], device=device) * width + slot).expand_as(ids)
+    return inputs, slots

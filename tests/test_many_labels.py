@@ -1,0 +1,22 @@
+"""`benchmarks/many_labels.py` end to end on a tiny BERT and a cooking-stackexchange slice (the report only)."""
+
+import json
+
+import pytest
+
+from benchmarks.many_labels import main
+
+
+@pytest.mark.slow
+def test_many_labels_report(tmp_path, shared_data, bert_dir):
+    argv = ["--data_dir", str(shared_data / "cooking-stackexchange"), "--model_name_or_path", str(bert_dir)]
+    argv += ["--rows", "lmmlc-stream", "stock", "--max_train_samples", "16", "--max_eval_samples", "16"]
+    main([*argv, "--work_dir", str(tmp_path / "work"), "--output", str(tmp_path / "many")])
+    report = json.loads((tmp_path / "many.json").read_text())
+    rows = {r["row"]: r for r in report["rows"]}
+    assert set(rows) == {"lmmlc-stream", "stock"}
+    for key in ("test_p@1", "test_p@5", "test_r@5", "test_ndcg@5", "test_micro_f1@global", "test_macro_f1@per_label"):
+        assert all(key in r for r in rows.values()), key
+    assert "label_stream_layers" in rows["lmmlc-stream"]["command"]
+    table = (tmp_path / "many.md").read_text()
+    assert "| lmmlc-stream |" in table and "| 1.00 |" in table  # stock's speed ratio to itself
