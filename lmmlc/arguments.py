@@ -37,6 +37,11 @@ class ModelArguments:
         "Default: chosen when the labels leave fewer than 32 text tokens in one sequence."
     )
     label_group_size: int = _help("Labels per group of the label stream (labels attend within their group).", 64)
+    label_stream_attention: str = _help(
+        "Label stream: revealed (a label sees the text, its own tokens and revealed labels) or group (also the "
+        "other labels of its group).",
+        "revealed",
+    )
     label_stream_layers: int | None = _help(
         "Label stream: labels join only the top N encoder layers, entering them from the embeddings (default: all)."
     )

@@ -13,10 +13,11 @@ MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
 DECODE_STRATEGIES = ("one_shot", "confidence", "fixed", "random")
 SCHEMA_VERSION = 1
+"""Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 MIN_TEXT_TOKENS = 32
 """With `label_stream=None`, a single sequence is used only when the template leaves at least this many text
 tokens; otherwise the label stream is chosen."""
-"""Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
+STREAM_ATTENTIONS = ("revealed", "group")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -177,6 +178,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream_layers: label stream only: label slots join only the top k layers, entering them from the
             embedding layer (None: every layer). Cost per label falls about in proportion; the text still
             runs every layer.
+        label_stream_attention: what a label's tokens see besides the text and their own tokens: "revealed"
+            (the labels shown as YES/NO; a masked label's score then does not depend on its group or on which
+            labels were sampled with it) or "group" (every label of its group, as in one sequence: equal to
+            the text-blind single sequence when all labels share one group).
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -202,12 +207,14 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream: bool | None = None,
         label_group_size: int = 64,
         label_stream_layers: int | None = None,
+        label_stream_attention: str = "revealed",
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
             raise ValueError(
                 f"label_group_size must be >= 1 (labels per group of the label stream), got {label_group_size}."
             )
+        _check_choice("label_stream_attention", label_stream_attention, STREAM_ATTENTIONS)
         _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
         check_decode_options(decode_strategy, labels_per_round, decode_margin)
         _check_choice("mask_mode", mask_mode, MASK_MODES)
@@ -235,10 +242,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.decode_margin = float(decode_margin)
         self.decode_order = decode_order
         self.label_group_size = int(label_group_size)
+        self.label_stream_attention = label_stream_attention
         super().__init__(**kwargs)
-        self.label_stream = (
-            self._single_sequence_budget() < MIN_TEXT_TOKENS if label_stream is None else bool(label_stream)
-        )
+        self.label_stream = self._choose_stream() if label_stream is None else bool(label_stream)
         if self.label_stream:
             self.text_attends_labels = False
         self.label_stream_layers = None if label_stream_layers is None else int(label_stream_layers)
@@ -247,6 +253,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"label_stream_layers={label_stream_layers}: give 1..{self.num_hidden_layers} (the encoder's layers) "
                 "or None (every layer)."
             )
+        self._check_stream_options()
         self.text_budget()
         self._check_token_ids()
         if decode_order is not None:
@@ -262,7 +269,28 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Whether the template token ids are assigned (they are once warm-started or trained)."""
         return self.yes_token_id is not None
 
+    def _check_stream_options(self) -> None:
+        """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""
+        if self.label_stream_layers is not None and not self.label_stream:
+            raise ValueError("label_stream_layers needs label_stream=True (labels as a second stream).")
+        position = getattr(self, "position_embedding_type", "absolute") or "absolute"
+        if self.label_stream and position != "absolute":
+            raise ValueError(
+                f"label_stream=True needs absolute position embeddings; this encoder uses {position!r}. "
+                "Use label_stream=False."
+            )
+
+    def _choose_stream(self) -> bool:
+        """`label_stream=None`: the stream for a new model whose template would leave fewer than `MIN_TEXT_TOKENS`
+        text tokens (and whose encoder the stream supports); a trained config without the field (written
+        before the stream existed) is a single-sequence model."""
+        if self.has_template_tokens:
+            return False
+        position = getattr(self, "position_embedding_type", "absolute") or "absolute"
+        return position == "absolute" and self._single_sequence_budget() < MIN_TEXT_TOKENS
+
     def _single_sequence_budget(self) -> int:
+        """Text tokens left beside the whole template in one sequence."""
         return self.max_position_embeddings - self.num_labels * self.tokens_per_label - 3  # [CLS] and two [SEP]
 
     def text_budget(self) -> int:

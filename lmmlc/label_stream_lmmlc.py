@@ -57,7 +57,8 @@ def layer_step(
     Args:
         hidden: `(batch, len, hidden)` inputs of the layer.
         past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
-        valid: `(batch, past_len + len)` True where a key may be attended to.
+        valid: `(batch, past_len + len)` True where a key may be attended to, or `(batch, len, past_len + len)`
+            per query.
         outputs: `(batch, m)` positions in `hidden` whose outputs to compute (default: all); every
             position still serves as key and value.
         dropout: attention-probability dropout (the layer's own hidden dropouts follow its train mode).
@@ -65,13 +66,14 @@ def layer_step(
     key, value = keys_values(layer, hidden)
     if outputs is not None:
         hidden = hidden.gather(1, outputs[..., None].expand(-1, -1, hidden.shape[-1]))
+        if valid.dim() == 3:
+            valid = valid.gather(1, outputs[..., None].expand(-1, -1, valid.shape[-1]))
     query = _heads(layer.attention.self, layer.attention.self.query(hidden))
     batch, length, _ = hidden.shape
     all_keys = key if past is None else torch.cat([past[0], key], dim=2)
     all_values = value if past is None else torch.cat([past[1], value], dim=2)
-    context = F.scaled_dot_product_attention(
-        query, all_keys, all_values, attn_mask=valid[:, None, None, :], dropout_p=dropout
-    )
+    mask = valid[:, None, :, :] if valid.dim() == 3 else valid[:, None, None, :]
+    context = F.scaled_dot_product_attention(query, all_keys, all_values, attn_mask=mask, dropout_p=dropout)
     context = context.transpose(1, 2).reshape(batch, length, -1)
     attended = layer.attention.output(context, hidden)
     return layer.output(layer.intermediate(attended), attended), key, value
@@ -154,7 +156,8 @@ def run_label_stream(
     Args:
         text: the text of each group's example (`TextStream.rows`), batch = groups.
         label_inputs: `input_ids`, `token_type_ids`, `position_ids` and `valid` (True on real label
-            tokens), each `(groups, group_tokens)`.
+            tokens), each `(groups, group_tokens)`, and optionally `attends` `(groups, group_tokens,
+            group_tokens)`: which label tokens each label token sees (default: every real one).
         slots: `(groups, group_labels)` position of each label's slot within its group.
 
     Returns:
@@ -166,6 +169,9 @@ def run_label_stream(
         position_ids=label_inputs["position_ids"],
     )
     valid = torch.cat([text.valid, label_inputs["valid"]], dim=1)
+    if label_inputs.get("attends") is not None:
+        size = label_inputs["attends"].shape[1]
+        valid = torch.cat([text.valid[:, None, :].expand(-1, size, -1), label_inputs["attends"]], dim=2)
     layers = bert.encoder.layer
     first = len(layers) - (top_layers or len(layers))
     for i, layer in enumerate(layers):
@@ -211,8 +217,11 @@ def label_group_inputs(
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Token inputs of label groups: each label's template tokens, its slot showing mask, YES or NO.
 
-    Positions continue after the example's text (`[CLS] text [SEP]`), shifted back when the group
-    would pass the last position (the text can then use every position).
+    Positions continue after the example's text (`[CLS] text [SEP]`), shifted back when they would pass
+    the last position (the text can then use every position). With `label_stream_attention="group"` the
+    group's tokens are laid out one after another and see each other, as in one sequence; with "revealed"
+    every label takes the same positions and its tokens see only its own tokens and the revealed labels'
+    (`attends`), so a masked label's score does not depend on which other labels share its group.
 
     Args:
         config: a `LabelMaskConfig` with template token ids.
@@ -222,7 +231,7 @@ def label_group_inputs(
 
     Returns:
         `input_ids`, `token_type_ids`, `position_ids`, `valid` of shape `(groups, group_size * tokens_per_label)`,
-        and slots `(groups, group_size)`, each label's slot position within its group.
+        `attends` (None for "group"), and slots `(groups, group_size)`, each label's slot within its group.
     """
     device, width = ids.device, config.tokens_per_label
     real = ids >= 0
@@ -237,12 +246,22 @@ def label_group_inputs(
         types = torch.ones_like(tokens)
     elif config.token_type_strategy == "per_label":
         types = (ids.clamp(min=0) + 1)[..., None].expand_as(tokens)
-    start = text_lengths.clamp(max=config.max_position_embeddings - size)
+    valid = real[..., None].expand_as(tokens).reshape(-1, size)
+    if config.label_stream_attention == "group":
+        start = text_lengths.clamp(max=config.max_position_embeddings - size)
+        positions, attends = start[:, None] + torch.arange(size, device=device), None
+    else:  # every label at the same positions, seeing its own tokens and the revealed labels only
+        start = text_lengths.clamp(max=config.max_position_embeddings - width)
+        positions = start[:, None] + torch.arange(width, device=device).repeat(ids.shape[1])
+        owner = torch.arange(size, device=device) // width
+        shown = (state >= 0)[..., None].expand_as(tokens).reshape(-1, size)
+        attends = valid[:, None, :] & ((owner[:, None] == owner[None, :])[None] | shown[:, None, :])
     inputs = {
         "input_ids": tokens.reshape(-1, size),
         "token_type_ids": types.reshape(-1, size),
-        "position_ids": start[:, None] + torch.arange(size, device=device),
-        "valid": real[..., None].expand_as(tokens).reshape(-1, size),
+        "position_ids": positions,
+        "valid": valid,
+        "attends": attends,
     }
     slots = (torch.arange(ids.shape[1], device=device) * width + slot).expand_as(ids)
     return inputs, slots

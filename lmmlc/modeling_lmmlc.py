@@ -1,7 +1,7 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
-Travels to the Hub with `configuration_lmmlc.py` and `pipeline_lmmlc.py`: imports only torch,
-transformers and those files.
+Travels to the Hub with `configuration_lmmlc.py`, `label_stream_lmmlc.py` and `pipeline_lmmlc.py`: imports
+only torch, transformers and those files.
 """
 
 from __future__ import annotations
@@ -569,7 +569,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 )
             if attention_mask is None:
                 attention_mask = torch.ones_like(input_ids)
-            text = encode_text(self.bert, input_ids, attention_mask, token_type_ids)
+            text = encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=attention_dropout(self))
 
             def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
                 return torch.sigmoid(self.stream_logits(text.rows(rows), None, state).float())

@@ -38,6 +38,9 @@ def check_trained_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder: give lmmlc-train's --output_dir.")
     missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
+    modeling = folder / "modeling_lmmlc.py"
+    if modeling.exists() and "label_stream_lmmlc" in modeling.read_text(encoding="utf-8"):
+        missing += [] if (folder / "label_stream_lmmlc.py").exists() else ["label_stream_lmmlc.py"]
     if missing:
         raise ValueError(
             f"{folder} is not a trained lmmlc model: missing {', '.join(missing)}. Train with lmmlc-train."

@@ -72,6 +72,9 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
     if model_args.model_type == "stock" and (lm_args.mlm_probability > 0 or lm_args.fgm_epsilon > 0):
         raise ValueError("--model_type stock is transformers' plain head: joint MLM and FGM need lmmlc or baseline.")
+    stream_only = lm_args.label_sample_size is not None or lm_args.negative_sampling != "uniform"
+    if stream_only and (model_args.model_type != "lmmlc" or model_args.label_stream is False):
+        raise ValueError("--label_sample_size and --negative_sampling need the label stream (an lmmlc model).")
     if (lm_args.mlm_probability > 0) != (model_args.mlm_loss_weight > 0):
         raise ValueError("Joint MLM needs both --mlm_probability > 0 and --mlm_loss_weight > 0 (or neither).")
     if (lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None) and lm_args.mlm_probability == 0:
@@ -137,8 +140,8 @@ def stream_sampling(config: LabelMaskConfig, lm_args: LabelMaskArguments, train_
     if size is None and config.num_labels > config.label_group_size:
         size = config.label_group_size
     options = {"label_sample_size": size, "negative_sampling": lm_args.negative_sampling}
-    if lm_args.negative_sampling == "frequency" and train_labels is not None:
-        options["label_frequencies"] = np.asarray(train_labels).sum(axis=0).astype(float).tolist()
+    if lm_args.negative_sampling == "frequency" and train_labels is not None:  # +1: unseen labels stay negatives
+        options["label_frequencies"] = (np.asarray(train_labels).sum(axis=0) + 1.0).tolist()
     return options
 
 
@@ -169,8 +172,8 @@ def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, 
 
 
 def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray) -> None:
-    """Store a global (best micro-F1) and per-label (best F1 each) threshold in the model config; a label with no
-    positive in validation gets the global one."""
+    """Store a global (best micro-F1) and per-label (best F1 each) threshold in the model config; a label with
+    fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one."""
     config.threshold = tune_global_threshold(probabilities, references)
     config.label_thresholds = tune_label_thresholds(probabilities, references, fallback=config.threshold)
 

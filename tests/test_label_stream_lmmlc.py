@@ -35,7 +35,8 @@ def stream_model(make_model):
     return make_model(label_stream=True, label_group_size=len(LABELS)).eval()
 
 
-def test_stream_equals_the_single_sequence_text_blind_forward(stream_model, tokenizer):
+def test_stream_equals_the_single_sequence_text_blind_forward(make_model, tokenizer):
+    stream_model = make_model(label_stream=True, label_stream_attention="group").eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     state = torch.tensor([[-1, 1, 0, -1], [0, -1, -1, 1], [-1, -1, -1, -1], [1, 1, -1, 0]])
     with torch.no_grad():
@@ -54,16 +55,30 @@ def test_gradients_reach_the_text_through_the_stream(stream_model, tokenizer):
     assert (grad[text_only].abs().sum(dim=1) > 0).all()
 
 
-def test_labels_attend_only_within_their_group(make_model, tokenizer):
-    model = make_model(label_stream=True, label_group_size=2).eval()
+def test_group_attention_stays_within_the_group(make_model, tokenizer):
+    options = {"label_stream": True, "label_stream_attention": "group"}
+    model = make_model(label_group_size=2, **options).eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with torch.no_grad():
         grouped = model(**batch).logits
         first = model(**batch, candidate_ids=torch.tensor([[0, 1]] * 4)).logits
         second = model(**batch, candidate_ids=torch.tensor([[2, 3]] * 4)).logits
-        whole = make_model(label_stream=True, label_group_size=4).eval()(**batch).logits
+        whole = make_model(label_group_size=4, **options).eval()(**batch).logits
     torch.testing.assert_close(grouped, torch.cat([first, second], dim=1), atol=1e-5, rtol=1e-5)
     assert not torch.allclose(grouped, whole, atol=1e-4)  # one group of four: labels see each other
+
+
+def test_a_masked_label_ignores_which_labels_share_its_group(make_model, tokenizer):
+    """Default attention ("revealed"): grouping and sampling cannot change a masked label's score."""
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        whole = make_model(label_stream=True, label_group_size=4).eval()(**batch).logits
+        model = make_model(label_stream=True, label_group_size=2).eval()
+        torch.testing.assert_close(model(**batch).logits, whole, atol=1e-5, rtol=1e-5)
+        sampled = model(**batch, candidate_ids=torch.tensor([[0, 2, 3]] * 4)).logits
+        torch.testing.assert_close(sampled, whole[:, [0, 2, 3]], atol=1e-5, rtol=1e-5)
+        shown = model(**batch, candidate_ids=torch.tensor([[0, 2]] * 4), candidate_state=torch.tensor([[1, -1]] * 4))
+    assert not torch.allclose(shown.logits[:, 1], whole[:, 2], atol=1e-4)  # a revealed label is seen
 
 
 def test_chunked_inference_equals_one_pass(make_model, tokenizer, monkeypatch):
@@ -182,7 +197,7 @@ def test_bad_stream_options_are_refused_before_any_work(make_model, tokenizer, s
 def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, tokenizer):
     from lmmlc.label_stream_lmmlc import encode_text, label_group_inputs, layer_step, template_table
 
-    model = make_model(label_stream=True, label_stream_layers=1).eval()
+    model = make_model(label_stream=True, label_stream_layers=1, label_stream_attention="group").eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with torch.no_grad():
         logits = model(**batch).logits
@@ -197,7 +212,8 @@ def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, t
         last = model.bert.encoder.layer[-1]
         hidden, _, _ = layer_step(last, hidden, (text.keys[-1], text.values[-1]), valid, slots)
         torch.testing.assert_close(logits, model._slot_logits(hidden), atol=1e-5, rtol=1e-5)
-        assert not torch.allclose(logits, make_model(label_stream=True).eval()(**batch).logits, atol=1e-4)
+        full = make_model(label_stream=True, label_stream_attention="group").eval()
+        assert not torch.allclose(logits, full(**batch).logits, atol=1e-4)
     with pytest.raises(ValueError, match=r"label_stream_layers=3: give 1\.\.2"):
         make_model(label_stream=True, label_stream_layers=3)
 
@@ -224,3 +240,13 @@ def test_a_checkpoint_trained_one_way_loads_and_predicts_the_other(make_model, t
     with torch.no_grad():
         probs = other.decode(**tokenizer(TEXTS, padding=True, return_tensors="pt")).probs
     assert probs.shape == (4, 4) and torch.isfinite(probs).all()
+
+
+def test_stream_options_need_the_stream_and_old_configs_stay_single_sequence(make_model):
+    with pytest.raises(ValueError, match="label_stream_layers needs label_stream=True"):
+        make_model(label_stream=False, label_stream_layers=1)
+    saved = make_model(label_stream=False).config.to_dict()
+    del saved["label_stream"]  # a config written before the stream existed, with few text tokens left
+    saved["max_position_embeddings"] = 24  # 4 labels x 3 tokens + 3 leave 9 text tokens (< 32)
+    config = type(make_model().config).from_dict(saved)
+    assert config.label_stream is False
