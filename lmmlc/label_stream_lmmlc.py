@@ -18,8 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 STREAM_CHUNK_TOKENS = 65536
-"""Most label-stream tokens scored at once without gradients; larger label sets are split into chunks of
-groups (results are identical, memory stays bounded)."""
+"""Most label-stream tokens (label tokens, plus twice the text length per group for its copy of the text's keys
+and values) scored at once without gradients; larger label sets are split into chunks of groups (results are
+identical, memory stays bounded)."""
 
 
 def check_stream_support(config) -> None:

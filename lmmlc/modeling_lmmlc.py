@@ -464,12 +464,36 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
     ) -> torch.Tensor:
         """Label-stream logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded text.
 
-        Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` label tokens.
+        Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` tokens (label tokens plus
+        twice the text length per group, for its copy of the text's keys and values).
         """
         check_stream_support(self.config)
-        batch, n = text.valid.shape[0], self.config.num_labels
+        batch = text.valid.shape[0]
+        candidate_ids = self._checked_candidates(batch, candidate_ids, candidate_state)
+        size = max(1, min(self.config.label_group_size, candidate_ids.shape[1]))
+        ids, state, example = group_labels(candidate_ids, candidate_state, size)
+        rows = ids.shape[0]
+        if not torch.is_grad_enabled():  # each group row also holds a copy of its text's keys and values
+            rows = max(1, STREAM_CHUNK_TOKENS // (size * self.config.tokens_per_label + 2 * text.valid.shape[1]))
+        try:
+            pieces = [self._score_groups(text, ids[part], state[part], example[part]) for part in _chunks(ids, rows)]
+        except RuntimeError as error:
+            if "memory" not in str(error).lower():
+                raise
+            raise RuntimeError(
+                f"The label stream ran out of memory scoring {candidate_ids.shape[1]} labels for each of {batch} "
+                f"examples in groups of {size} ({ids.shape[0]} group rows): lower --label_sample_size, "
+                "--per_device_train_batch_size or --label_group_size, or use --label_stream_layers."
+            ) from error
+        return torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
+
+    def _checked_candidates(
+        self, batch: int, candidate_ids: torch.Tensor | None, candidate_state: torch.Tensor | None
+    ) -> torch.Tensor:
+        """`candidate_ids` `(batch, k)` as long (every label when None), refused when malformed."""
+        n = self.config.num_labels
         if candidate_ids is None:
-            candidate_ids = torch.arange(n, device=text.valid.device).expand(batch, n)
+            candidate_ids = torch.arange(n, device=self.device).expand(batch, n)
         candidate_ids = candidate_ids.long()
         if candidate_ids.dim() != 2 or candidate_ids.shape[0] != batch:
             raise ValueError(f"candidate_ids has shape {tuple(candidate_ids.shape)}, expected ({batch}, k).")
@@ -479,24 +503,17 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             raise ValueError(
                 f"candidate_state has shape {tuple(candidate_state.shape)}, expected {tuple(candidate_ids.shape)}."
             )
-        size = max(1, min(self.config.label_group_size, candidate_ids.shape[1]))
-        ids, state, example = group_labels(candidate_ids, candidate_state, size)
-        rows = ids.shape[0]
-        if not torch.is_grad_enabled():
-            rows = max(1, STREAM_CHUNK_TOKENS // (size * self.config.tokens_per_label))
-        pieces, table = [], template_table(self.config, ids.device)
-        for part in torch.arange(ids.shape[0], device=ids.device).split(rows):
-            inputs, slots = label_group_inputs(self.config, table, ids[part], state[part], text.lengths[example[part]])
-            hidden = run_label_stream(
-                self.bert,
-                text.rows(example[part]),
-                inputs,
-                slots,
-                attention_dropout(self),
-                self.config.label_stream_layers,
-            )
-            pieces.append(self._slot_logits(hidden))
-        return torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
+        return candidate_ids
+
+    def _score_groups(
+        self, text: TextStream, ids: torch.Tensor, state: torch.Tensor, example: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits `(groups, group_size)` of label groups `ids`/`state` `(groups, group_size)` over their examples'
+        text (`example` `(groups,)`)."""
+        table = template_table(self.config, ids.device)
+        inputs, slots = label_group_inputs(self.config, table, ids, state, text.lengths[example])
+        dropout, layers = attention_dropout(self), self.config.label_stream_layers
+        return self._slot_logits(run_label_stream(self.bert, text.rows(example), inputs, slots, dropout, layers))
 
     def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
         """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""
@@ -756,6 +773,11 @@ def _thresholds(config: LabelMaskConfig, thresholds: float | list[float] | None)
     if not ((values > 0) & (values < 1)).all():
         raise ValueError("Thresholds must lie strictly between 0 and 1.")
     return values.clone()
+
+
+def _chunks(ids: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
+    """Row indices of `ids` in consecutive chunks of at most `rows`."""
+    return torch.arange(ids.shape[0], device=ids.device).split(rows)
 
 
 def _certainty(p: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:

@@ -88,7 +88,7 @@ def test_chunked_inference_equals_one_pass(make_model, tokenizer, monkeypatch):
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with torch.no_grad():
         whole = model(**batch).logits
-        monkeypatch.setattr(modeling, "STREAM_CHUNK_TOKENS", 3)  # 3 groups of one label per chunk
+        monkeypatch.setattr(modeling, "STREAM_CHUNK_TOKENS", 3)  # one group per chunk
         chunked = model(**batch).logits
     torch.testing.assert_close(whole, chunked, atol=1e-6, rtol=1e-6)
 
@@ -250,3 +250,14 @@ def test_stream_options_need_the_stream_and_old_configs_stay_single_sequence(mak
     saved["max_position_embeddings"] = 24  # 4 labels x 3 tokens + 3 leave 9 text tokens (< 32)
     config = type(make_model().config).from_dict(saved)
     assert config.label_stream is False
+
+
+def test_running_out_of_memory_says_what_to_change(stream_model, tokenizer, monkeypatch):
+    import lmmlc.modeling_lmmlc as modeling
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 99 GB")
+
+    monkeypatch.setattr(modeling, "run_label_stream", fail)
+    with pytest.raises(RuntimeError, match=r"4 labels for each of 4 examples in groups of 4.*--label_sample_size"):
+        stream_model(**tokenizer(TEXTS, padding=True, return_tensors="pt"))
