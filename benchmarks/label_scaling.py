@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
+from benchmarks.reporting import write_report
 from benchmarks.run_speed import _sync, peak_memory_mb
 from lmmlc.arguments import LabelMaskArguments, ModelArguments
 from lmmlc.data import read_json_lines
@@ -180,13 +179,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             row[key] = row["examples_per_s"] / ref["examples_per_s"] if ref else None
     print(table(rows))
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python -m benchmarks.label_scaling", *(sys.argv[1:] if argv is None else argv)])
-    machine = {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads()}
-    output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows}, indent=2))
-    output.with_suffix(".md").write_text(f"`{command}`\n\n{table(rows)}\n")
-    plot(rows, output.with_suffix(".png"))
+    write_report(args.output, "benchmarks.label_scaling", argv, rows, table(rows), plot)
 
 
 if __name__ == "__main__":

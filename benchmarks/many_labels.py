@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import sys
 import time
 from pathlib import Path
 
-import torch
-
 from benchmarks.anchors import run_anchor
+from benchmarks.reporting import write_report
 from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -65,6 +62,7 @@ def bert_options(args: argparse.Namespace, name: str) -> list[str]:
     options += ["--num_train_epochs", args.epochs, "--learning_rate", args.learning_rate, "--warmup_steps", "30"]
     options += ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64", "--seed", "42"]
     options += ["--save_strategy", "no", "--report_to", "none", "--logging_steps", "50", "--max_seq_length", "64"]
+    options += ["--overwrite_output_dir"]  # a rerun replaces the row's earlier model
     for flag in ("max_train_samples", "max_eval_samples", "model_name_or_path"):
         if getattr(args, flag):
             options += [f"--{flag}", getattr(args, flag)]
@@ -126,13 +124,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append({"row": name, **result})
         print(json.dumps({k: v for k, v in rows[-1].items() if not k.startswith("eval_")}), flush=True)
     print(table(rows))
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python -m benchmarks.many_labels", *(sys.argv[1:] if argv is None else argv)])
-    machine = {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads()}
-    output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows}, indent=2))
-    output.with_suffix(".md").write_text(f"`{command}`\n\n{table(rows)}\n")
-    plot(rows, output.with_suffix(".png"))
+    write_report(args.output, "benchmarks.many_labels", argv, rows, table(rows), plot)
 
 
 if __name__ == "__main__":

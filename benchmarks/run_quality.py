@@ -88,7 +88,17 @@ class Profile:
     notes: list[str] = field(default_factory=list)
 
 
-COMMON = ["--seed", "42", "--report_to", "none", "--save_strategy", "no", "--logging_steps", "25"]
+COMMON = [
+    "--seed",
+    "42",
+    "--report_to",
+    "none",
+    "--save_strategy",
+    "no",
+    "--logging_steps",
+    "25",
+    "--overwrite_output_dir",
+]
 PROFILES = {
     "cpu": Profile(
         datasets={

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from transformers import TrainingArguments
+
 
 def _help(text: str, default=None, **kwargs):
     return field(default=default, metadata={"help": text, **kwargs})
@@ -65,6 +67,22 @@ class DataArguments:
     max_train_samples: int | None = _help("Use only the first N training examples.")
     max_eval_samples: int | None = _help("Use only the first N validation examples.")
     max_predict_samples: int | None = _help("Use only the first N test examples.")
+
+    def __post_init__(self) -> None:
+        for name in ("max_train_samples", "max_eval_samples", "max_predict_samples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"--{name} {value}: give at least 1, or leave it out to use every example.")
+
+
+@dataclass
+class LmmlcTrainingArguments(TrainingArguments):
+    """transformers' TrainingArguments plus `--overwrite_output_dir` (which transformers 5 dropped)."""
+
+    overwrite_output_dir: bool = _help(
+        "Clear what an earlier run wrote to a non-empty --output_dir (checkpoints, results, log, model) first.",
+        False,
+    )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,15 +90,26 @@ def read_json_lines(path: Path, fields: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _read_table(path: Path, text_column: str, label_column: str, separator: str) -> list[dict[str, Any]]:
+    """Rows of a csv/tsv file; every cell is the string as written ("NA", "None", "1" stay text)."""
     delimiter = "\t" if path.suffix == ".tsv" else ","
-    table = datasets.load_dataset("csv", data_files=str(path), delimiter=delimiter)["train"]
-    missing = [c for c in (text_column, label_column) if c not in table.column_names]
-    if missing:
-        raise ValueError(f"{path} has no column {missing[0]!r}; its columns are {table.column_names}.")
-    rows = []
-    for number, row in enumerate(table, start=2):  # line 1 is the header
-        labels = [name.strip() for name in (row[label_column] or "").split(separator) if name.strip()]
-        rows.append({"text": row[text_column], "labels": labels, "_line": number})
+    try:
+        return _table_rows(path, delimiter, text_column, label_column, separator)
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 ({error.reason}); re-encode the file as UTF-8.") from None
+
+
+def _table_rows(path: Path, delimiter: str, text_column: str, label_column: str, separator: str) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter, restval="")
+        columns = reader.fieldnames or []
+        missing = [c for c in (text_column, label_column) if c not in columns]
+        if missing:
+            raise ValueError(f"{path} has no column {missing[0]!r}; its columns are {columns}.")
+        rows, line = [], 2  # line 1 is the header
+        for row in reader:
+            labels = [name.strip() for name in (row[label_column] or "").split(separator) if name.strip()]
+            rows.append({"text": row[text_column], "labels": labels, "_line": line})
+            line = reader.line_num + 1
     return rows
 
 
@@ -127,6 +139,16 @@ def _check_rows(rows: list[dict[str, Any]], path: Path, known: set[str] | None) 
             raise ValueError(f"{where}: unknown label {unknown[0]!r}; it is not in the label file.")
 
 
+def _check_separator(label_names: list[str], separator: str) -> None:
+    """Reject label names that csv/tsv label columns could not hold (they contain the separator)."""
+    clashing = [name for name in label_names if separator in name]
+    if clashing:
+        raise ValueError(
+            f"Label {clashing[0]!r} contains the label separator {separator!r}, so csv/tsv label columns cannot "
+            "name it: choose another --label_separator (e.g. ';' or '|')."
+        )
+
+
 def load_files(
     files: dict[str, str | Path],
     label_names: list[str] | None = None,
@@ -138,6 +160,9 @@ def load_files(
 
     Without `label_names`, the sorted names seen in the train split are used.
     """
+    tables = [Path(path) for path in files.values() if Path(path).suffix in (".csv", ".tsv")]
+    if tables and label_names is not None:
+        _check_separator(label_names, label_separator)
     rows = {}
     for split, path in files.items():
         path = Path(path)

@@ -61,8 +61,7 @@ class DataCollatorForMultiLabel:
         self._start_batch()
         labels = self._labels(features)
         batch = dict(self._pad(features))
-        special = torch.isin(batch["input_ids"], torch.tensor(self.tokenizer.all_special_ids))
-        self._mask_text(batch, batch["attention_mask"].bool() & ~special)
+        self._mask_text(batch, self._text_tokens(batch))
         if labels is not None:
             batch["labels"] = labels.float()
         return batch
@@ -71,6 +70,11 @@ class DataCollatorForMultiLabel:
         keys = ("input_ids", "attention_mask", "token_type_ids")
         text = [{k: f[k] for k in keys if k in f} for f in features]
         return self.tokenizer.pad(text, return_tensors="pt", padding_side="right")
+
+    def _text_tokens(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """`(batch, len)` True on real, non-special tokens of padded plain text (those joint MLM may mask)."""
+        special = torch.isin(batch["input_ids"], torch.tensor(self.tokenizer.all_special_ids))
+        return batch["attention_mask"].bool() & ~special
 
     def _mask_text(self, batch: dict[str, torch.Tensor], text_mask: torch.Tensor) -> None:
         """Replace some text tokens for MLM (BERT's 80/10/10) and add their targets as `mlm_targets`."""
@@ -217,10 +221,6 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         if labels is not None:
             batch["labels"] = labels.float()
         return batch
-
-    def _text_tokens(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        special = torch.isin(batch["input_ids"], torch.tensor(self.tokenizer.all_special_ids))
-        return batch["attention_mask"].bool() & ~special
 
     def _sample_labels(self, labels: torch.Tensor) -> torch.Tensor | None:
         """Per example, all positives plus sampled negatives, `(batch, k)` sorted label indices; None = all labels.

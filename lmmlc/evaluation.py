@@ -176,6 +176,11 @@ def main(argv: list[str] | None = None) -> None:
     eval_args, data_args = parser.parse_args_into_dataclasses(argv)
     model, tokenizer = load_trained(eval_args.model_path)
     data = load_data(data_args, model.config.label_names, need_train=False)
+    if not any(split in data.splits for split in SPLIT_PREFIXES):
+        raise ValueError(
+            f"The data has no validation or test split (only {sorted(data.splits)}), so there is nothing to "
+            "evaluate: give --validation_file/--test_file or a --data_dir with validation.jsonl or test.jsonl."
+        )
     trainer = inference_trainer(model, tokenizer, eval_args.batch_size)
     encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
     scored = {split: predict_probabilities(trainer, dataset) for split, dataset in encoded.items()}

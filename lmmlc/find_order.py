@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from .arguments import DataArguments
 from .configuration_lmmlc import LabelMaskConfig
 from .data import load_data
 from .evaluation import decode_dataset, load_trained
-from .metrics import METRIC_NAMES, binarize, multilabel_metrics
-from .order_search import genetic_search, random_search
+from .metrics import LOWER_IS_BETTER, METRIC_NAMES, binarize, multilabel_metrics
+from .order_search import Order, SearchResult, genetic_search, random_search
 from .tokenization import encode_splits
 
 
@@ -30,7 +31,30 @@ class FindOrderArguments:
     output_file: str | None = field(
         default=None, metadata={"help": "Report JSON (default: <model>/order_search.json)."}
     )
-    save: bool = field(default=True, metadata={"help": "Store the best order (decode_strategy=fixed) in config.json."})
+    save: bool = field(
+        default=True,
+        metadata={"help": "Store the best order (decode_strategy=fixed) when it beats the current decoder."},
+    )
+
+
+def search_order(
+    search: Callable[..., SearchResult],
+    score: Callable[[Order], float],
+    metric: str,
+    n: int,
+    budget: int,
+    seed: int,
+    start: Sequence[Order] = (),
+) -> SearchResult:
+    """Run `search` (which maximises) in the direction of `metric`; the result holds the metric's own values."""
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    result = search(lambda order: sign * score(order), n, budget, seed, start=start)
+    return SearchResult(result.order, sign * result.score, [(k, sign * v) for k, v in result.history])
+
+
+def beats(metric: str, found: float, current: float) -> bool:
+    """Whether `found` is strictly better than `current` on `metric` (lower is better for hamming_loss)."""
+    return found < current if metric in LOWER_IS_BETTER else found > current
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     one_shot = decode_dataset(model, tokenizer, validation, args.batch_size, progress=False, strategy="one_shot")
     certain_first = np.argsort(-np.abs(one_shot - thresholds).mean(axis=0), kind="stable").tolist()
     search = genetic_search if args.method == "genetic" else random_search
-    result = search(score, model.config.num_labels, args.budget, args.seed, start=[certain_first])
+    result = search_order(
+        search, score, args.metric, model.config.num_labels, args.budget, args.seed, start=[certain_first]
+    )
+    current_strategy = model.config.decode_strategy
     report = {
         "metric": args.metric,
         "method": args.method,
@@ -67,12 +94,30 @@ def main(argv: list[str] | None = None) -> None:
         "one_shot": multilabel_metrics(binarize(one_shot, thresholds), references)[args.metric],
         "confidence": metric(strategy="confidence", labels_per_round=args.labels_per_round),
         "best_fixed": result.score,
+        "current_strategy": current_strategy,
+        "current": metric(),
         "order": [model.config.label_names[i] for i in result.order],
         "history": result.history,
     }
-    if args.save:
+    report["stored"] = args.save and beats(args.metric, result.score, report["current"])
+    if report["stored"]:
         model.config.decode_order, model.config.decode_strategy = result.order, "fixed"
+        model.config.labels_per_round = args.labels_per_round  # the setting the order was scored with
         model.config.save_pretrained(args.model_path)
     Path(args.output_file or Path(args.model_path) / "order_search.json").write_text(json.dumps(report, indent=2))
     print(f"| {args.metric} | one_shot | confidence | best fixed order |\n|---|---|---|---|")
     print(f"| validation | {report['one_shot']:.4f} | {report['confidence']:.4f} | {result.score:.4f} |")
+    print(outcome(args, report))
+
+
+def outcome(args: FindOrderArguments, report: dict) -> str:
+    """What was stored in the config, or why nothing was."""
+    found, current = f"{args.metric} {report['best_fixed']:.4f}", f"{report['current']:.4f}"
+    if report["stored"]:
+        return f"Stored the fixed order ({found}, {report['current_strategy']} had {current}) in {args.model_path}."
+    if not args.save:
+        return f"Not stored (--save False); the best fixed order had {found}."
+    return (
+        f"Not stored: the best fixed order ({found}) does not beat the current decoder "
+        f"({report['current_strategy']}, {current}) on validation; the config is unchanged."
+    )

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 METRIC_NAMES = ("subset_accuracy", "micro_f1", "macro_f1", "jaccard", "hamming_loss", "hamming_score")
+LOWER_IS_BETTER = frozenset({"hamming_loss"})
+"""The metrics of `multilabel_metrics` where a lower value is better; higher is better for the others."""
 RANKING_KS = (1, 3, 5)
 RANKING_METRIC_NAMES = tuple(f"{name}@{k}" for name in ("p", "r", "ndcg") for k in RANKING_KS)
 """The keys of `ranking_metrics` at its default cut-offs: p@1, p@3, p@5, r@1, ..., ndcg@5."""

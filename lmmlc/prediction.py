@@ -52,6 +52,9 @@ def prediction_records(rows: list[dict], probabilities: np.ndarray, names: list[
 def main(argv: list[str] | None = None) -> None:
     """Predict with the thresholds stored in the model config."""
     (args,) = HfArgumentParser(PredictArguments).parse_args_into_dataclasses(argv)
+    folder = Path(args.output_file).resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"The folder of --output_file, {folder}, does not exist; create it first.")
     model, tokenizer = load_trained(args.model_path)
     rows = read_texts(Path(args.input_file), args.text_column)
     dataset = encode_dataset(datasets.Dataset.from_dict({"text": [r["text"] for r in rows]}), tokenizer, model.config)

@@ -22,7 +22,7 @@ from transformers import (
     set_seed,
 )
 
-from .arguments import DataArguments, LabelMaskArguments, ModelArguments
+from .arguments import DataArguments, LabelMaskArguments, LmmlcTrainingArguments, ModelArguments
 from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
 from .configuration_lmmlc import LabelMaskConfig
 from .data import load_data
@@ -41,7 +41,29 @@ from .thresholds import tune_global_threshold, tune_label_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 
-ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, TrainingArguments)
+ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, LmmlcTrainingArguments)
+RUN_OUTPUTS = [
+    "checkpoint-*",
+    "*_results.json",
+    "training_log.jsonl",
+    "trainer_state.json",
+    "training_args.bin",
+    ".saving",
+    "config.json",
+    "generation_config.json",
+    "model*.safetensors",
+    "model*.safetensors.index.json",
+    "pytorch_model*.bin",
+    "*_lmmlc.py",
+    "README.md",
+    "tokenizer*.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "added_tokens.json",
+    "order_search.json",
+    "runs",
+]
+"""What a `lmmlc-train` run writes to its output folder (removed first by --overwrite_output_dir)."""
 MODEL_TYPES = ("lmmlc", "baseline", "stock")
 
 
@@ -81,6 +103,24 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError(
             "--mlm_epochs/--mlm_steps schedule joint MLM: also set --mlm_probability and --mlm_loss_weight."
         )
+
+
+def prepare_output_dir(args: LmmlcTrainingArguments) -> None:
+    """Refuse a non-empty output folder unless the run resumes or --overwrite_output_dir clears it first."""
+    output = Path(args.output_dir)
+    if not output.is_dir() or not any(output.iterdir()) or args.resume_from_checkpoint:
+        return
+    if not args.overwrite_output_dir:
+        raise ValueError(
+            f"--output_dir {output} is not empty: choose a new folder, add --overwrite_output_dir to clear the "
+            "earlier run's files, or --resume_from_checkpoint to continue it."
+        )
+    for pattern in RUN_OUTPUTS:  # missing_ok: every process of a multi-process run clears the folder
+        for path in output.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def default_encoder() -> str:
@@ -182,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     """Train, tune thresholds on validation, save a Hub-ready folder, report validation and test metrics."""
     model_args, data_args, lm_args, training_args = parse_args(argv)
     check_args(model_args, lm_args)
+    prepare_output_dir(training_args)
     set_seed(training_args.seed)
     data = load_data(data_args)
     model, tokenizer = build_model(model_args, data.label_names)

@@ -121,3 +121,32 @@ def test_the_same_id_in_different_splits_is_fine(data_dir):
     write_split(data_dir, "validation", [{"id": 7, "text": "v", "labels": []}])
     write_split(data_dir, "test", [{"id": 7, "text": "t", "labels": ["c"]}])
     assert len(load_data(DataArguments(data_dir=str(data_dir))).splits["test"]) == 1
+
+
+def test_csv_values_are_strings_without_missing_value_conversion(tmp_path):
+    (tmp_path / "labels.txt").write_text("NA\n1\n2\n")
+    (tmp_path / "train.csv").write_text("text,labels\nNA,NA\nNone,1\nnull,1;2\n")
+    args = DataArguments(train_file=str(tmp_path / "train.csv"), labels_file=str(tmp_path / "labels.txt"))
+    data = load_data(DataArguments(**{**vars(args), "label_separator": ";"}))
+    assert data.splits["train"]["text"] == ["NA", "None", "null"]
+    assert data.splits["train"]["labels"] == [["NA"], ["1"], ["1", "2"]]
+
+
+def test_a_label_name_holding_the_separator_names_the_option(tmp_path):
+    (tmp_path / "labels.txt").write_text("a,b\nc\n")
+    (tmp_path / "train.csv").write_text('text,labels\nhello,"a,b"\n')
+    with pytest.raises(ValueError, match="--label_separator"):
+        load_data(DataArguments(train_file=str(tmp_path / "train.csv"), labels_file=str(tmp_path / "labels.txt")))
+
+
+@pytest.mark.parametrize("option", ["max_train_samples", "max_eval_samples", "max_predict_samples"])
+def test_sample_limits_below_one_are_rejected(option):
+    with pytest.raises(ValueError, match=f"--{option}"):
+        DataArguments(**{option: 0})
+
+
+def test_integer_label_names_in_a_tsv_stay_names(tmp_path):
+    (tmp_path / "labels.txt").write_text("1\n2\n")
+    (tmp_path / "train.tsv").write_text("text\tlabels\n7\t1\n8\t2\n")
+    data = load_data(DataArguments(train_file=str(tmp_path / "train.tsv"), labels_file=str(tmp_path / "labels.txt")))
+    assert data.splits["train"]["text"] == ["7", "8"] and data.splits["train"]["labels"] == [["1"], ["2"]]

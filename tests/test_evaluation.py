@@ -77,3 +77,16 @@ def test_decode_dataset_matches_decoding_one_batch(make_model, tokenizer, strate
     batch = DataCollatorForLabelMask(tokenizer, model.config)([tokenizer(t) for t in texts])
     assert np.allclose(got, model.decode(**batch, strategy=strategy).probs.numpy(), atol=1e-5)
     assert got.shape == (5, 4)
+
+
+def test_evaluate_without_validation_or_test_split_says_so(tmp_path, bert_dir, tokenizer):
+    from lmmlc import BertForMultiLabelClassification
+
+    model = tmp_path / "model"
+    BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["a", "b"]).save_pretrained(model)
+    tokenizer.save_pretrained(model)
+    (tmp_path / "train.jsonl").write_text('{"text": "x", "labels": ["a"]}\n')
+    output = tmp_path / "metrics.json"
+    with pytest.raises(ValueError, match="validation or test"):
+        main(["--model_path", str(model), "--train_file", str(tmp_path / "train.jsonl"), "--output_file", str(output)])
+    assert not output.exists()

@@ -34,9 +34,13 @@ def test_find_order_reports_and_stores_the_best_order(trained, tmp_path_factory)
     assert {"one_shot", "confidence", "best_fixed"} <= set(report) and len(report["history"]) == 3
     assert all(0 <= report[k] <= 1 for k in ("one_shot", "confidence", "best_fixed"))
     model = AutoModelForSequenceClassification.from_pretrained(copy)
-    assert model.config.decode_strategy == "fixed"
-    assert [model.config.label_names[i] for i in model.config.decode_order] == report["order"]
-    assert sorted(model.config.decode_order) == list(range(28))
+    assert report["stored"] == (report["best_fixed"] > report["current"])
+    if report["stored"]:
+        assert model.config.decode_strategy == "fixed"
+        assert [model.config.label_names[i] for i in model.config.decode_order] == report["order"]
+        assert sorted(model.config.decode_order) == list(range(28))
+    else:
+        assert model.config.decode_strategy == report["current_strategy"]
 
 
 def test_find_order_refuses_a_baseline(tmp_path, bert_dir, tokenizer):
@@ -46,3 +50,30 @@ def test_find_order_refuses_a_baseline(tmp_path, bert_dir, tokenizer):
     tokenizer.save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="baseline model"):
         main(["--model_path", str(tmp_path), "--data_dir", str(tmp_path)])
+
+
+def test_lower_is_better_metrics_keep_the_lowest_order():
+    from lmmlc.find_order import search_order
+    from lmmlc.order_search import random_search
+
+    def loss(order):  # 0 for the identity, higher the more it is shuffled
+        return sum(i != g for i, g in enumerate(order)) / 4
+
+    result = search_order(random_search, loss, "hamming_loss", 4, 24, 0, start=[[3, 2, 1, 0], [0, 1, 2, 3]])
+    assert result.order == [0, 1, 2, 3] and result.score == 0.0
+    assert all(b <= a for (_, a), (_, b) in zip(result.history, result.history[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("metric", "found", "current", "stored"),
+    [
+        ("micro_f1", 0.6, 0.5, True),
+        ("micro_f1", 0.5, 0.5, False),
+        ("hamming_loss", 0.1, 0.2, True),
+        ("hamming_loss", 0.3, 0.2, False),
+    ],
+)
+def test_an_order_is_stored_only_when_it_beats_the_current_decoder(metric, found, current, stored):
+    from lmmlc.find_order import beats
+
+    assert beats(metric, found, current) is stored

@@ -30,3 +30,19 @@ def test_bad_prediction_input_is_named(trained, tmp_path, content, message):
     with pytest.raises(ValueError, match=message):
         main(["--model_path", str(trained[1]), "--input_file", str(texts), "--output_file", str(tmp_path / "o")])
     assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_output_folder_fails_before_the_model_runs(tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"text": "hi"}\n')
+    output = tmp_path / "absent" / "out.jsonl"
+    with pytest.raises(FileNotFoundError, match="absent"):
+        main(
+            [
+                "--model_path",
+                str(tmp_path / "no-model"),
+                "--input_file",
+                str(tmp_path / "in.jsonl"),
+                "--output_file",
+                str(output),
+            ]
+        )

@@ -278,3 +278,33 @@ def test_hundreds_of_labels_train_with_the_plain_command(tmp_path, shared_data):
     predict(["--model_path", str(tmp_path / "out"), *files])
     rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert len(rows) == 32 and all(len(r["scores"]) == 736 for r in rows)
+
+
+def test_a_non_empty_output_dir_is_refused_before_loading(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "all_results.json").write_text("{}")
+    with pytest.raises(ValueError, match="--overwrite_output_dir"):
+        main(["--output_dir", str(tmp_path / "out"), "--data_dir", str(tmp_path / "absent")])
+
+
+def test_overwrite_output_dir_removes_what_a_run_writes(tmp_path):
+    from lmmlc.training import prepare_output_dir
+
+    out = tmp_path / "out"
+    (out / "checkpoint-2").mkdir(parents=True)
+    for name in ("all_results.json", "eval_results.json", "training_log.jsonl", "model.safetensors", "notes.txt"):
+        (out / name).write_text("old")
+    _, _, _, args = parse_args(["--output_dir", str(out), "--overwrite_output_dir"])
+    prepare_output_dir(args)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_resuming_into_the_same_output_dir_is_allowed(tmp_path):
+    from lmmlc.training import prepare_output_dir
+
+    (tmp_path / "checkpoint-2").mkdir()
+    _, _, _, args = parse_args(
+        ["--output_dir", str(tmp_path), "--resume_from_checkpoint", str(tmp_path / "checkpoint-2")]
+    )
+    prepare_output_dir(args)
+    assert (tmp_path / "checkpoint-2").exists()
