@@ -3,7 +3,7 @@ import torch
 
 from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 from lmmlc.label_stream_lmmlc import group_labels
-from lmmlc.modeling_lmmlc import _show_labels, text_blind_attention_mask
+from lmmlc.modeling_lmmlc import LEGACY_MASKS, _show_labels, text_blind_attention_mask
 
 from .conftest import LABELS
 
@@ -25,6 +25,7 @@ def single_sequence_logits(model, tokenizer, texts, state=None):
         types = torch.tensor([[0] * length + [1] * len(template)])
         in_template = torch.arange(sequence.shape[1])[None, :] >= length
         mask = text_blind_attention_mask(torch.ones_like(sequence), in_template, torch.float32, additive=False)
+        mask = mask[:, 0].float() if LEGACY_MASKS else mask  # transformers 4.x takes (batch, seq, seq) 0/1
         hidden = model.bert(input_ids=sequence, token_type_ids=types, attention_mask=mask).last_hidden_state
         rows.append(model._slot_logits(hidden[0, slots[0]]))
     return torch.stack(rows)
