@@ -416,13 +416,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             no hidden states or attentions.
         """
         if self.config.label_stream:
-            if slot_positions is not None:
-                raise ValueError(
-                    "This model runs the label stream: pass the plain text, not a single-sequence template."
-                )
-            return self._stream_forward(
-                input_ids, attention_mask, token_type_ids, candidate_ids, candidate_state, labels, mlm_targets
-            )
+            text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
+            return self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets)
         if candidate_ids is not None or candidate_state is not None:
             raise ValueError(
                 "candidate_ids/candidate_state are label-stream inputs; this model has label_stream=False."
@@ -442,20 +437,19 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         loss = self._total_loss(logits, labels, hidden, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
-    def _stream_forward(
-        self, input_ids, attention_mask, token_type_ids, candidate_ids, candidate_state, labels, mlm_targets
-    ) -> MultiLabelOutput:
-        """The label stream: text once, label groups over it (see `label_stream_lmmlc.py`)."""
+    def _encode_stream_text(
+        self, input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets=None
+    ) -> TextStream:
+        """The plain text encoded once for the label stream (refusing a single-sequence template)."""
+        if slot_positions is not None:
+            raise ValueError("This model runs the label stream: pass the plain text, not a single-sequence template.")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        text = encode_text(
-            self.bert,
-            input_ids,
-            attention_mask,
-            token_type_ids,
-            dropout=attention_dropout(self),
-            full_last_layer=mlm_targets is not None,
-        )
+        dropout, full = attention_dropout(self), mlm_targets is not None
+        return encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=dropout, full_last_layer=full)
+
+    def _stream_forward(self, text, candidate_ids, candidate_state, labels, mlm_targets) -> MultiLabelOutput:
+        """The label stream: label groups over the encoded text (see `label_stream_lmmlc.py`)."""
         logits = self.stream_logits(text, candidate_ids, candidate_state)
         return MultiLabelOutput(self._total_loss(logits, labels, text.last_hidden, mlm_targets), logits)
 
@@ -476,7 +470,10 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         if not torch.is_grad_enabled():  # each group row also holds a copy of its text's keys and values
             rows = max(1, STREAM_CHUNK_TOKENS // (size * self.config.tokens_per_label + 2 * text.valid.shape[1]))
         try:
-            pieces = [self._score_groups(text, ids[part], state[part], example[part]) for part in _chunks(ids, rows)]
+            table = template_table(self.config, ids.device)
+            pieces = [
+                self._score_groups(text, table, ids[part], state[part], example[part]) for part in _chunks(ids, rows)
+            ]
         except RuntimeError as error:
             if "memory" not in str(error).lower():
                 raise
@@ -506,11 +503,10 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         return candidate_ids
 
     def _score_groups(
-        self, text: TextStream, ids: torch.Tensor, state: torch.Tensor, example: torch.Tensor
+        self, text: TextStream, table: torch.Tensor, ids: torch.Tensor, state: torch.Tensor, example: torch.Tensor
     ) -> torch.Tensor:
         """Logits `(groups, group_size)` of label groups `ids`/`state` `(groups, group_size)` over their examples'
-        text (`example` `(groups,)`)."""
-        table = template_table(self.config, ids.device)
+        text (`example` `(groups,)`); `table` is `template_table(config)`, built once per call of `stream_logits`."""
         inputs, slots = label_group_inputs(self.config, table, ids, state, text.lengths[example])
         dropout, layers = attention_dropout(self), self.config.label_stream_layers
         return self._slot_logits(run_label_stream(self.bert, text.rows(example), inputs, slots, dropout, layers))
@@ -580,13 +576,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         """
         plan = _DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
         if self.config.label_stream:
-            if slot_positions is not None:
-                raise ValueError(
-                    "This model runs the label stream: pass the plain text, not a single-sequence template."
-                )
-            if attention_mask is None:
-                attention_mask = torch.ones_like(input_ids)
-            text = encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=attention_dropout(self))
+            text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
             def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
                 return torch.sigmoid(self.stream_logits(text.rows(rows), None, state).float())
