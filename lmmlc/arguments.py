@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 from transformers import TrainingArguments
+
+
+def check_model_path(path: str | None, option: str) -> None:
+    """Refuse an `option` value that is neither an existing folder or file nor a possible Hub id (`owner/name`),
+    before anything loads: transformers would otherwise answer with a Hub id format error."""
+    if path is None or Path(path).exists():
+        return
+    try:
+        validate_repo_id(path)
+    except HFValidationError:
+        raise FileNotFoundError(f"{option} {path}: no such folder (and it is not a Hub id); check the path.") from None
 
 
 def _help(text: str, default=None, **kwargs):
@@ -77,7 +90,8 @@ class DataArguments:
 
 @dataclass
 class LmmlcTrainingArguments(TrainingArguments):
-    """transformers' TrainingArguments plus `--overwrite_output_dir` (which transformers 5 dropped)."""
+    """transformers' TrainingArguments plus `--overwrite_output_dir` (which transformers 5 dropped);
+    `--resume_from_checkpoint` also takes `latest` (the newest complete checkpoint in --output_dir)."""
 
     overwrite_output_dir: bool = _help(
         "Clear what an earlier run wrote to a non-empty --output_dir (checkpoints, results, log, model) first.",

@@ -18,6 +18,7 @@ MIN_TEXT_TOKENS = 32
 """With `label_stream=None`, a single sequence is used only when the template leaves at least this many text
 tokens; otherwise the label stream is chosen."""
 STREAM_ATTENTIONS = ("revealed", "group")
+TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -39,6 +40,38 @@ def max_text_length(config: BertConfig, tokenizer_limit: int) -> int:
     template), else its positions; never more than the tokenizer's own limit."""
     budget = getattr(config, "text_budget", None)
     return min(budget() + 2 if budget else config.max_position_embeddings, tokenizer_limit)
+
+
+def check_tokenizer(tokenizer: Any, config: BertConfig, source: str, fix: str = TOKENIZER_FIX) -> None:
+    """Refuse a tokenizer that is not the model's: more tokens than its embeddings, fewer than half of them,
+    or (label-mask models) missing the template tokens, whose ids would then mean other words.
+
+    Args:
+        source: where the tokenizer was loaded from (a folder or Hub id), named in the error.
+        fix: what to do about it, named in the error.
+    """
+    size, embeddings = len(tokenizer), config.vocab_size
+    needed = [i for i in _template_ids(config) if i is not None]
+    problem = None
+    if size > embeddings or 2 * size < embeddings:
+        problem = f"it has {size} tokens for the model's {embeddings} token embeddings"
+    elif needed and max(needed) >= size:
+        problem = f"it lacks the label template's tokens (ids up to {max(needed)}; it has {size} tokens)"
+    if problem is not None:
+        raise ValueError(f"The tokenizer of {source} does not belong to its model: {problem}. Fix: {fix}.")
+
+
+def _template_ids(config: BertConfig) -> list[int | None]:
+    """Every token id a label-mask config puts into its template (none for other configs)."""
+    ids = [getattr(config, name, None) for name in ("yes_token_id", "no_token_id")]
+    if getattr(config, "has_template_tokens", False):
+        ids += config.template_token_ids()[0]
+    return ids
+
+
+def label_names_of(config: BertConfig) -> list[str]:
+    """Label names in index order, of an lmmlc config or of a stock model's plain transformers config."""
+    return [config.id2label[i] for i in range(config.num_labels)]
 
 
 def _label_map(label_names: list[str] | None, kwargs: dict[str, Any]) -> None:
@@ -121,7 +154,7 @@ class MultiLabelBertConfig(BertConfig):
     @property
     def label_names(self) -> list[str]:
         """Label names in index order."""
-        return [self.id2label[i] for i in range(self.num_labels)]
+        return label_names_of(self)
 
     def decision_thresholds(self) -> list[float]:
         """One threshold per label: `label_thresholds` when set, else `threshold` for every label."""

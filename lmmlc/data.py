@@ -41,7 +41,8 @@ def read_label_names(path: str | Path) -> list[str]:
         raise FileNotFoundError(
             f"Label file {path} does not exist; give --labels_file or put labels.txt in --data_dir."
         )
-    names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not part of the first name
+    names = [line.strip() for line in text.splitlines() if line.strip()]
     if not names:
         raise ValueError(f"Label file {path} is empty: list one label name per line.")
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -65,13 +66,18 @@ def split_files(data_dir: str | Path, need_train: bool = True) -> dict[str, Path
     return files
 
 
-def read_json_lines(path: Path, fields: dict[str, str]) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file as `{name: row.get(column)}` for `fields` = {name: column}, plus `_line`."""
+def read_json_lines(path: Path, fields: dict[str, str], required: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Rows of a JSON Lines file as `{name: row.get(column)}` for `fields` = {name: column}, plus `_line`.
+
+    Args:
+        required: {name: option} of the fields every row must have; a row without one is refused, naming the
+            column and the option that chose it.
+    """
     rows = []
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as error:
                 raise ValueError(
                     f"{path}, line {number}: not UTF-8 (byte {raw[error.start]:#04x} at column {error.start + 1}); "
@@ -79,14 +85,27 @@ def read_json_lines(path: Path, fields: dict[str, str]) -> list[dict[str, Any]]:
                 ) from None
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}, line {number}: not valid JSON ({error.msg}).") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}, line {number}: expected a JSON object, got {type(row).__name__}.")
-            rows.append({name: row.get(column) for name, column in fields.items()} | {"_line": number})
+            if not rows and line.lstrip().startswith("["):
+                raise ValueError(
+                    f"{path} holds a JSON array; lmmlc reads JSON Lines: one object per line, "
+                    '{"text": ..., "labels": [...]}, with no enclosing [ ].'
+                )
+            rows.append(_json_row(line, f"{path}, line {number}", fields, required or {}) | {"_line": number})
     return rows
+
+
+def _json_row(line: str, where: str, fields: dict[str, str], required: dict[str, str]) -> dict[str, Any]:
+    """One JSON Lines row as `{name: row.get(column)}`; `where` names the file and line in errors."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where}: not valid JSON ({error.msg}).") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}.")
+    for name, option in required.items():
+        if fields[name] not in row:
+            raise ValueError(f"{where}: no {fields[name]!r} field (the {option} column); its fields are {sorted(row)}.")
+    return {name: row.get(column) for name, column in fields.items()}
 
 
 def _read_table(path: Path, text_column: str, label_column: str, separator: str) -> list[dict[str, Any]]:
@@ -99,12 +118,13 @@ def _read_table(path: Path, text_column: str, label_column: str, separator: str)
 
 
 def _table_rows(path: Path, delimiter: str, text_column: str, label_column: str, separator: str) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter, restval="")
         columns = reader.fieldnames or []
         missing = [c for c in (text_column, label_column) if c not in columns]
         if missing:
-            raise ValueError(f"{path} has no column {missing[0]!r}; its columns are {columns}.")
+            option = "--text_column" if missing[0] == text_column else "--label_column"
+            raise ValueError(f"{path} has no column {missing[0]!r} (the {option} column); its columns are {columns}.")
         rows, line = [], 2  # line 1 is the header
         for row in reader:
             labels = [name.strip() for name in (row[label_column] or "").split(separator) if name.strip()]
@@ -169,7 +189,8 @@ def load_files(
         if not path.exists():
             raise FileNotFoundError(f"The {split} file {path} does not exist.")
         if path.suffix in (".jsonl", ".json"):
-            rows[split] = read_json_lines(path, {"text": text_column, "labels": label_column, "id": "id"})
+            fields = {"text": text_column, "labels": label_column, "id": "id"}
+            rows[split] = read_json_lines(path, fields, {"text": "--text_column", "labels": "--label_column"})
         else:
             rows[split] = _read_table(path, text_column, label_column, label_separator)
         _check_rows(rows[split], path, None if label_names is None else set(label_names))

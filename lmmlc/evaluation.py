@@ -23,8 +23,14 @@ from transformers import (
     TrainingArguments,
 )
 
-from .arguments import DataArguments
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .arguments import DataArguments, check_model_path
+from .configuration_lmmlc import (
+    TOKENIZER_FIX,
+    LabelMaskConfig,
+    MultiLabelBertConfig,
+    check_tokenizer,
+    label_names_of,
+)
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
 from .metrics import METRIC_NAMES, RANKING_METRIC_NAMES, binarize, multilabel_metrics, ranking_metrics
@@ -89,6 +95,12 @@ def threshold_settings(config: PretrainedConfig) -> dict[str, float | list[float
     return {"0.5": 0.5, "global": threshold, "per_label": getattr(config, "label_thresholds", None) or threshold}
 
 
+def decision_thresholds_of(config: PretrainedConfig) -> list[float]:
+    """One decision threshold per label (the per-label setting of `threshold_settings`)."""
+    per_label = np.asarray(threshold_settings(config)["per_label"], dtype=float)
+    return np.broadcast_to(per_label, (config.num_labels,)).tolist()
+
+
 def metrics_at_thresholds(
     probabilities: np.ndarray, references: np.ndarray, settings: dict[str, float | list[float]], prefix: str
 ) -> dict[str, float]:
@@ -147,12 +159,22 @@ def _table_row(keys: list[str], values: list[float | None]) -> str | None:
     return "| " + " | ".join([*keys, *("" if v is None else f"{v:.4f}" for v in values)]) + " |"
 
 
-def load_trained(path: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """A trained lmmlc model folder and its tokenizer; other folders are refused."""
+def load_trained(path: str, option: str = "--model_path") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A trained model folder (lmmlc, baseline, or a stock multi-label head) and its tokenizer; other folders are
+    refused (`option` names the flag)."""
+    check_model_path(path, option)
     model = AutoModelForSequenceClassification.from_pretrained(path)
-    if not isinstance(model.config, MultiLabelBertConfig):
-        raise ValueError(f"{path} is not an lmmlc model (model_type {model.config.model_type!r}); train one first.")
-    return model.eval(), AutoTokenizer.from_pretrained(path)
+    config = model.config
+    if not isinstance(config, MultiLabelBertConfig) and config.problem_type != "multi_label_classification":
+        raise ValueError(
+            f"{path} is not a multi-label model (model_type {config.model_type!r}, problem_type "
+            f"{config.problem_type!r}): train one with lmmlc-train."
+        )
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    saved = Path(path, "tokenizer.json")
+    fix = f"{saved} is missing: copy it from the folder lmmlc-train wrote" if Path(path).is_dir() else TOKENIZER_FIX
+    check_tokenizer(tokenizer, model.config, path, TOKENIZER_FIX if saved.exists() else fix)
+    return model.eval(), tokenizer
 
 
 def inference_trainer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, batch_size: int) -> Trainer:
@@ -175,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = HfArgumentParser((EvaluateArguments, DataArguments))
     eval_args, data_args = parser.parse_args_into_dataclasses(argv)
     model, tokenizer = load_trained(eval_args.model_path)
-    data = load_data(data_args, model.config.label_names, need_train=False)
+    data = load_data(data_args, label_names_of(model.config), need_train=False)
     if not any(split in data.splits for split in SPLIT_PREFIXES):
         raise ValueError(
             f"The data has no validation or test split (only {sorted(data.splits)}), so there is nothing to "

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         raise ValueError(f"--method genetic|random and --metric one of {METRIC_NAMES}.")
     model, tokenizer = load_trained(args.model_path)
     if not isinstance(model.config, LabelMaskConfig):
-        raise ValueError(f"{args.model_path} is a baseline model: reveal orders need a label-mask model.")
+        raise ValueError(f"{args.model_path} is not a label-mask model: reveal orders need one (model_type lmmlc).")
     data = load_data(data_args, model.config.label_names, need_train=False)
     if "validation" not in data.splits:
         raise ValueError("The order is searched on the validation split: give --validation_file or a --data_dir.")

@@ -20,6 +20,9 @@ from .data import load_data
 from .metrics import f1_from_counts, label_counts
 
 BANDS = ((0.8, "very strong"), (0.6, "strong"), (0.4, "moderate"), (0.2, "weak"), (0.0, "very weak or none"))
+MIN_SUPPORT = 5
+"""Fewest occurrences of each label of a pair for its correlation to be judged."""
+TOO_RARE = "not judged (a label seen < min_support times)"
 """Lower bounds of |phi| for each strength band (the seed paper's)."""
 
 
@@ -47,9 +50,11 @@ def band(value: float) -> str:
     return next(name for low, name in BANDS if abs(value) >= low)
 
 
-def strongest_pairs(phi: np.ndarray, names: list[str], top: int) -> list[dict[str, Any]]:
-    """The `top` label pairs by |phi|, with their band."""
+def strongest_pairs(phi: np.ndarray, names: list[str], top: int, judged: np.ndarray) -> list[dict[str, Any]]:
+    """The `top` judged label pairs by |phi|, with their band."""
     rows, cols = np.triu_indices(len(names), k=1)
+    keep = judged[rows, cols]
+    rows, cols = rows[keep], cols[keep]
     order = np.argsort(-np.abs(phi[rows, cols]), kind="stable")[:top]
     return [
         {
@@ -62,9 +67,19 @@ def strongest_pairs(phi: np.ndarray, names: list[str], top: int) -> list[dict[st
     ]
 
 
-def verdict(phi: np.ndarray) -> str:
+def judged_pairs(matrix: np.ndarray, min_support: int) -> np.ndarray:
+    """`(labels, labels)` bool: pairs whose labels each occur at least `min_support` times. A phi from fewer
+    examples is noise (two labels seen once, together, have phi 1), so it gets no band."""
+    frequent = matrix.sum(axis=0) >= min_support
+    return np.outer(frequent, frequent)
+
+
+def verdict(phi: np.ndarray, judged: np.ndarray, min_support: int) -> str:
     """One line: is label correlation likely to matter for decoding in rounds?"""
-    values = np.abs(phi[np.triu_indices(len(phi), k=1)]) if len(phi) > 1 else np.zeros(1)
+    upper = np.triu_indices(len(phi), k=1)
+    values = np.abs(phi[upper][judged[upper]])
+    if not values.size:
+        return f"No label pair has {min_support}+ examples of each label: too little data to judge correlation."
     strong, moderate = int((values >= 0.6).sum()), int((values >= 0.4).sum())
     if strong:
         return f"{strong} label pair(s) correlate strongly (|phi| >= 0.6): label correlation is likely to matter."
@@ -73,22 +88,25 @@ def verdict(phi: np.ndarray) -> str:
     return f"No pair reaches |phi| 0.4 (max {values.max():.2f}): labels are nearly independent; expect little from it."
 
 
-def analyze(matrix: np.ndarray, names: list[str], top: int = 10) -> dict[str, Any]:
-    """Every statistic of the report, JSON-ready."""
+def analyze(matrix: np.ndarray, names: list[str], top: int = 10, min_support: int = MIN_SUPPORT) -> dict[str, Any]:
+    """Every statistic of the report, JSON-ready; pairs with a label seen fewer than `min_support` times are
+    counted as too rare, never banded."""
     phi = phi_matrix(matrix)
+    judged = judged_pairs(matrix, min_support)
     per_example = matrix.sum(axis=1)
-    bands = {name: 0 for _, name in BANDS}
-    for value in phi[np.triu_indices(len(names), k=1)]:
-        bands[band(value)] += 1
+    bands = {name: 0 for _, name in BANDS} | {TOO_RARE: 0}
+    for i, j in zip(*np.triu_indices(len(names), k=1), strict=True):
+        bands[band(phi[i, j]) if judged[i, j] else TOO_RARE] += 1
     return {
         "examples": len(matrix),
         "label_frequency": {name: int(n) for name, n in zip(names, matrix.sum(axis=0), strict=True)},
         "labels_per_example": {"mean": float(per_example.mean()), "counts": np.bincount(per_example).tolist()},
         "cooccurrence": (matrix.T @ matrix).tolist(),
         "phi": phi.tolist(),
+        "min_support": min_support,
         "pairs_per_band": bands,
-        "strongest_pairs": strongest_pairs(phi, names, top),
-        "verdict": verdict(phi),
+        "strongest_pairs": strongest_pairs(phi, names, top, judged),
+        "verdict": verdict(phi, judged, min_support),
     }
 
 
@@ -128,17 +146,24 @@ def plot_bars(values: dict[str, float], title: str, path: Path) -> None:
 
 def per_label_f1(model_path: str, data_args: DataArguments) -> dict[str, float]:
     """F1 of each label on the test split, at the model's own thresholds."""
-    from .evaluation import inference_trainer, load_trained, predict_probabilities
+    from .evaluation import (
+        decision_thresholds_of,
+        inference_trainer,
+        label_names_of,
+        load_trained,
+        predict_probabilities,
+    )
     from .metrics import binarize
     from .tokenization import encode_splits
 
     model, tokenizer = load_trained(model_path)
-    data = load_data(data_args, model.config.label_names, need_train=False)
+    names = label_names_of(model.config)
+    data = load_data(data_args, names, need_train=False)
     test = encode_splits(data, tokenizer, model.config, data_args, ("test",))["test"]
     probs = predict_probabilities(inference_trainer(model, tokenizer, 64), test)
-    predicted = binarize(probs, np.asarray(model.config.decision_thresholds()))
+    predicted = binarize(probs, np.asarray(decision_thresholds_of(model.config)))
     f1 = f1_from_counts(*label_counts(predicted, np.asarray(test["labels"])))
-    return {name: float(v) for name, v in zip(model.config.label_names, f1, strict=True)}
+    return {name: float(v) for name, v in zip(names, f1, strict=True)}
 
 
 @dataclass
@@ -146,17 +171,22 @@ class AnalyzeArguments:
     output_dir: str = field(default="label_analysis", metadata={"help": "Where the JSON and PNG files go."})
     split: str = field(default="train", metadata={"help": "Which split to analyse."})
     top_pairs: int = field(default=10, metadata={"help": "How many strongest pairs to list."})
+    min_support: int = field(
+        default=MIN_SUPPORT, metadata={"help": "Judge a pair's correlation only when each label occurs this often."}
+    )
     model_path: str | None = field(default=None, metadata={"help": "A trained model: adds per-label test F1 bars."})
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Analyse a split's labels (and a model's per-label F1); returns the report."""
     args, data_args = HfArgumentParser((AnalyzeArguments, DataArguments)).parse_args_into_dataclasses(argv)
+    if args.min_support < 1:
+        raise ValueError(f"--min_support {args.min_support}: give at least 1 (occurrences of each label of a pair).")
     data = load_data(data_args, need_train=args.split == "train")
     if args.split not in data.splits:
         raise ValueError(f"--split {args.split!r} not in the data (it has {sorted(data.splits)}).")
     matrix = label_matrix(data.splits[args.split]["labels"], data.label_names)
-    report = analyze(matrix, data.label_names, args.top_pairs)
+    report = analyze(matrix, data.label_names, args.top_pairs, args.min_support)
     folder = Path(args.output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     plot_heatmap(np.asarray(report["phi"]), data.label_names, folder / "label_correlation.png")

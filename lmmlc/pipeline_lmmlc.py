@@ -13,7 +13,7 @@ import torch
 from transformers import Pipeline
 from transformers.utils.logging import tqdm
 
-from .configuration_lmmlc import max_text_length
+from .configuration_lmmlc import check_tokenizer, max_text_length
 
 PIPELINE_TASK = "multi-label-classification"
 
@@ -35,6 +35,10 @@ class MultiLabelClassificationPipeline(Pipeline):
     _load_image_processor = False
     _load_feature_extractor = False
     _load_tokenizer = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        check_tokenizer(self.tokenizer, self.model.config, self.model.name_or_path)
 
     def _sanitize_parameters(
         self,
@@ -59,6 +63,8 @@ class MultiLabelClassificationPipeline(Pipeline):
         return {}, forward, postprocess
 
     def __call__(self, inputs: Any, progress: bool | None = None, **kwargs: Any) -> Any:
+        if isinstance(inputs, dict):
+            raise TypeError("Got a dict: pass a text (str) or a list of texts, e.g. classifier(row['text']).")
         if isinstance(inputs, str) or not hasattr(inputs, "__len__"):
             return super().__call__(inputs, **kwargs)
         batch = kwargs.get("batch_size") or self._batch_size or 1

@@ -12,7 +12,14 @@ from transformers import HfArgumentParser
 
 from .configuration_lmmlc import LabelMaskConfig
 from .data import check_text, read_json_lines
-from .evaluation import decode_dataset, inference_trainer, load_trained, predict_probabilities
+from .evaluation import (
+    decision_thresholds_of,
+    decode_dataset,
+    inference_trainer,
+    label_names_of,
+    load_trained,
+    predict_probabilities,
+)
 from .tokenization import encode_dataset
 
 
@@ -30,7 +37,7 @@ class PredictArguments:
 
 def read_texts(path: Path, text_column: str) -> list[dict]:
     """Rows of `path` with a non-empty text (file and line named otherwise)."""
-    rows = read_json_lines(path, {"text": text_column, "id": "id"})
+    rows = read_json_lines(path, {"text": text_column, "id": "id"}, {"text": "--text_column"})
     if not rows:
         raise ValueError(f"{path} holds no texts.")
     for row in rows:
@@ -56,6 +63,11 @@ def main(argv: list[str] | None = None) -> None:
     if not folder.is_dir():
         raise FileNotFoundError(f"The folder of --output_file, {folder}, does not exist; create it first.")
     model, tokenizer = load_trained(args.model_path)
+    if args.strategy is not None and not isinstance(model.config, LabelMaskConfig):
+        raise ValueError(
+            f"--strategy {args.strategy}: {args.model_path} is not a label-mask model, so it scores every label in one "
+            "pass; leave --strategy out."
+        )
     rows = read_texts(Path(args.input_file), args.text_column)
     dataset = encode_dataset(datasets.Dataset.from_dict({"text": [r["text"] for r in rows]}), tokenizer, model.config)
     if isinstance(model.config, LabelMaskConfig):
@@ -63,5 +75,5 @@ def main(argv: list[str] | None = None) -> None:
     else:
         probabilities = predict_probabilities(inference_trainer(model, tokenizer, args.batch_size), dataset)
     config = model.config
-    records = prediction_records(rows, probabilities, config.label_names, config.decision_thresholds())
+    records = prediction_records(rows, probabilities, label_names_of(config), decision_thresholds_of(config))
     Path(args.output_file).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

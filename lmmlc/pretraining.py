@@ -23,7 +23,7 @@ from transformers import (
     set_seed,
 )
 
-from .arguments import DataArguments
+from .arguments import DataArguments, check_model_path
 from .data import load_data, select
 from .training import default_encoder, file_options
 
@@ -91,6 +91,12 @@ def mlm_collator(
     )
 
 
+def new_mlm_head(loading_info: dict[str, Any]) -> bool:
+    """Whether `from_pretrained(..., output_loading_info=True)` initialised MLM head weights at random (the
+    checkpoint had none): a perplexity measured with them says nothing about the encoder."""
+    return any(key.startswith("cls.") for key in loading_info.get("missing_keys") or [])
+
+
 def run(argv: list[str] | None = None) -> dict[str, float]:
     """Continue MLM pretraining; save the encoder + MLM head + tokenizer; report validation perplexity."""
     pre_args, data_args, training_args = parse_args(argv)
@@ -98,6 +104,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         raise ValueError(f"--mlm_probability {pre_args.mlm_probability} must lie strictly between 0 and 1.")
     set_seed(training_args.seed)
     training_args.remove_unused_columns = False  # the collator needs offset_mapping and special_tokens_mask
+    check_model_path(pre_args.model_name_or_path, "--model_name_or_path")
     path = pre_args.model_name_or_path or default_encoder()
     tokenizer = AutoTokenizer.from_pretrained(path)
     if pre_args.whole_word_mask and not tokenizer.is_fast:
@@ -106,8 +113,9 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     max_length = min(data_args.max_seq_length or tokenizer.model_max_length, 512)
     encode = lambda texts: tokenize(texts, tokenizer, max_length, pre_args.whole_word_mask)  # noqa: E731
     collator = mlm_collator(tokenizer, pre_args.mlm_probability, pre_args.whole_word_mask, training_args.seed)
+    model, loading = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
     trainer = Trainer(
-        model=AutoModelForMaskedLM.from_pretrained(path),
+        model=model,
         args=training_args,
         train_dataset=encode(train_texts),
         eval_dataset=None if validation_texts is None else encode(validation_texts),
@@ -115,8 +123,10 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         processing_class=tokenizer,
     )
     results = {}
-    if trainer.eval_dataset is not None:
+    if trainer.eval_dataset is not None and not new_mlm_head(loading):
         results["perplexity_before"] = math.exp(trainer.evaluate()["eval_loss"])
+    elif trainer.eval_dataset is not None:
+        print(f"No perplexity before training: {path} has no MLM head, so it starts from random weights.")
     results.update(trainer.train().metrics)
     if trainer.eval_dataset is not None:
         results["perplexity_after"] = math.exp(trainer.evaluate()["eval_loss"])

@@ -37,6 +37,13 @@ def check_trained_folder(folder: Path) -> None:
     """Refuse folders that are not complete trained lmmlc models, saying what is missing."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder: give lmmlc-train's --output_dir.")
+    config = folder / "config.json"
+    if config.exists() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == "bert":
+        raise ValueError(
+            f"{folder} holds a stock transformers model (lmmlc-train --model_type stock): it needs no remote code "
+            "and has no lmmlc model card, so lmmlc-push does not upload it. Upload it as any transformers model: "
+            "`hf upload <repo_id> <folder>` or `model.push_to_hub(repo_id)`."
+        )
     missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
     modeling = folder / "modeling_lmmlc.py"
     if modeling.exists() and "label_stream_lmmlc" in modeling.read_text(encoding="utf-8"):

@@ -10,7 +10,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from .arguments import DataArguments
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, max_text_length
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, label_names_of, max_text_length
 from .data import SPLITS, MultiLabelData, multi_hot, select
 from .modeling_lmmlc import insert_label_template
 
@@ -81,7 +81,7 @@ def encode_dataset(
         label_names: the label order (default: the config's).
         max_seq_length: most text tokens kept, [CLS] and [SEP] included (the template comes on top).
     """
-    label_names = label_names or config.label_names
+    label_names = label_names or label_names_of(config)
     max_length = max_text_length(config, tokenizer.model_max_length)
     if max_seq_length is not None:
         if max_seq_length < 3:

@@ -22,9 +22,9 @@ from transformers import (
     set_seed,
 )
 
-from .arguments import DataArguments, LabelMaskArguments, LmmlcTrainingArguments, ModelArguments
+from .arguments import DataArguments, LabelMaskArguments, LmmlcTrainingArguments, ModelArguments, check_model_path
 from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
-from .configuration_lmmlc import LabelMaskConfig
+from .configuration_lmmlc import LabelMaskConfig, check_tokenizer
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
 from .evaluation import (
@@ -89,7 +89,9 @@ def file_options(path: str) -> list[str]:
 
 
 def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
-    """Reject contradictory options before anything is loaded."""
+    """Reject contradictory options and missing model folders before anything is loaded."""
+    check_model_path(model_args.model_name_or_path, "--model_name_or_path")
+    check_model_path(model_args.tokenizer_name, "--tokenizer_name")
     if model_args.model_type not in MODEL_TYPES:
         raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
     if model_args.model_type == "stock" and (lm_args.mlm_probability > 0 or lm_args.fgm_epsilon > 0):
@@ -121,6 +123,33 @@ def prepare_output_dir(args: LmmlcTrainingArguments) -> None:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+
+
+CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors")
+"""What a finished Trainer checkpoint holds (trainer_state.json is written last)."""
+
+
+def resume_checkpoint(args: LmmlcTrainingArguments) -> str | None:
+    """The checkpoint a run resumes from: none, the folder given (refused when incomplete), or for `latest` the
+    newest complete `checkpoint-N` of output_dir; incomplete ones (a kill while saving) are skipped, saying so."""
+    given = args.resume_from_checkpoint
+    if not given:
+        return None
+    if given.lower() not in ("latest", "true"):
+        missing = [name for name in CHECKPOINT_FILES if not (Path(given) / name).exists()]
+        if missing:
+            raise ValueError(
+                f"--resume_from_checkpoint {given} is not a complete checkpoint (no {', '.join(missing)}); give "
+                "another checkpoint-N folder, or `latest` for the newest complete one."
+            )
+        return given
+    folders = [p for p in Path(args.output_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    for folder in sorted(folders, key=lambda p: int(p.name.split("-")[-1]), reverse=True):
+        missing = [name for name in CHECKPOINT_FILES if not (folder / name).exists()]
+        if not missing:
+            return str(folder)
+        print(f"Skipping {folder}: incomplete (no {', '.join(missing)}), cut off while it was being saved.")
+    raise FileNotFoundError(f"--resume_from_checkpoint latest: {args.output_dir} holds no complete checkpoint-N.")
 
 
 def default_encoder() -> str:
@@ -156,6 +185,7 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
         model = BertForLabelMaskClassification.from_pretrained(
             path, label_names=label_names, tokenizer=tokenizer, **options
         )
+    check_tokenizer(tokenizer, model.config, model_args.tokenizer_name or path)
     return model, tokenizer
 
 
@@ -223,12 +253,13 @@ def main(argv: list[str] | None = None) -> None:
     model_args, data_args, lm_args, training_args = parse_args(argv)
     check_args(model_args, lm_args)
     prepare_output_dir(training_args)
+    resume = resume_checkpoint(training_args)
     set_seed(training_args.seed)
     data = load_data(data_args)
     model, tokenizer = build_model(model_args, data.label_names)
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
-    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    train_result = trainer.train(resume_from_checkpoint=resume)
     scored = {split: predict_probabilities(trainer, encoded[split]) for split in SPLIT_PREFIXES if split in encoded}
     if "validation" in scored:
         tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))

@@ -101,3 +101,23 @@ def test_save_and_reload_keeps_every_option(tmp_path):
 def test_a_bert_config_json_loads_into_the_baseline_config(bert_dir):
     config = MultiLabelBertConfig.from_pretrained(bert_dir, label_names=["a", "b"], pooling="mean")
     assert config.hidden_size == 32 and config.num_labels == 2 and config.pooling == "mean"
+
+
+def test_check_tokenizer_refuses_vocabularies_that_are_not_the_models(make_model, tokenizer, bert_dir_no_unused):
+    from transformers import AutoTokenizer
+
+    from lmmlc.configuration_lmmlc import check_tokenizer
+
+    config = make_model().config
+    check_tokenizer(tokenizer, config, "model")  # its own tokenizer passes
+    size = len(tokenizer)
+    with pytest.raises(ValueError, match=f"has {size} tokens for the model's 44 token embeddings"):
+        check_tokenizer(tokenizer, LabelMaskConfig(vocab_size=44), "model")
+    with pytest.raises(ValueError, match=f"has {size} tokens for the model's 200 token embeddings"):
+        check_tokenizer(tokenizer, LabelMaskConfig(vocab_size=200), "model")
+    # the right size, but the template's ids lie past this vocabulary's end
+    config.prompt_token_ids = [[3, 4], [5, 6], [7, 8], [9, 150]]
+    smaller = AutoTokenizer.from_pretrained(bert_dir_no_unused)
+    config.vocab_size = len(smaller)
+    with pytest.raises(ValueError, match=r"lacks the label template's tokens \(ids up to 150"):
+        check_tokenizer(smaller, config, "model")

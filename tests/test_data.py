@@ -49,9 +49,9 @@ def test_malformed_json_names_the_line(data_dir):
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ({"labels": ["a"]}, "missing or empty text"),
+        ({"labels": ["a"]}, r"no 'text' field \(the --text_column column\); its fields are \['labels'\]"),
         ({"text": " ", "labels": []}, "missing or empty text"),
-        ({"text": "x"}, "labels must be a list"),
+        ({"text": "x"}, r"no 'labels' field \(the --label_column column\)"),
         ({"text": "x", "labels": "a"}, "labels must be a list"),
     ],
 )
@@ -150,3 +150,34 @@ def test_integer_label_names_in_a_tsv_stay_names(tmp_path):
     (tmp_path / "train.tsv").write_text("text\tlabels\n7\t1\n8\t2\n")
     data = load_data(DataArguments(train_file=str(tmp_path / "train.tsv"), labels_file=str(tmp_path / "labels.txt")))
     assert data.splits["train"]["text"] == ["7", "8"] and data.splits["train"]["labels"] == [["1"], ["2"]]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_label_or_row(data_dir):
+    (data_dir / "labels.txt").write_bytes(b"\xef\xbb\xbfa\nb\nc\n")
+    (data_dir / "train.jsonl").write_bytes(b"\xef\xbb\xbf" + (data_dir / "train.jsonl").read_bytes())
+    data = load_data(DataArguments(data_dir=str(data_dir)))
+    assert data.label_names == ["a", "b", "c"]
+    assert data.splits["train"][0] == {"text": "x y", "labels": ["a"]}
+
+
+def test_a_bom_before_a_csv_header_still_finds_the_text_column(tmp_path):
+    (tmp_path / "train.csv").write_bytes(b"\xef\xbb\xbftext,labels\nhello,a\n")
+    assert load_data(DataArguments(train_file=str(tmp_path / "train.csv"))).splits["train"]["text"] == ["hello"]
+
+
+@pytest.mark.parametrize("content", ['[{"text": "x", "labels": ["a"]}]\n', '[\n  {"text": "x", "labels": ["a"]}\n]\n'])
+def test_a_json_array_file_says_one_object_per_line(data_dir, content):
+    (data_dir / "train.json").write_text(content)
+    (data_dir / "train.jsonl").unlink()
+    with pytest.raises(
+        ValueError, match=r"train\.json holds a JSON array; lmmlc reads JSON Lines: one object per line"
+    ):
+        load_data(DataArguments(data_dir=str(data_dir)))
+
+
+def test_a_text_column_missing_from_the_data_is_named(data_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"train\.jsonl, line 1: no 'body' field \(the --text_column column\)"):
+        load_data(DataArguments(data_dir=str(data_dir), text_column="body"))
+    (tmp_path / "t.csv").write_text("text,labels\nhello,a\n")
+    with pytest.raises(ValueError, match=r"t\.csv has no column 'body' \(the --text_column column\)"):
+        load_data(DataArguments(train_file=str(tmp_path / "t.csv"), text_column="body"))

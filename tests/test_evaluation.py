@@ -64,8 +64,25 @@ def test_split_metrics_report_ranking_metrics_once_per_split():
 
 
 def test_load_trained_refuses_a_plain_bert(bert_dir):
-    with pytest.raises(ValueError, match="not an lmmlc model"):
+    with pytest.raises(ValueError, match="not a multi-label model"):
         load_trained(str(bert_dir))
+
+
+def test_load_trained_refuses_a_tokenizer_that_is_not_the_models(make_model, tokenizer, tmp_path):
+    folder = tmp_path / "model"
+    make_model().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    load_trained(str(folder))  # the tokenizer saved with the model loads
+    (folder / "tokenizer.json").unlink()  # what remains loads a 5-token vocabulary: every word would be [UNK]
+    with pytest.raises(
+        ValueError, match=r"has 5 tokens for the model's 88 token embeddings.*tokenizer\.json is missing"
+    ):
+        load_trained(str(folder))
+
+
+def test_a_missing_model_folder_is_named_before_anything_loads(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"--model_path .*absent/run: no such folder"):
+        load_trained(str(tmp_path / "absent" / "run"))
 
 
 @pytest.mark.parametrize("strategy", ["one_shot", "confidence"])

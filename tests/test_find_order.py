@@ -48,7 +48,7 @@ def test_find_order_refuses_a_baseline(tmp_path, bert_dir, tokenizer):
 
     BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["a", "b"]).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    with pytest.raises(ValueError, match="baseline model"):
+    with pytest.raises(ValueError, match="not a label-mask model"):
         main(["--model_path", str(tmp_path), "--data_dir", str(tmp_path)])
 
 

@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from lmmlc.label_analysis import analyze, band, label_matrix, phi_matrix, run
+from lmmlc.label_analysis import TOO_RARE, analyze, band, label_matrix, phi_matrix, run
 
 NAMES = ["a", "b", "c", "d"]
 ROWS = [["a", "b"], ["a", "b"], ["a"], [], ["c"], ["b", "c"]]
@@ -27,7 +27,7 @@ def test_phi_by_hand():
 
 
 def test_report_counts_bands_and_verdict():
-    report = analyze(label_matrix(ROWS, NAMES), NAMES, top=2)
+    report = analyze(label_matrix(ROWS, NAMES), NAMES, top=2, min_support=1)
     assert report["label_frequency"] == {"a": 3, "b": 3, "c": 2, "d": 0}
     assert report["labels_per_example"] == {"mean": pytest.approx(8 / 6), "counts": [1, 2, 3]}  # 0, 1, 2 labels
     assert report["cooccurrence"][0][1] == 2 and report["cooccurrence"][1][2] == 1
@@ -35,8 +35,18 @@ def test_report_counts_bands_and_verdict():
         ("a", "c", "strong"),
         ("a", "b", "weak"),
     ]
-    assert sum(report["pairs_per_band"].values()) == 6
+    assert sum(report["pairs_per_band"].values()) == 6 and report["pairs_per_band"][TOO_RARE] == 3  # d never occurs
     assert "strongly" in report["verdict"]
+
+
+def test_pairs_of_rare_labels_are_not_called_correlated():
+    rows = [["a", "b"], *[["c"] if i % 2 else ["d"] for i in range(20)]]  # a, b: seen once, together (phi 1)
+    report = analyze(label_matrix(rows, NAMES), NAMES)
+    assert [(p["a"], p["b"]) for p in report["strongest_pairs"]] == [("c", "d")]  # c/d: 10 each, never together
+    assert report["pairs_per_band"][TOO_RARE] == 5
+    assert "correlate strongly (|phi| >= 0.6)" in report["verdict"] and report["verdict"].startswith("1 label")
+    few = analyze(label_matrix(rows, NAMES), NAMES, min_support=11)
+    assert few["strongest_pairs"] == [] and "too little data" in few["verdict"]
 
 
 @pytest.mark.parametrize(
@@ -54,7 +64,7 @@ def test_command_writes_json_and_plots(tmp_path):
         lines = [json.dumps({"text": f"text {i}", "labels": labels}) for i, labels in enumerate(ROWS)]
         (data / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
-    run(["--data_dir", str(data), "--output_dir", str(out)])
+    run(["--data_dir", str(data), "--output_dir", str(out), "--min_support", "1"])
     saved = json.loads((out / "label_analysis.json").read_text())
     assert saved["names"] == NAMES and saved["phi"][0][1] == pytest.approx(1 / 3)
     for name in ("label_correlation.png", "label_frequency.png"):
@@ -62,6 +72,7 @@ def test_command_writes_json_and_plots(tmp_path):
     with pytest.raises(ValueError, match="not in the data"):
         run(["--data_dir", str(data), "--output_dir", str(out), "--split", "dev"])
     command = [shutil.which("lmmlc-analyze-labels"), "--data_dir", str(data), "--output_dir", str(tmp_path / "cli")]
+    command += ["--min_support", "2"]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]  # the console script exits 0 and prints the verdict
     assert result.stdout.strip().endswith("label correlation is likely to matter.")

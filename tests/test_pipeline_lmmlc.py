@@ -122,3 +122,19 @@ def test_pipeline_from_a_saved_folder_with_remote_code_only(classifier, tmp_path
     for a, b in zip(local, remote, strict=True):
         assert [r["label"] for r in a] == [r["label"] for r in b]
         assert [r["score"] for r in a] == pytest.approx([r["score"] for r in b], abs=1e-6)
+
+
+def test_a_dict_is_refused_not_read_as_its_keys(classifier):
+    with pytest.raises(TypeError, match="Got a dict: pass a text"):
+        classifier({"text": "i love it"})
+
+
+def test_a_tokenizer_that_is_not_the_models_is_refused(make_model, bert_dir_no_unused):
+    from transformers import AutoTokenizer
+
+    with pytest.raises(ValueError, match="does not belong to its model: it has 27 tokens"):
+        pipeline(
+            "multi-label-classification",
+            model=make_model(),
+            tokenizer=AutoTokenizer.from_pretrained(bert_dir_no_unused),
+        )

@@ -46,3 +46,18 @@ def test_a_missing_output_folder_fails_before_the_model_runs(tmp_path):
                 str(output),
             ]
         )
+
+
+def test_a_decoding_strategy_for_a_baseline_model_is_an_error(tmp_path, bert_dir, tokenizer):
+    from lmmlc import BertForMultiLabelClassification
+
+    model = tmp_path / "model"
+    BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["a", "b"]).save_pretrained(model)
+    tokenizer.save_pretrained(model)
+    (tmp_path / "in.jsonl").write_text('{"text": "hi"}\n')
+    files = ["--input_file", str(tmp_path / "in.jsonl"), "--output_file", str(tmp_path / "out.jsonl")]
+    with pytest.raises(ValueError, match=r"--strategy confidence: .* is not a label-mask model"):
+        main(["--model_path", str(model), *files, "--strategy", "confidence"])
+    assert not (tmp_path / "out.jsonl").exists()
+    main(["--model_path", str(model), *files])
+    assert set(json.loads((tmp_path / "out.jsonl").read_text())["scores"]) == {"a", "b"}

@@ -30,9 +30,12 @@ def pretrain_args(data, output, bert_dir, *extra):
 
 
 @pytest.mark.slow
-def test_pretrained_encoder_warm_starts_the_label_mask_head(tmp_path, shared_data, bert_dir):
+def test_pretrained_encoder_warm_starts_the_label_mask_head(tmp_path, shared_data, bert_dir, capsys):
     data = slice_data(shared_data, tmp_path / "data", rows=32)
-    results = run(pretrain_args(data, tmp_path / "mlm", bert_dir, "--learning_rate", "1e-2"))
+    first = run(pretrain_args(data, tmp_path / "first", bert_dir, "--learning_rate", "1e-2"))
+    assert "perplexity_before" not in first  # bert_dir has no MLM head: a random head's perplexity means nothing
+    assert "has no MLM head, so it starts from random weights" in capsys.readouterr().out
+    results = run(pretrain_args(data, tmp_path / "mlm", tmp_path / "first", "--learning_rate", "1e-2"))
     assert results["perplexity_after"] < results["perplexity_before"]
     config = json.loads((tmp_path / "mlm" / "config.json").read_text())
     assert config["architectures"] == ["BertForMaskedLM"]

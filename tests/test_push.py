@@ -64,7 +64,8 @@ def test_no_token_fails_before_any_upload(folder, monkeypatch, tmp_path):
         (lambda f: (f / "model.safetensors").unlink(), "missing model.safetensors"),
         (lambda f: (f / "modeling_lmmlc.py").unlink(), "missing modeling_lmmlc.py"),
         (lambda f: (f / "tokenizer_config.json").unlink(), "has no tokenizer"),
-        (lambda f: (f / "config.json").write_text('{"model_type": "bert"}'), "not an lmmlc one"),
+        (lambda f: (f / "config.json").write_text('{"model_type": "roberta"}'), "not an lmmlc one"),
+        (lambda f: (f / "config.json").write_text('{"model_type": "bert"}'), "stock transformers model"),
     ],
 )
 def test_folder_that_is_not_a_trained_model_fails_before_any_upload(folder, damage, error):

@@ -1,6 +1,7 @@
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,11 @@ from transformers import AutoModelForSequenceClassification
 
 from lmmlc.arguments import ModelArguments
 from lmmlc.evaluation import THRESHOLD_SETTINGS
+from lmmlc.evaluation import main as evaluate
 from lmmlc.metrics import METRIC_NAMES
-from lmmlc.training import build_model, main, parse_args
+from lmmlc.prediction import main as predict
+from lmmlc.push import PushArguments, push
+from lmmlc.training import CHECKPOINT_FILES, build_model, main, parse_args
 
 from .conftest import slice_data, tiny_run_args
 
@@ -103,6 +107,14 @@ def test_contradictory_options_fail_before_loading(tmp_path, extra, message):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("flag", ["--model_name_or_path", "--tokenizer_name"])
+@pytest.mark.parametrize("path", ["./no-such-bert", "/no/such/bert", "runs/a/b"])
+def test_a_missing_model_folder_is_named_not_taken_for_a_bad_hub_id(tmp_path, flag, path):
+    with pytest.raises(FileNotFoundError, match=f"{flag} {path}: no such folder"):
+        main(["--output_dir", str(tmp_path / "out"), "--data_dir", str(tmp_path / "absent"), flag, path])
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_data_fails_before_training(tmp_path, shared_data):
     data = slice_data(shared_data, tmp_path / "data", rows=4)
     with (data / "validation.jsonl").open("a") as handle:
@@ -131,6 +143,22 @@ def test_stock_transformers_model_tiny_run(tmp_path, shared_data, bert_dir):
     assert len(config["label_thresholds"]) == 28 and 0 < config["threshold"] < 1
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
     assert all(0 <= results[f"test_micro_f1@{setting}"] <= 1 for setting in THRESHOLD_SETTINGS)
+    # lmmlc-evaluate and lmmlc-predict serve the stock model lmmlc-train wrote; lmmlc-push names why it does not
+    metrics = tmp_path / "metrics.json"
+    evaluate(["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(metrics)])
+    got = json.loads(metrics.read_text())
+    assert {k: got[k] for k in got if k.startswith("test_")} == pytest.approx(
+        {k: v for k, v in results.items() if k.startswith("test_")}
+    )
+    (tmp_path / "in.jsonl").write_text('{"text": "i love it"}\n')
+    inputs = ["--input_file", str(tmp_path / "in.jsonl"), "--output_file", str(tmp_path / "out.jsonl")]
+    predict(["--model_path", str(tmp_path / "out"), *inputs])
+    row = json.loads((tmp_path / "out.jsonl").read_text())
+    assert list(row["scores"]) == list(config["id2label"].values())
+    thresholds = dict(zip(config["id2label"].values(), config["label_thresholds"], strict=True))
+    assert row["labels"] == [name for name, p in row["scores"].items() if p >= thresholds[name]]
+    with pytest.raises(ValueError, match=r"stock transformers model .* `hf upload"):
+        push(PushArguments(str(tmp_path / "out"), "me/model", token="t"))
 
 
 @pytest.mark.slow
@@ -240,10 +268,10 @@ def test_sigkill_mid_training_then_resume_reaches_the_uninterrupted_model(tmp_pa
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (killed / "all_results.json").exists()  # nothing looks finished
-    complete = [p for p in killed.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
-    latest = max(complete, key=lambda p: int(p.name.split("-")[1]))
-    assert int(latest.name.split("-")[1]) < 40
-    main(tiny_run_args(data, killed, *run, "--resume_from_checkpoint", str(latest)))
+    steps = [int(p.name.split("-")[1]) for p in killed.glob("checkpoint-*")]
+    shutil.copytree(killed / f"checkpoint-{max(steps)}", killed / "checkpoint-39")  # a save cut off by the kill:
+    (killed / "checkpoint-39" / "trainer_state.json").unlink()  # every file but the last one written
+    main(tiny_run_args(data, killed, *run, "--resume_from_checkpoint", "latest"))
     expected, resumed = load_file(straight / "model.safetensors"), load_file(killed / "model.safetensors")
     assert all(torch.allclose(expected[k], resumed[k], atol=1e-6) for k in expected)
     straight_results = json.loads((straight / "all_results.json").read_text())
@@ -308,3 +336,27 @@ def test_resuming_into_the_same_output_dir_is_allowed(tmp_path):
     )
     prepare_output_dir(args)
     assert (tmp_path / "checkpoint-2").exists()
+
+
+def test_resume_latest_skips_an_incomplete_checkpoint_and_a_given_incomplete_one_is_refused(tmp_path, capsys):
+    from lmmlc.arguments import LmmlcTrainingArguments
+    from lmmlc.training import resume_checkpoint
+
+    for step, files in ((2, CHECKPOINT_FILES), (4, CHECKPOINT_FILES), (6, ("model.safetensors",)), (8, ())):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        for name in files:
+            (tmp_path / f"checkpoint-{step}" / name).write_text("{}")
+
+    def resume(value):
+        return resume_checkpoint(LmmlcTrainingArguments(str(tmp_path), resume_from_checkpoint=value))
+
+    assert resume(None) is None
+    assert resume("latest") == str(tmp_path / "checkpoint-4")
+    assert "Skipping" in capsys.readouterr().out and resume("true") == str(tmp_path / "checkpoint-4")
+    assert resume(str(tmp_path / "checkpoint-2")) == str(tmp_path / "checkpoint-2")
+    with pytest.raises(ValueError, match=r"checkpoint-6 is not a complete checkpoint \(no trainer_state.json\)"):
+        resume(str(tmp_path / "checkpoint-6"))
+    for step in (2, 4):
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").unlink()
+    with pytest.raises(FileNotFoundError, match="holds no complete checkpoint-N"):
+        resume("latest")
