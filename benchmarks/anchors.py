@@ -238,7 +238,7 @@ def evaluate_anchor(
         `test_{metric}@{0.5,global,per_label}` (`lmmlc.evaluation.metrics_at_thresholds`), `test_p@k`, `test_r@k`,
         `test_ndcg@k` (`ranking_at_split`) and `global_threshold`, the tuned global threshold.
     """
-    tuned = SimpleNamespace()
+    tuned = SimpleNamespace(num_labels=y_val.shape[1])
     tune_thresholds(tuned, scores_val, y_val)
     results = metrics_at_thresholds(scores_test, y_test, threshold_settings(tuned), "test")
     return {**results, **ranking_at_split(scores_test, y_test, "test"), "global_threshold": tuned.threshold}

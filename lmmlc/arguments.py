@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
+from typing import Any, get_type_hints
 
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 from transformers import TrainingArguments
+
+from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
 
 
 def check_model_path(path: str | None, option: str) -> None:
@@ -24,42 +28,36 @@ def _help(text: str, default=None, **kwargs):
     return field(default=default, metadata={"help": text, **kwargs})
 
 
-@dataclass
-class ModelArguments:
-    """Which encoder and head, and the model config options."""
+def config_fields(*config_classes: type) -> list[tuple[str, Any, Any]]:
+    """`make_dataclass` fields of the options the config classes declare in `option_help`: help text from
+    there, type and default from the config's `__init__`, so no default is written twice."""
+    fields = {}
+    for config_class in config_classes:
+        for name, text in config_class.option_help.items():
+            owner = next(c for c in config_class.__mro__ if name in inspect.signature(c.__init__).parameters)
+            default = inspect.signature(owner.__init__).parameters[name].default
+            fields[name] = (name, get_type_hints(owner.__init__)[name], _help(text, default))
+    return list(fields.values())
 
-    model_name_or_path: str | None = _help("BERT folder or Hub id (default: the bundled MiniLM-L6-H384).")
-    model_type: str = _help(
-        "lmmlc (label mask), baseline (pooled BERT + linear) or stock (transformers' own "
-        "AutoModelForSequenceClassification with problem_type=multi_label_classification, the reference).",
-        "lmmlc",
-    )
-    tokenizer_name: str | None = _help("Tokenizer folder or Hub id (default: the model's).")
-    classification_loss: str = _help("bce, zlpr or focal.", "bce")
-    focal_gamma: float = _help("Focusing parameter of the focal loss.", 2.0)
-    focal_alpha: float | None = _help("Weight of positives in the focal loss (None: equal).")
-    label_loss_weight: float = _help("Weight of the classification loss.", 1.0)
-    mlm_loss_weight: float = _help("Weight of the joint MLM loss (needs --mlm_probability > 0).", 0.0)
-    pooling: str = _help("Baseline pooling: cls, mean or layer_weighted.", "mean")
-    prompt_tokens_before: int = _help("Prompt tokens before each label slot.", 1)
-    prompt_tokens_after: int = _help("Prompt tokens after each label slot.", 1)
-    template_position: str = _help("end or begin.", "end")
-    mask_mode: str = _help("shared ([MASK] at every slot) or per_label.", "shared")
-    token_type_strategy: str = _help("none, same or per_label.", "same")
-    text_attends_labels: bool = _help("False: text tokens do not see the template (enables text-once decoding).", True)
-    label_stream: bool | None = _help(
-        "Encode the text once and run the labels as a second stream over it (any number of labels). "
-        "Default: chosen when the labels leave fewer than 32 text tokens in one sequence."
-    )
-    label_group_size: int = _help("Labels per group of the label stream (labels attend within their group).", 64)
-    label_stream_attention: str = _help(
-        "Label stream: revealed (a label sees the text, its own tokens and revealed labels) or group (also the "
-        "other labels of its group).",
-        "revealed",
-    )
-    label_stream_layers: int | None = _help(
-        "Label stream: labels join only the top N encoder layers, entering them from the embeddings (default: all)."
-    )
+
+ModelArguments = make_dataclass(
+    "ModelArguments",
+    [
+        ("model_name_or_path", str | None, _help("BERT folder or Hub id (default: the bundled MiniLM-L6-H384).")),
+        (
+            "model_type",
+            str,
+            _help(
+                "lmmlc (label mask), baseline (pooled BERT + linear) or stock (transformers' own "
+                "AutoModelForSequenceClassification with problem_type=multi_label_classification, the reference).",
+                "lmmlc",
+            ),
+        ),
+        ("tokenizer_name", str | None, _help("Tokenizer folder or Hub id (default: the model's).")),
+        *config_fields(MultiLabelBertConfig, LabelMaskConfig),
+    ],
+)
+ModelArguments.__doc__ = "Which encoder and head, and the model config options (generated from the configs)."
 
 
 @dataclass

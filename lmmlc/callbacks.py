@@ -50,7 +50,19 @@ class CollatorStepCallback(TrainerCallback):
         self.collator = collator
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs) -> None:
-        self.collator.batches_seen = state.global_step * args.gradient_accumulation_steps
+        loader = kwargs.get("train_dataloader")
+        batches = len(loader) if loader is not None and hasattr(loader, "__len__") else None
+        self.collator.batches_seen = batches_before(state.global_step, args.gradient_accumulation_steps, batches)
+
+
+def batches_before(step: int, accumulation: int, batches_per_epoch: int | None) -> int:
+    """Batches an uninterrupted run has collated before optimizer step `step`: `accumulation` per step, except
+    the last step of an epoch, which takes what is left (the Trainer's own resume arithmetic)."""
+    if not batches_per_epoch:
+        return step * accumulation
+    steps_per_epoch = max(-(-batches_per_epoch // accumulation), 1)
+    epochs, steps = divmod(step, steps_per_epoch)
+    return epochs * batches_per_epoch + min(steps * accumulation, batches_per_epoch)
 
 
 class JsonLogCallback(TrainerCallback):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from transformers import BertConfig
 
@@ -18,6 +18,8 @@ MIN_TEXT_TOKENS = 32
 """With `label_stream=None`, a single sequence is used only when the template leaves at least this many text
 tokens; otherwise the label stream is chosen."""
 STREAM_ATTENTIONS = ("revealed", "group")
+MASKED, NO, YES = -1, 0, 1
+"""Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
 
 
@@ -69,6 +71,23 @@ def _template_ids(config: BertConfig) -> list[int | None]:
     return ids
 
 
+def resolve_thresholds(config: BertConfig, override: Any = None) -> list[float]:
+    """One decision threshold per label, the one rule every prediction path uses: `override` (a float, or one
+    value per label) when given, else the config's `label_thresholds`, else its `threshold` (0.5 for a plain
+    config without either, e.g. a stock model). Each must lie strictly between 0 and 1."""
+    if override is None:
+        override = getattr(config, "label_thresholds", None) or getattr(config, "threshold", 0.5)
+    values = override.tolist() if hasattr(override, "tolist") else override
+    values = [float(v) for v in values] if isinstance(values, (list, tuple)) else [float(values)]
+    if len(values) == 1:
+        values = values * config.num_labels
+    if len(values) != config.num_labels:
+        raise ValueError(f"Got {len(values)} thresholds for {config.num_labels} labels; give 1 or one per label.")
+    if not all(0.0 < v < 1.0 for v in values):
+        raise ValueError(f"Thresholds must lie strictly between 0 and 1, got {values}.")
+    return values
+
+
 def label_names_of(config: BertConfig) -> list[str]:
     """Label names in index order, of an lmmlc config or of a stock model's plain transformers config."""
     return [config.id2label[i] for i in range(config.num_labels)]
@@ -100,7 +119,7 @@ class MultiLabelBertConfig(BertConfig):
         focal_alpha: weight of positives in the focal loss; None weighs both classes alike.
         label_loss_weight: weight of the classification loss in the total loss.
         mlm_loss_weight: weight of the joint masked-LM loss on the text (0 disables the MLM head).
-        pooling: baseline pooling: "cls" (pooled [CLS]), "mean" (masked mean of the last layer) or
+        pooling: baseline pooling: "mean" (masked mean of the last layer), "cls" (pooled [CLS]) or
             "layer_weighted" (softmax-weighted mix of every layer's masked mean).
         threshold: decision threshold on the probability of every label (tuned on validation by
             `lmmlc-train`).
@@ -111,6 +130,15 @@ class MultiLabelBertConfig(BertConfig):
     """
 
     model_type = "lmmlc_baseline"
+    option_help: ClassVar[dict[str, str]] = {
+        "classification_loss": "bce, zlpr or focal.",
+        "focal_gamma": "Focusing parameter of the focal loss.",
+        "focal_alpha": "Weight of positives in the focal loss (None: equal).",
+        "label_loss_weight": "Weight of the classification loss.",
+        "mlm_loss_weight": "Weight of the joint MLM loss (needs --mlm_probability > 0).",
+        "pooling": "Baseline pooling: cls, mean or layer_weighted.",
+    }
+    """The options a user sets (lmmlc-train's flags are generated from them: type and default from `__init__`)."""
 
     def __init__(
         self,
@@ -120,7 +148,7 @@ class MultiLabelBertConfig(BertConfig):
         focal_alpha: float | None = None,
         label_loss_weight: float = 1.0,
         mlm_loss_weight: float = 0.0,
-        pooling: str = "cls",
+        pooling: str = "mean",
         threshold: float = 0.5,
         label_thresholds: list[float] | None = None,
         lmmlc_schema_version: int = SCHEMA_VERSION,
@@ -158,14 +186,7 @@ class MultiLabelBertConfig(BertConfig):
 
     def decision_thresholds(self) -> list[float]:
         """One threshold per label: `label_thresholds` when set, else `threshold` for every label."""
-        values = [self.threshold] * self.num_labels if self.label_thresholds is None else list(self.label_thresholds)
-        if len(values) != self.num_labels:
-            raise ValueError(
-                f"label_thresholds has {len(values)} values for {self.num_labels} labels; give one per label."
-            )
-        if not all(0.0 < v < 1.0 for v in values):
-            raise ValueError(f"Thresholds must lie strictly between 0 and 1, got {values}.")
-        return [float(v) for v in values]
+        return resolve_thresholds(self)
 
     @label_names.setter
     def label_names(self, names: list[str]) -> None:
@@ -219,6 +240,25 @@ class LabelMaskConfig(MultiLabelBertConfig):
     """
 
     model_type = "lmmlc"
+    option_help: ClassVar[dict[str, str]] = {
+        **MultiLabelBertConfig.option_help,
+        "prompt_tokens_before": "Prompt tokens before each label slot.",
+        "prompt_tokens_after": "Prompt tokens after each label slot.",
+        "template_position": "end or begin.",
+        "mask_mode": "shared ([MASK] at every slot) or per_label.",
+        "token_type_strategy": "none, same or per_label.",
+        "text_attends_labels": "False: text tokens do not see the template (enables text-once decoding).",
+        "decode_strategy": "Decoder the model ships with: one_shot, confidence, fixed or random.",
+        "labels_per_round": "Fewest labels decided per decoding round.",
+        "decode_margin": "Confidence decoding also decides labels within this margin of 0 or 1.",
+        "label_stream": "Encode the text once and run the labels as a second stream over it (any number of "
+        f"labels). Default: chosen when the labels leave fewer than {MIN_TEXT_TOKENS} text tokens in one sequence.",
+        "label_group_size": "Labels per group of the label stream (labels attend within their group).",
+        "label_stream_attention": "Label stream: revealed (a label sees the text, its own tokens and revealed "
+        "labels) or group (also the other labels of its group).",
+        "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
+        "embeddings (default: all).",
+    }
 
     def __init__(
         self,
@@ -359,6 +399,13 @@ class LabelMaskConfig(MultiLabelBertConfig):
             raise ValueError(f"A label order must be a permutation of 0..{self.num_labels - 1}, got {list(order)}.")
         return values
 
+    def order_ranks(self, order: list[int]) -> list[int]:
+        """Each label's position in `order` (checked by `check_order`): `ranks[order[i]] == i`."""
+        ranks = [0] * self.num_labels
+        for position, label in enumerate(self.check_order(order)):
+            ranks[label] = position
+        return ranks
+
     def _check_token_ids(self) -> None:
         if not self.has_template_tokens:
             return
@@ -387,7 +434,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         if not self.has_template_tokens:
             raise ValueError(
                 "This config has no template token ids. Warm-start the model with "
-                "BertForLabelMaskClassification.from_pretrained(bert_path, label_names=[...])."
+                "BertForLabelMaskClassification.from_encoder(bert_path, label_names=[...])."
             )
         ids, offsets, owners = [], [], []
         before = self.prompt_tokens_before

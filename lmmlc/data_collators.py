@@ -8,9 +8,8 @@ from typing import Any
 import torch
 from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
 
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .configuration_lmmlc import MASKED, LabelMaskConfig, MultiLabelBertConfig
 from .modeling_lmmlc import IGNORE_INDEX, insert_label_template
-from .tokenization import MASKED
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
 REVEAL_COUNTS = ("uniform", "binomial")
@@ -172,10 +171,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
                 f"Need 1 <= min_revealed <= max_revealed <= num_labels - 1 = {n - 1}, got "
                 f"{self.min_revealed} and {self.max_revealed}."
             )
-        order = list(range(n)) if self.reveal_order is None else [int(i) for i in self.reveal_order]
-        if sorted(order) != list(range(n)):
-            raise ValueError(f"reveal_order must be a permutation of 0..{n - 1}, got {self.reveal_order}.")
-        self.reveal_order = order
+        self.reveal_order = self.config.check_order(range(n) if self.reveal_order is None else self.reveal_order)
 
     def _check_sampling(self, n: int) -> None:
         if self.label_sample_size is not None and self.label_sample_size < 1:
@@ -252,8 +248,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         if self.reveal_strategy == "random":
             rank = self._rand((batch, n)).argsort(dim=1).argsort(dim=1)
         else:
-            rank = torch.empty(self.config.num_labels, dtype=torch.long)
-            rank[torch.tensor(self.reveal_order)] = torch.arange(self.config.num_labels)
+            rank = torch.tensor(self.config.order_ranks(self.reveal_order))
             rank = rank.expand(batch, -1) if label_ids is None else rank[label_ids].argsort(dim=1).argsort(dim=1)
         chosen = self._rand((batch,)) < self.reveal_example_prob
         return (rank < count[:, None]) & chosen[:, None]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ from transformers import (
     PretrainedConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
-    Trainer,
-    TrainingArguments,
 )
 
 from .arguments import DataArguments, check_model_path
@@ -28,8 +25,10 @@ from .configuration_lmmlc import (
     TOKENIZER_FIX,
     LabelMaskConfig,
     MultiLabelBertConfig,
+    check_decode_options,
     check_tokenizer,
     label_names_of,
+    resolve_thresholds,
 )
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
@@ -48,18 +47,7 @@ def inference_collator(tokenizer: PreTrainedTokenizerBase, config: MultiLabelBer
     return DataCollatorForMultiLabel(tokenizer, config)
 
 
-def probabilities_from_logits(logits: np.ndarray | tuple) -> np.ndarray:
-    """Sigmoid of Trainer predictions (the logits, or a tuple that starts with them)."""
-    logits = logits[0] if isinstance(logits, tuple) else logits
-    return torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
-
-
-def predict_probabilities(trainer: Trainer, dataset: datasets.Dataset) -> np.ndarray:
-    """Per-label probabilities, shape (examples, labels), from `trainer.predict` (batched, progress bar)."""
-    return probabilities_from_logits(trainer.predict(dataset).predictions)
-
-
-def decode_dataset(
+def predict_dataset(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     dataset: datasets.Dataset,
@@ -67,38 +55,42 @@ def decode_dataset(
     progress: bool = True,
     **options: Any,
 ) -> np.ndarray:
-    """Probabilities, shape (examples, labels), from `model.decode(**options)` batch by batch (progress bar).
+    """Per-label probabilities `(examples, labels)` as the model ships: a label-mask model decodes with its
+    config's strategy and thresholds (`options` override them), any other model scores in one pass.
+
+    The one prediction path of lmmlc-train's report, lmmlc-evaluate, lmmlc-predict, lmmlc-find-order,
+    lmmlc-analyze-labels and the benchmarks (the pipeline calls the same `decode`).
 
     Args:
         dataset: tokenized texts (`encode_dataset`); other columns are ignored.
         options: `decode` keyword arguments (strategy, labels_per_round, order, thresholds, ...).
     """
+    decodes = isinstance(model.config, LabelMaskConfig)
+    if options and not decodes:
+        raise ValueError(f"{sorted(options)} need a label-mask model; this one scores every label in one pass.")
     columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in dataset.column_names]
     collator = inference_collator(tokenizer, model.config)
     loader = torch.utils.data.DataLoader(dataset.select_columns(columns), batch_size=batch_size, collate_fn=collator)
     device = next(model.parameters()).device
+    name = (options.get("strategy") or model.config.decode_strategy) if decodes else "one pass"
+    was_training = model.training
+    model.eval()
     chunks = []
-    name = options.get("strategy") or model.config.decode_strategy
-    for batch in tqdm(loader, desc=f"Decoding ({name})", disable=not progress):
-        chunks.append(model.decode(**{k: v.to(device) for k, v in batch.items()}, **options).probs.cpu())
+    with torch.no_grad():
+        for batch in tqdm(loader, desc=f"Predicting ({name})", disable=not progress):
+            batch = {k: v.to(device) for k, v in batch.items()}
+            if decodes:
+                chunks.append(model.decode(**batch, **options).probs.float().cpu())
+            else:
+                chunks.append(torch.sigmoid(model(**batch).logits.float()).cpu())
+    model.train(was_training)
     return torch.cat(chunks).numpy()
 
 
 def threshold_settings(config: PretrainedConfig) -> dict[str, float | list[float]]:
-    """0.5, the config's global threshold and its per-label thresholds (the global one when unset).
-
-    A plain transformers config (the stock model) holds them as the attributes `lmmlc-train` sets.
-    """
-    if isinstance(config, MultiLabelBertConfig):
-        return {"0.5": 0.5, "global": config.threshold, "per_label": config.decision_thresholds()}
-    threshold = getattr(config, "threshold", 0.5)
-    return {"0.5": 0.5, "global": threshold, "per_label": getattr(config, "label_thresholds", None) or threshold}
-
-
-def decision_thresholds_of(config: PretrainedConfig) -> list[float]:
-    """One decision threshold per label (the per-label setting of `threshold_settings`)."""
-    per_label = np.asarray(threshold_settings(config)["per_label"], dtype=float)
-    return np.broadcast_to(per_label, (config.num_labels,)).tolist()
+    """0.5, the config's global threshold and its per-label thresholds (`resolve_thresholds`; the global one
+    when unset). A plain transformers config (the stock model) holds them as the attributes `lmmlc-train` sets."""
+    return {"0.5": 0.5, "global": getattr(config, "threshold", 0.5), "per_label": resolve_thresholds(config)}
 
 
 def metrics_at_thresholds(
@@ -177,35 +169,54 @@ def load_trained(path: str, option: str = "--model_path") -> tuple[PreTrainedMod
     return model.eval(), tokenizer
 
 
-def inference_trainer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, batch_size: int) -> Trainer:
-    """A Trainer used only to predict (device placement, batching, progress bar, bf16 via Accelerate)."""
-    args = TrainingArguments(
-        output_dir=tempfile.mkdtemp(prefix="lmmlc-"), per_device_eval_batch_size=batch_size, report_to="none"
-    )
-    return Trainer(model=model, args=args, data_collator=inference_collator(tokenizer, model.config))
-
-
 @dataclass
 class EvaluateArguments:
-    model_path: str = ""
-    output_file: str = "metrics.json"
-    batch_size: int = 64
+    model_path: str = field(default="", metadata={"help": "A trained model folder."})
+    output_file: str = field(default="metrics.json", metadata={"help": "Where the metrics JSON goes."})
+    batch_size: int = field(default=64, metadata={"help": "Texts per forward pass."})
+    compare_strategies: list[str] | None = field(
+        default=None,
+        metadata={"help": "Label-mask models: also score these decoding strategies, side by side (e.g. one_shot)."},
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`lmmlc-evaluate`: a trained model folder + data -> metrics JSON (validation and test)."""
+    """`lmmlc-evaluate`: a trained model folder + data -> metrics JSON (validation and test) of the decoder the
+    model ships with (its config's strategy and thresholds) and, on request, of other strategies."""
     parser = HfArgumentParser((EvaluateArguments, DataArguments))
     eval_args, data_args = parser.parse_args_into_dataclasses(argv)
     model, tokenizer = load_trained(eval_args.model_path)
+    others = eval_args.compare_strategies or []
+    if others and not isinstance(model.config, LabelMaskConfig):
+        raise ValueError("--compare_strategies needs a label-mask model; this one scores every label in one pass.")
+    for strategy in others:
+        check_decode_options(strategy, model.config.labels_per_round, model.config.decode_margin)
     data = load_data(data_args, label_names_of(model.config), need_train=False)
     if not any(split in data.splits for split in SPLIT_PREFIXES):
         raise ValueError(
             f"The data has no validation or test split (only {sorted(data.splits)}), so there is nothing to "
             "evaluate: give --validation_file/--test_file or a --data_dir with validation.jsonl or test.jsonl."
         )
-    trainer = inference_trainer(model, tokenizer, eval_args.batch_size)
     encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
-    scored = {split: predict_probabilities(trainer, dataset) for split, dataset in encoded.items()}
-    results = {k: v for metrics in split_metrics(scored, encoded, model.config).values() for k, v in metrics.items()}
+    results = score_splits(model, tokenizer, encoded, eval_args.batch_size)
+    results["decoder"] = getattr(model.config, "decode_strategy", "one pass")
+    print(f"Decoder the model ships with: {results['decoder']}\n{format_table(results)}")
+    if others:
+        results["by_strategy"] = {}
+    for strategy in others:
+        results["by_strategy"][strategy] = score_splits(model, tokenizer, encoded, eval_args.batch_size, strategy)
+        print(f"\nDecoder: {strategy}\n{format_table(results['by_strategy'][strategy])}")
     Path(eval_args.output_file).write_text(json.dumps(results, indent=2))
-    print(format_table(results))
+
+
+def score_splits(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    encoded: dict[str, datasets.Dataset],
+    batch_size: int,
+    strategy: str | None = None,
+) -> dict[str, float]:
+    """Every metric of every scored split (validation, test), flat, with the shipped decoder or `strategy`."""
+    options = {} if strategy is None else {"strategy": strategy}
+    scored = {split: predict_dataset(model, tokenizer, data, batch_size, **options) for split, data in encoded.items()}
+    return {k: v for metrics in split_metrics(scored, encoded, model.config).values() for k, v in metrics.items()}

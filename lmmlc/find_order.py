@@ -11,9 +11,9 @@ import numpy as np
 from transformers import HfArgumentParser
 
 from .arguments import DataArguments
-from .configuration_lmmlc import LabelMaskConfig
+from .configuration_lmmlc import LabelMaskConfig, resolve_thresholds
 from .data import load_data
-from .evaluation import decode_dataset, load_trained
+from .evaluation import load_trained, predict_dataset
 from .metrics import LOWER_IS_BETTER, METRIC_NAMES, binarize, multilabel_metrics
 from .order_search import Order, SearchResult, genetic_search, random_search
 from .tokenization import encode_splits
@@ -69,16 +69,16 @@ def main(argv: list[str] | None = None) -> None:
     if "validation" not in data.splits:
         raise ValueError("The order is searched on the validation split: give --validation_file or a --data_dir.")
     validation = encode_splits(data, tokenizer, model.config, data_args, ("validation",))["validation"]
-    references, thresholds = np.asarray(validation["labels"]), np.asarray(model.config.decision_thresholds())
+    references, thresholds = np.asarray(validation["labels"]), np.asarray(resolve_thresholds(model.config))
 
     def metric(**options) -> float:
-        probs = decode_dataset(model, tokenizer, validation, args.batch_size, progress=False, **options)
+        probs = predict_dataset(model, tokenizer, validation, args.batch_size, progress=False, **options)
         return multilabel_metrics(binarize(probs, thresholds), references)[args.metric]
 
     def score(order: list[int]) -> float:
         return metric(strategy="fixed", order=order, labels_per_round=args.labels_per_round)
 
-    one_shot = decode_dataset(model, tokenizer, validation, args.batch_size, progress=False, strategy="one_shot")
+    one_shot = predict_dataset(model, tokenizer, validation, args.batch_size, progress=False, strategy="one_shot")
     certain_first = np.argsort(-np.abs(one_shot - thresholds).mean(axis=0), kind="stable").tolist()
     search = genetic_search if args.method == "genetic" else random_search
     result = search_order(

@@ -146,13 +146,8 @@ def plot_bars(values: dict[str, float], title: str, path: Path) -> None:
 
 def per_label_f1(model_path: str, data_args: DataArguments) -> dict[str, float]:
     """F1 of each label on the test split, at the model's own thresholds."""
-    from .evaluation import (
-        decision_thresholds_of,
-        inference_trainer,
-        label_names_of,
-        load_trained,
-        predict_probabilities,
-    )
+    from .configuration_lmmlc import label_names_of, resolve_thresholds
+    from .evaluation import load_trained, predict_dataset
     from .metrics import binarize
     from .tokenization import encode_splits
 
@@ -160,8 +155,8 @@ def per_label_f1(model_path: str, data_args: DataArguments) -> dict[str, float]:
     names = label_names_of(model.config)
     data = load_data(data_args, names, need_train=False)
     test = encode_splits(data, tokenizer, model.config, data_args, ("test",))["test"]
-    probs = predict_probabilities(inference_trainer(model, tokenizer, 64), test)
-    predicted = binarize(probs, np.asarray(decision_thresholds_of(model.config)))
+    probs = predict_dataset(model, tokenizer, test)
+    predicted = binarize(probs, np.asarray(resolve_thresholds(model.config)))
     f1 = f1_from_counts(*label_counts(predicted, np.asarray(test["labels"])))
     return {name: float(v) for name, v in zip(names, f1, strict=True)}
 

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .configuration_lmmlc import MASKED, YES
+
 STREAM_CHUNK_TOKENS = 65536
 """Most label-stream tokens (label tokens, plus twice the text length per group for its copy of the text's keys
 and values) scored at once without gradients; larger label sets are split into chunks of groups (results are
@@ -31,6 +33,13 @@ def check_stream_support(config) -> None:
             f"The label stream and the text cache need absolute position embeddings; this encoder uses "
             f"position_embedding_type={position!r}. Use label_stream=False and text_attends_labels=True."
         )
+
+
+def shown_tokens(state: torch.Tensor, masked: torch.Tensor, config) -> torch.Tensor:
+    """The token each slot shows: the YES/NO token where its state is revealed, `masked` (the slot's mask token,
+    same shape as `state`) where it is MASKED."""
+    answer = torch.where(state == YES, config.yes_token_id, config.no_token_id)
+    return torch.where(state == MASKED, masked, answer)
 
 
 def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -238,8 +247,7 @@ def label_group_inputs(
     real = ids >= 0
     tokens = table[ids.clamp(min=0)]  # (groups, group_size, width)
     slot = config.prompt_tokens_before
-    shown = torch.where(state == 1, config.yes_token_id, config.no_token_id)
-    tokens[..., slot] = torch.where(state >= 0, shown, tokens[..., slot])
+    tokens[..., slot] = shown_tokens(state, tokens[..., slot], config)
     tokens = tokens.masked_fill(~real[..., None], config.pad_token_id or 0)
     size = ids.shape[1] * width
     types = torch.zeros_like(tokens)
@@ -255,7 +263,7 @@ def label_group_inputs(
         start = text_lengths.clamp(max=config.max_position_embeddings - width)
         positions = start[:, None] + torch.arange(width, device=device).repeat(ids.shape[1])
         owner = torch.arange(size, device=device) // width
-        shown = (state >= 0)[..., None].expand_as(tokens).reshape(-1, size)
+        shown = (state != MASKED)[..., None].expand_as(tokens).reshape(-1, size)
         attends = valid[:, None, :] & ((owner[:, None] == owner[None, :])[None] | shown[:, None, :])
     inputs = {
         "input_ids": tokens.reshape(-1, size),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import transformers
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from .configuration_lmmlc import resolve_thresholds
 from .evaluation import format_table
 
 TESTED_TRANSFORMERS = "4.57.x and 5.x"
@@ -76,7 +78,8 @@ def card_body(config: dict[str, Any], results: dict[str, float], state: dict[str
     """The Markdown body: what the model is, its labels and thresholds, metrics, training, usage."""
     id2label = config.get("id2label") or {}
     names = [id2label[key] for key in sorted(id2label, key=int)]
-    thresholds = config.get("label_thresholds") or [config.get("threshold", 0.5)] * len(names)
+    saved = {key: config[key] for key in ("threshold", "label_thresholds") if config.get(key) is not None}
+    thresholds = resolve_thresholds(SimpleNamespace(num_labels=len(names), **saved))
     kind = "label-mask (cloze)" if config.get("model_type") == "lmmlc" else "pooled-BERT baseline"
     lines = [
         f"# {repo_id}",

@@ -1,13 +1,14 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
-Travels to the Hub with `configuration_lmmlc.py`, `label_stream_lmmlc.py` and `pipeline_lmmlc.py`: imports
-only torch, transformers and those files.
+Travels to the Hub with `configuration_lmmlc.py`, `decoding_lmmlc.py`, `label_stream_lmmlc.py` and
+`pipeline_lmmlc.py`: imports only torch, transformers and those files.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,17 @@ from transformers.models.bert.modeling_bert import (
     BertPreTrainedModel,
 )
 
-from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, check_decode_options
+from .configuration_lmmlc import (
+    LabelMaskConfig,
+    MultiLabelBertConfig,
+)
+from .decoding_lmmlc import (
+    DecodePlan,
+    LabelMaskDecodeOutput,
+    round_runner,
+    show_labels,
+    template_positions_mask,
+)
 from .label_stream_lmmlc import (
     STREAM_CHUNK_TOKENS,
     TextStream,
@@ -65,23 +76,6 @@ class MultiLabelOutput(ModelOutput):
     logits: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
     attentions: tuple[torch.Tensor, ...] | None = None
-
-
-@dataclass
-class LabelMaskDecodeOutput(ModelOutput):
-    """Output of `BertForLabelMaskClassification.decode`.
-
-    Args:
-        probs: probability of every label when it was decided, shape `(batch, num_labels)`.
-        predictions: 0/1 decisions (probability >= threshold), shape `(batch, num_labels)`.
-        order: label indices in the order they were decided (revealed), shape `(batch, num_labels)`.
-        rounds: forward rounds each example took, shape `(batch,)`.
-    """
-
-    probs: torch.Tensor | None = None
-    predictions: torch.Tensor | None = None
-    order: torch.Tensor | None = None
-    rounds: torch.Tensor | None = None
 
 
 # --- losses: pure functions of logits (batch, labels) and targets (IGNORE_INDEX = not a target)
@@ -148,15 +142,6 @@ def _template_tensors(config: LabelMaskConfig, device: torch.device) -> tuple[to
     return tuple(torch.tensor(x, dtype=torch.long, device=device) for x in (ids, offsets, owners))
 
 
-def _show_labels(
-    input_ids: torch.Tensor, slot_positions: torch.Tensor, state: torch.Tensor, config: LabelMaskConfig
-) -> torch.Tensor:
-    """Copy of `input_ids` whose slots show YES (state 1) or NO (state 0); state -1 keeps the mask."""
-    slots = input_ids.gather(1, slot_positions)
-    shown = torch.where(state == 1, config.yes_token_id, config.no_token_id)
-    return input_ids.scatter(1, slot_positions, torch.where(state >= 0, shown, slots))
-
-
 def insert_label_template(
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor,
@@ -192,7 +177,7 @@ def insert_label_template(
         raise ValueError(f"label_state has shape {tuple(label_state.shape)}, expected ({batch}, {config.num_labels}).")
     template = template.expand(batch, size).clone()
     if label_state is not None:
-        template = _show_labels(template, offsets.expand(batch, -1), label_state.to(device), config)
+        template = show_labels(template, offsets.expand(batch, -1), label_state.to(device), config)
     keep = (lengths - 2).clamp(max=budget)[:, None]
     at_end = config.template_position == "end"
     text_start = 1 if at_end else size + 2
@@ -222,13 +207,6 @@ def insert_label_template(
         "slot_positions": tmpl_start + offsets[None, :],
         "text_mask": in_text,
     }
-
-
-def template_positions_mask(config: LabelMaskConfig, slot_positions: torch.Tensor, seq_len: int) -> torch.Tensor:
-    """`(batch, seq_len)` bool, True on the label template's tokens."""
-    start = slot_positions[:, :1] - config.prompt_tokens_before
-    pos = torch.arange(seq_len, device=slot_positions.device)[None, :]
-    return (pos >= start) & (pos < start + config.num_labels * config.tokens_per_label)
 
 
 def text_blind_attention_mask(
@@ -574,7 +552,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 rounds (needs `text_attends_labels=False`; its default then).
             margin: certainty margin of "confidence" (default: `config.decode_margin`).
         """
-        plan = _DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
+        plan = DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
@@ -585,24 +563,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
             input_ids, attention_mask, token_type_ids, slot_positions
         )
-        runner = self._round_runner(input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache)
+        runner = round_runner(self, input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache)
         return plan.run(runner, input_ids.shape[0], input_ids.device)
-
-    def _round_runner(self, input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache):
-        """A function (rows, label_state) -> probabilities of those rows with those labels shown."""
-        if use_text_cache is None:
-            use_text_cache = not self.config.text_attends_labels
-        if use_text_cache and self.config.text_attends_labels:
-            raise ValueError("use_text_cache needs text_attends_labels=False (text tokens blind to the template).")
-        if use_text_cache:
-            return _TextCache(self, input_ids, attention_mask, token_type_ids, slot_positions).probabilities
-
-        def run(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-            ids = _show_labels(input_ids[rows], slot_positions[rows], state, self.config)
-            out = self(ids, attention_mask[rows], token_type_ids[rows], slot_positions[rows])
-            return torch.sigmoid(out.logits.float())
-
-        return run
 
     @classmethod
     def from_pretrained(
@@ -613,17 +575,33 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         tokenizer: PreTrainedTokenizerBase | None = None,
         **kwargs: Any,
     ) -> BertForLabelMaskClassification:
-        """Load an lmmlc checkpoint, or warm-start one from a plain BERT when `label_names` is given.
-
-        Args:
-            label_names: the labels; turns a plain BERT checkpoint into a label-mask model.
-            tokenizer: the checkpoint's tokenizer (loaded from the same path when None). When the
-                vocabulary has too few `[unusedN]` slots, template tokens are added to it (save it).
-            kwargs: `LabelMaskConfig` options (template, loss, ...) and the usual loading options.
-        """
+        """Load a trained lmmlc checkpoint (safetensors, every weight present). Passing `label_names` to start
+        a new model from a plain BERT still works but is deprecated: use `from_encoder`."""
         if label_names is None:
             return cls._load_trained(pretrained_model_name_or_path, *model_args, **kwargs)
-        return _warm_start(cls, pretrained_model_name_or_path, label_names, tokenizer, model_args, kwargs)
+        _warn_warm_start(cls)
+        return cls.from_encoder(
+            pretrained_model_name_or_path, *model_args, label_names=label_names, tokenizer=tokenizer, **kwargs
+        )
+
+    @classmethod
+    def from_encoder(
+        cls,
+        encoder_name_or_path: str,
+        *model_args: Any,
+        label_names: list[str],
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        **kwargs: Any,
+    ) -> BertForLabelMaskClassification:
+        """A new label-mask model warm-started from a plain BERT encoder (its MLM head too, when it has one).
+
+        Args:
+            label_names: the labels, in index order.
+            tokenizer: the encoder's tokenizer (loaded from the same path when None). When the vocabulary has
+                too few `[unusedN]` slots, template tokens are added to it (save it with the model).
+            kwargs: `LabelMaskConfig` options (template, loss, label stream, ...) and the usual loading options.
+        """
+        return _warm_start(cls, encoder_name_or_path, label_names, tokenizer, model_args, kwargs)
 
 
 class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
@@ -674,95 +652,29 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
     def from_pretrained(
         cls, pretrained_model_name_or_path: str, *model_args: Any, label_names: list[str] | None = None, **kwargs: Any
     ) -> BertForMultiLabelClassification:
-        """Load a checkpoint; with `label_names`, start a fresh baseline head on a plain BERT."""
+        """Load a trained baseline checkpoint. Passing `label_names` to start a new head on a plain BERT still
+        works but is deprecated: use `from_encoder`."""
         if label_names is None:
             return cls._load_trained(pretrained_model_name_or_path, *model_args, **kwargs)
+        _warn_warm_start(cls)
+        return cls.from_encoder(pretrained_model_name_or_path, *model_args, label_names=label_names, **kwargs)
+
+    @classmethod
+    def from_encoder(
+        cls, encoder_name_or_path: str, *model_args: Any, label_names: list[str], **kwargs: Any
+    ) -> BertForMultiLabelClassification:
+        """A new baseline (pooling + linear head) on a plain BERT encoder.
+
+        Args:
+            label_names: the labels, in index order.
+            kwargs: `MultiLabelBertConfig` options (pooling, loss, ...) and the usual loading options.
+        """
         config_kwargs, kwargs = _split_config_kwargs(cls.config_class, kwargs)
-        config = _config_from(cls.config_class, pretrained_model_name_or_path, label_names, config_kwargs, kwargs)
-        return super().from_pretrained(pretrained_model_name_or_path, *model_args, config=config, **kwargs)
+        config = _config_from(cls.config_class, encoder_name_or_path, label_names, config_kwargs, kwargs)
+        return super().from_pretrained(encoder_name_or_path, *model_args, config=config, **kwargs)
 
 
 # --- decoding in rounds
-
-
-@dataclass
-class _DecodePlan:
-    """A checked decoding strategy, and the loop that runs it."""
-
-    strategy: str
-    per_round: int
-    thresholds: torch.Tensor
-    margin: float
-    ranks: torch.Tensor | None  # (num_labels,) position of each label in a fixed order
-    seed: int | None
-
-    @classmethod
-    def build(cls, config, strategy, per_round, order, thresholds, seed, margin) -> _DecodePlan:
-        strategy = strategy or config.decode_strategy
-        per_round = config.labels_per_round if per_round is None else int(per_round)
-        margin = config.decode_margin if margin is None else float(margin)
-        check_decode_options(strategy, per_round, margin)
-        ranks = None
-        if strategy == "fixed":
-            order = order if order is not None else config.decode_order
-            if order is None:
-                raise ValueError("strategy='fixed' needs an order (or config.decode_order, see find_best_order).")
-            ranks = torch.empty(config.num_labels, dtype=torch.long)
-            ranks[torch.tensor(config.check_order(order))] = torch.arange(config.num_labels)
-        return cls(strategy, per_round, _thresholds(config, thresholds), margin, ranks, seed)
-
-    def run(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
-        n = self.thresholds.numel()
-        thresholds = self.thresholds.to(device)
-        ranks = self._ranks(batch, n, device)
-        state = torch.full((batch, n), -1, dtype=torch.long, device=device)
-        probs = torch.zeros(batch, n, device=device)
-        order = torch.full((batch, n), -1, dtype=torch.long, device=device)
-        rounds = torch.zeros(batch, dtype=torch.long, device=device)
-        rows = torch.arange(batch, device=device)
-        while rows.numel():
-            p = probabilities(rows, state[rows])
-            open_ = state[rows] < 0
-            chosen, priority = self._choose(p, open_, thresholds, None if ranks is None else ranks[rows])
-            _record_order(order, rows, chosen, priority, (~open_).sum(dim=1))
-            probs[rows] = torch.where(chosen, p, probs[rows])
-            state[rows] = torch.where(chosen, (p >= thresholds).long(), state[rows])
-            rounds[rows] += 1
-            rows = rows[(state[rows] < 0).any(dim=1)]
-        return LabelMaskDecodeOutput(probs, (state == 1).long(), order, rounds)
-
-    def _ranks(self, batch: int, n: int, device: torch.device) -> torch.Tensor | None:
-        if self.strategy == "fixed":
-            return self.ranks.to(device).expand(batch, n)
-        if self.strategy == "random":
-            generator = torch.Generator().manual_seed(self.seed if self.seed is not None else 0)
-            return torch.rand(batch, n, generator=generator).argsort(dim=1).argsort(dim=1).to(device)
-        return None
-
-    def _choose(self, p, open_, thresholds, ranks) -> tuple[torch.Tensor, torch.Tensor]:
-        """Which open labels to decide now, and their priority (higher = decided earlier)."""
-        if self.strategy == "one_shot":
-            priority = _certainty(p, thresholds)
-            return open_, priority
-        if ranks is not None:
-            priority = -ranks.float()
-            return _top_open(priority, open_, self.per_round), priority
-        priority = _certainty(p, thresholds)
-        sure = open_ & ((p <= self.margin) | (p >= 1 - self.margin))
-        return sure | _top_open(priority, open_, self.per_round), priority
-
-
-def _thresholds(config: LabelMaskConfig, thresholds: float | list[float] | None) -> torch.Tensor:
-    if thresholds is None:
-        return torch.tensor(config.decision_thresholds())
-    values = torch.as_tensor(thresholds, dtype=torch.float).reshape(-1)
-    if values.numel() == 1:
-        values = values.expand(config.num_labels)
-    if values.numel() != config.num_labels:
-        raise ValueError(f"Got {values.numel()} thresholds for {config.num_labels} labels; give 1 or one per label.")
-    if not ((values > 0) & (values < 1)).all():
-        raise ValueError("Thresholds must lie strictly between 0 and 1.")
-    return values.clone()
 
 
 def _chunks(ids: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
@@ -770,67 +682,16 @@ def _chunks(ids: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
     return torch.arange(ids.shape[0], device=ids.device).split(rows)
 
 
-def _certainty(p: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
-    """How far each probability is from its threshold, scaled to [0, 1] (1 at 0 or 1)."""
-    return torch.where(p >= thresholds, (p - thresholds) / (1 - thresholds), (thresholds - p) / thresholds)
-
-
-def _top_open(priority: torch.Tensor, open_: torch.Tensor, k: int) -> torch.Tensor:
-    """The k open labels of highest priority per row (all open ones when fewer)."""
-    masked = priority.masked_fill(~open_, float("-inf"))
-    top = masked.topk(min(k, priority.shape[1]), dim=1).indices
-    return torch.zeros_like(open_).scatter(1, top, True) & open_
-
-
-def _record_order(order: torch.Tensor, rows: torch.Tensor, chosen: torch.Tensor, priority, done: torch.Tensor):
-    """Append each row's newly decided labels to `order`, highest priority first."""
-    within = priority.masked_fill(~chosen, float("-inf")).argsort(dim=1, descending=True).argsort(dim=1)
-    row, label = chosen.nonzero(as_tuple=True)
-    order[rows[row], done[row] + within[row, label]] = label
-
-
-class _TextCache:
-    """Keys and values of the text at every layer, computed once; rounds run only the template.
-
-    Valid when text tokens do not attend to the template (`text_attends_labels=False`): the text's
-    hidden states then do not depend on which labels are shown.
-    """
-
-    def __init__(self, model, input_ids, attention_mask, token_type_ids, slot_positions) -> None:
-        check_stream_support(model.config)
-        self.model, self.config = model, model.config
-        template = template_positions_mask(self.config, slot_positions, input_ids.shape[1])
-        size = self.config.num_labels * self.config.tokens_per_label
-        positions = torch.arange(input_ids.shape[1], device=input_ids.device).expand_as(input_ids)
-        text_index = (template.long().argsort(dim=1, stable=True))[:, : input_ids.shape[1] - size]
-        self.tmpl_index = (slot_positions[:, :1] - self.config.prompt_tokens_before) + torch.arange(
-            size, device=input_ids.device
-        )
-        self.input_ids, self.token_type_ids, self.slot_positions = input_ids, token_type_ids, slot_positions
-        self.text = encode_text(
-            model.bert,
-            input_ids.gather(1, text_index),
-            attention_mask.gather(1, text_index),
-            token_type_ids.gather(1, text_index),
-            positions.gather(1, text_index),
-        )
-
-    def probabilities(self, rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        ids = _show_labels(self.input_ids[rows], self.slot_positions[rows], state, self.config)
-        index = self.tmpl_index[rows]
-        inputs = {
-            "input_ids": ids.gather(1, index),
-            "token_type_ids": self.token_type_ids[rows].gather(1, index),
-            "position_ids": index,
-            "valid": torch.ones_like(index, dtype=torch.bool),
-        }
-        hidden = run_label_stream(
-            self.model.bert, self.text.rows(rows), inputs, self.slot_positions[rows] - index[:, :1]
-        )
-        return torch.sigmoid(self.model._slot_logits(hidden).float())
-
-
 # --- warm start from a plain BERT
+
+
+def _warn_warm_start(cls: type) -> None:
+    warnings.warn(
+        f"{cls.__name__}.from_pretrained(path, label_names=...) to start a new model is deprecated; use "
+        f"{cls.__name__}.from_encoder(path, label_names=...). from_pretrained loads trained checkpoints.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
 
 def config_parameters(config_class: type) -> set[str]:

@@ -13,7 +13,7 @@ import torch
 from transformers import Pipeline
 from transformers.utils.logging import tqdm
 
-from .configuration_lmmlc import check_tokenizer, max_text_length
+from .configuration_lmmlc import check_tokenizer, max_text_length, resolve_thresholds
 
 PIPELINE_TASK = "multi-label-classification"
 
@@ -51,8 +51,8 @@ class MultiLabelClassificationPipeline(Pipeline):
     ) -> tuple[dict, dict, dict]:
         if kwargs:
             raise TypeError(f"Unknown option(s) {sorted(kwargs)}: use top_k, threshold, strategy, labels_per_round.")
-        if threshold is not None and not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold={threshold} must lie strictly between 0 and 1.")
+        if threshold is not None:
+            resolve_thresholds(self.model.config, threshold)  # checked before any text is read
         decode = {"strategy": strategy, "labels_per_round": labels_per_round, "margin": margin}
         forward = {"threshold": threshold, **{k: v for k, v in decode.items() if v is not None}}
         postprocess = {"threshold": threshold}
@@ -79,9 +79,7 @@ class MultiLabelClassificationPipeline(Pipeline):
         return self.tokenizer(inputs, truncation=True, max_length=max_length, return_tensors="pt")
 
     def _thresholds(self, threshold: float | None) -> torch.Tensor:
-        if threshold is not None:
-            return torch.full((self.model.config.num_labels,), float(threshold))
-        return torch.tensor(self.model.config.decision_thresholds())
+        return torch.tensor(resolve_thresholds(self.model.config, threshold))
 
     def _forward(self, model_inputs: dict[str, torch.Tensor], threshold: float | None = None, **decode: Any) -> dict:
         if hasattr(self.model, "decode"):

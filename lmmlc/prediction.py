@@ -10,15 +10,11 @@ import datasets
 import numpy as np
 from transformers import HfArgumentParser
 
-from .configuration_lmmlc import LabelMaskConfig
+from .configuration_lmmlc import LabelMaskConfig, label_names_of, resolve_thresholds
 from .data import check_text, read_json_lines
 from .evaluation import (
-    decision_thresholds_of,
-    decode_dataset,
-    inference_trainer,
-    label_names_of,
     load_trained,
-    predict_probabilities,
+    predict_dataset,
 )
 from .tokenization import encode_dataset
 
@@ -70,10 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     rows = read_texts(Path(args.input_file), args.text_column)
     dataset = encode_dataset(datasets.Dataset.from_dict({"text": [r["text"] for r in rows]}), tokenizer, model.config)
-    if isinstance(model.config, LabelMaskConfig):
-        probabilities = decode_dataset(model, tokenizer, dataset, args.batch_size, strategy=args.strategy)
-    else:
-        probabilities = predict_probabilities(inference_trainer(model, tokenizer, args.batch_size), dataset)
+    options = {} if args.strategy is None else {"strategy": args.strategy}
+    probabilities = predict_dataset(model, tokenizer, dataset, args.batch_size, **options)
     config = model.config
-    records = prediction_records(rows, probabilities, label_names_of(config), decision_thresholds_of(config))
+    records = prediction_records(rows, probabilities, label_names_of(config), resolve_thresholds(config))
     Path(args.output_file).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

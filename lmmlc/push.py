@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from .model_card import build_model_card
 
 MODEL_TYPES = ("lmmlc", "lmmlc_baseline")
 REQUIRED_FILES = ("config.json", "configuration_lmmlc.py", "modeling_lmmlc.py", "model.safetensors")
+LOCAL_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)
+"""A relative import in a remote-code file: the file it names must travel with it."""
 IGNORED = ["checkpoint-*", "checkpoint-*/**", "*.bin", "*.pt", "*.pkl", "runs/**", ".*"]
 """Never uploaded: Trainer checkpoints, pickles (training_args.bin) and hidden files."""
 
@@ -45,9 +48,7 @@ def check_trained_folder(folder: Path) -> None:
             "`hf upload <repo_id> <folder>` or `model.push_to_hub(repo_id)`."
         )
     missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
-    modeling = folder / "modeling_lmmlc.py"
-    if modeling.exists() and "label_stream_lmmlc" in modeling.read_text(encoding="utf-8"):
-        missing += [] if (folder / "label_stream_lmmlc.py").exists() else ["label_stream_lmmlc.py"]
+    missing += [name for name in remote_code_files(folder) if not (folder / name).exists()]
     if missing:
         raise ValueError(
             f"{folder} is not a trained lmmlc model: missing {', '.join(missing)}. Train with lmmlc-train."
@@ -57,6 +58,18 @@ def check_trained_folder(folder: Path) -> None:
         raise ValueError(f"{folder} holds a {model_type!r} model, not an lmmlc one ({', '.join(MODEL_TYPES)}).")
     if not (folder / "tokenizer_config.json").exists():
         raise ValueError(f"{folder} has no tokenizer: save it beside the model (lmmlc-train does).")
+
+
+def remote_code_files(folder: Path) -> list[str]:
+    """The files `modeling_lmmlc.py` in `folder` imports, directly or through each other (older models
+    import fewer), sorted."""
+    found, todo = set(), ["modeling_lmmlc"]
+    while todo:
+        path = folder / f"{todo.pop()}.py"
+        names = set(LOCAL_IMPORT.findall(path.read_text(encoding="utf-8"))) if path.exists() else set()
+        todo += sorted(names - found)
+        found |= names
+    return sorted(f"{name}.py" for name in found)
 
 
 def files_to_upload(folder: Path) -> list[str]:

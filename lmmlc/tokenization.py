@@ -14,9 +14,6 @@ from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, label_na
 from .data import SPLITS, MultiLabelData, multi_hot, select
 from .modeling_lmmlc import insert_label_template
 
-MASKED, NO, YES = -1, 0, 1
-"""Per-label states of a template slot: unknown (mask shown), revealed NO, revealed YES."""
-
 
 def tokenize_for_template(
     tokenizer: PreTrainedTokenizerBase, texts: str | Sequence[str], config: LabelMaskConfig, **kwargs: Any

@@ -56,9 +56,9 @@ class MultiLabelTrainer(Trainer):
         norm = weight.grad.norm()
         if not torch.isfinite(norm) or norm == 0:
             return
-        delta = self.fgm_epsilon * weight.grad / norm
-        weight.data.add_(delta)
+        clean = weight.data.clone()  # restored exactly (adding and subtracting the step would round)
+        weight.data.add_(self.fgm_epsilon * weight.grad / norm)
         try:
             super().training_step(model, dict(inputs), *args, **kwargs)
         finally:
-            weight.data.sub_(delta)
+            weight.data.copy_(clean)

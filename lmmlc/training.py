@@ -31,8 +31,7 @@ from .evaluation import (
     SPLIT_PREFIXES,
     format_table,
     inference_collator,
-    predict_probabilities,
-    probabilities_from_logits,
+    predict_dataset,
     split_metrics,
 )
 from .metrics import binarize, multilabel_metrics
@@ -179,10 +178,10 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
         )
     elif model_args.model_type == "baseline":
         options = config_options(model_args, BertForMultiLabelClassification.config_class)
-        model = BertForMultiLabelClassification.from_pretrained(path, label_names=label_names, **options)
+        model = BertForMultiLabelClassification.from_encoder(path, label_names=label_names, **options)
     else:
         options = config_options(model_args, BertForLabelMaskClassification.config_class)
-        model = BertForLabelMaskClassification.from_pretrained(
+        model = BertForLabelMaskClassification.from_encoder(
             path, label_names=label_names, tokenizer=tokenizer, **options
         )
     check_tokenizer(tokenizer, model.config, model_args.tokenizer_name or path)
@@ -213,6 +212,12 @@ def stream_sampling(config: LabelMaskConfig, lm_args: LabelMaskArguments, train_
     if lm_args.negative_sampling == "frequency" and train_labels is not None:  # +1: unseen labels stay negatives
         options["label_frequencies"] = (np.asarray(train_labels).sum(axis=0) + 1.0).tolist()
     return options
+
+
+def probabilities_from_logits(logits: np.ndarray | tuple) -> np.ndarray:
+    """Sigmoid of Trainer predictions (the logits, or a tuple that starts with them)."""
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    return torch.sigmoid(torch.as_tensor(logits, dtype=torch.float32)).numpy()
 
 
 def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
@@ -260,7 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
     train_result = trainer.train(resume_from_checkpoint=resume)
-    scored = {split: predict_probabilities(trainer, encoded[split]) for split in SPLIT_PREFIXES if split in encoded}
+    batch = training_args.per_device_eval_batch_size
+    scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
     if "validation" in scored:
         tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}

@@ -91,7 +91,7 @@ def make_model(bert_dir: Path):
 
     def make(labels: list[str] = LABELS, **options):
         torch.manual_seed(0)
-        return BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=labels, **options)
+        return BertForLabelMaskClassification.from_encoder(bert_dir, label_names=labels, **options)
 
     return make
 
@@ -134,3 +134,28 @@ def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> tupl
     mlm = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5", "--mlm_steps", "2", "--max_eval_samples", "32"]
     main(tiny_run_args(data, base / "model", *mlm))
     return data, base / "model"
+
+
+def scored_by_sklearn(model_folder: Path, data_folder: Path, split: str = "test", limit: int | None = None) -> dict:
+    """The saved model's predictions on a split, scored by scikit-learn (independent of lmmlc.metrics) at the
+    model's own global and per-label thresholds: micro-F1, subset accuracy, per-label F1."""
+    import datasets
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from lmmlc.configuration_lmmlc import label_names_of
+    from lmmlc.evaluation import load_trained, predict_dataset
+    from lmmlc.tokenization import encode_dataset
+
+    model, tokenizer = load_trained(str(model_folder))
+    rows = datasets.Dataset.from_json(str(data_folder / f"{split}.jsonl"))
+    rows = rows if limit is None else rows.select(range(min(limit, len(rows))))
+    encoded = encode_dataset(rows, tokenizer, model.config, label_names_of(model.config))
+    probabilities, truth = predict_dataset(model, tokenizer, encoded, progress=False), np.asarray(encoded["labels"])
+    config, scores = model.config, {}
+    for setting, thresholds in (("global", config.threshold), ("per_label", config.label_thresholds)):
+        predicted = (probabilities >= np.asarray(thresholds)).astype(int)
+        scores[f"micro_f1@{setting}"] = f1_score(truth, predicted, average="micro", zero_division=0)
+        scores[f"subset_accuracy@{setting}"] = accuracy_score(truth, predicted)
+        scores[f"per_label_f1@{setting}"] = f1_score(truth, predicted, average=None, zero_division=0).tolist()
+    return scores

@@ -64,7 +64,7 @@ def test_inconsistent_token_ids_are_rejected():
 
 
 def test_template_without_token_ids_says_how_to_get_them():
-    with pytest.raises(ValueError, match="from_pretrained"):
+    with pytest.raises(ValueError, match=r"BertForLabelMaskClassification\.from_encoder\(bert_path, label_names"):
         LabelMaskConfig(label_names=["a"]).template_token_ids()
 
 

@@ -3,12 +3,15 @@ import json
 import datasets
 import numpy as np
 import pytest
-from transformers import PretrainedConfig
+import torch
+from transformers import AutoTokenizer, PretrainedConfig
 
 from lmmlc import DataCollatorForLabelMask
-from lmmlc.evaluation import decode_dataset, format_table, load_trained, main, metrics_at_thresholds, split_metrics
+from lmmlc.evaluation import format_table, load_trained, main, metrics_at_thresholds, predict_dataset, split_metrics
 from lmmlc.metrics import RANKING_METRIC_NAMES
 from lmmlc.tokenization import encode_dataset
+
+from .conftest import LABELS
 
 
 @pytest.mark.slow
@@ -44,7 +47,9 @@ def test_split_metrics_report_ranking_metrics_once_per_split():
     encoded = {
         split: datasets.Dataset.from_dict({"labels": [[0, 0, 1], [1, 1, 0]]}) for split in ("validation", "test")
     }
-    results = split_metrics({"validation": probabilities, "test": 1 - probabilities}, encoded, PretrainedConfig())
+    results = split_metrics(
+        {"validation": probabilities, "test": 1 - probabilities}, encoded, PretrainedConfig(num_labels=3)
+    )
     assert set(results) == {"eval", "test"}
     assert len(results["eval"]) == 6 * 3 + 9  # the ranking metrics once, not per threshold setting
     assert list(results["eval"])[-9:] == [f"eval_{name}" for name in RANKING_METRIC_NAMES]
@@ -73,7 +78,11 @@ def test_load_trained_refuses_a_tokenizer_that_is_not_the_models(make_model, tok
     make_model().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     load_trained(str(folder))  # the tokenizer saved with the model loads
-    (folder / "tokenizer.json").unlink()  # what remains loads a 5-token vocabulary: every word would be [UNK]
+    (folder / "tokenizer.json").unlink()
+    if len(AutoTokenizer.from_pretrained(folder)) == len(tokenizer):  # transformers 4.x reads vocab.txt instead
+        assert len(load_trained(str(folder))[1]) == len(tokenizer)
+        return
+    # transformers 5 loads a 5-token vocabulary from what remains: every word would be [UNK]
     with pytest.raises(
         ValueError, match=r"has 5 tokens for the model's 88 token embeddings.*tokenizer\.json is missing"
     ):
@@ -86,11 +95,11 @@ def test_a_missing_model_folder_is_named_before_anything_loads(tmp_path):
 
 
 @pytest.mark.parametrize("strategy", ["one_shot", "confidence"])
-def test_decode_dataset_matches_decoding_one_batch(make_model, tokenizer, strategy):
+def test_predict_dataset_matches_decoding_one_batch(make_model, tokenizer, strategy):
     model = make_model().eval()
     texts = ["i love it", "so angry about this thing", "sad", "happy joy the a", "fear it"]
     encoded = encode_dataset(datasets.Dataset.from_dict({"text": texts}), tokenizer, model.config)
-    got = decode_dataset(model, tokenizer, encoded, batch_size=2, strategy=strategy)
+    got = predict_dataset(model, tokenizer, encoded, batch_size=2, strategy=strategy)
     batch = DataCollatorForLabelMask(tokenizer, model.config)([tokenizer(t) for t in texts])
     assert np.allclose(got, model.decode(**batch, strategy=strategy).probs.numpy(), atol=1e-5)
     assert got.shape == (5, 4)
@@ -100,10 +109,58 @@ def test_evaluate_without_validation_or_test_split_says_so(tmp_path, bert_dir, t
     from lmmlc import BertForMultiLabelClassification
 
     model = tmp_path / "model"
-    BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["a", "b"]).save_pretrained(model)
+    BertForMultiLabelClassification.from_encoder(bert_dir, label_names=["a", "b"]).save_pretrained(model)
     tokenizer.save_pretrained(model)
     (tmp_path / "train.jsonl").write_text('{"text": "x", "labels": ["a"]}\n')
     output = tmp_path / "metrics.json"
     with pytest.raises(ValueError, match="validation or test"):
         main(["--model_path", str(model), "--train_file", str(tmp_path / "train.jsonl"), "--output_file", str(output)])
     assert not output.exists()
+
+
+@pytest.fixture
+def confident_folder(make_model, tokenizer, tmp_path):
+    """A saved label-mask model that ships confidence decoding, weights spread so rounds change the scores,
+    and a data folder over its labels."""
+    model = make_model(decode_strategy="confidence", labels_per_round=1).eval()
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.5)
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "labels.txt").write_text("\n".join(LABELS) + "\n")
+    texts = ["i love it", "so angry about this thing", "sad", "happy joy the a", "fear it", "it so i love"]
+    rows = [{"text": t, "labels": [LABELS[i % 4]] + ([LABELS[3]] if i % 3 == 0 else [])} for i, t in enumerate(texts)]
+    for split in ("validation", "test"):
+        (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return tmp_path / "model", data
+
+
+def test_evaluate_and_predict_score_the_decoder_the_model_ships(confident_folder, tmp_path):
+    from lmmlc.evaluation import label_names_of
+    from lmmlc.prediction import main as predict
+
+    folder, data = confident_folder
+    output = tmp_path / "metrics.json"
+    options = ["--data_dir", str(data), "--output_file", str(output), "--compare_strategies", "one_shot"]
+    main(["--model_path", str(folder), *options])
+    got = json.loads(output.read_text())
+    model, tokenizer = load_trained(str(folder))
+    test = encode_dataset(datasets.Dataset.from_json(str(data / "test.jsonl")), tokenizer, model.config)
+    references = np.asarray(test["labels"])
+    shipped = predict_dataset(model, tokenizer, test, progress=False)
+    one_pass = predict_dataset(model, tokenizer, test, progress=False, strategy="one_shot")
+    assert not np.allclose(shipped, one_pass, atol=1e-3)  # the fixture makes the two decoders differ
+    for probabilities, results in ((shipped, got), (one_pass, got["by_strategy"]["one_shot"])):
+        expected = split_metrics({"test": probabilities}, {"test": test}, model.config)["test"]
+        assert {k: results[k] for k in expected} == pytest.approx(expected)
+    assert got["decoder"] == "confidence"
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in test["text"]))
+    predict(["--model_path", str(folder), "--input_file", str(tmp_path / "in.jsonl"), "--output_file", str(output)])
+    scores = [json.loads(line)["scores"] for line in output.read_text().splitlines()]
+    names = label_names_of(model.config)
+    assert np.allclose([[row[n] for n in names] for row in scores], shipped, atol=1e-5)
+    assert references.shape == shipped.shape

@@ -5,6 +5,8 @@ from transformers import AutoModelForSequenceClassification
 
 from lmmlc.find_order import main
 
+from .conftest import scored_by_sklearn
+
 
 @pytest.mark.slow
 def test_find_order_reports_and_stores_the_best_order(trained, tmp_path_factory):
@@ -32,7 +34,9 @@ def test_find_order_reports_and_stores_the_best_order(trained, tmp_path_factory)
     )
     report = json.loads((copy / "order_search.json").read_text())
     assert {"one_shot", "confidence", "best_fixed"} <= set(report) and len(report["history"]) == 3
-    assert all(0 <= report[k] <= 1 for k in ("one_shot", "confidence", "best_fixed"))
+    expected = scored_by_sklearn(model_dir, data, "validation", 16)["subset_accuracy@per_label"]
+    assert report["one_shot"] == pytest.approx(expected, abs=1e-9)  # the model's thresholds, scored independently
+    assert all(0 <= report[k] <= 1 for k in ("confidence", "best_fixed"))
     model = AutoModelForSequenceClassification.from_pretrained(copy)
     assert report["stored"] == (report["best_fixed"] > report["current"])
     if report["stored"]:
@@ -46,7 +50,7 @@ def test_find_order_reports_and_stores_the_best_order(trained, tmp_path_factory)
 def test_find_order_refuses_a_baseline(tmp_path, bert_dir, tokenizer):
     from lmmlc import BertForMultiLabelClassification
 
-    BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["a", "b"]).save_pretrained(tmp_path)
+    BertForMultiLabelClassification.from_encoder(bert_dir, label_names=["a", "b"]).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="not a label-mask model"):
         main(["--model_path", str(tmp_path), "--data_dir", str(tmp_path)])

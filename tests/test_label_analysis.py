@@ -10,6 +10,8 @@ import pytest
 
 from lmmlc.label_analysis import TOO_RARE, analyze, band, label_matrix, phi_matrix, run
 
+from .conftest import scored_by_sklearn
+
 NAMES = ["a", "b", "c", "d"]
 ROWS = [["a", "b"], ["a", "b"], ["a"], [], ["c"], ["b", "c"]]
 
@@ -83,5 +85,6 @@ def test_per_label_f1_of_a_trained_model(trained, tmp_path):
     data, model = trained
     report = run(["--data_dir", str(data), "--output_dir", str(tmp_path), "--model_path", str(model)])
     f1 = report["test_f1_per_label"]
-    assert len(f1) == 28 and all(0.0 <= v <= 1.0 for v in f1.values())
+    expected = scored_by_sklearn(model, data)["per_label_f1@per_label"]
+    assert list(f1.values()) == pytest.approx(expected, abs=1e-9) and len(f1) == 28
     assert (tmp_path / "per_label_f1.png").stat().st_size > 2000

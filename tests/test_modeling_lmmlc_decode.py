@@ -187,3 +187,64 @@ def test_confidence_beats_one_shot_where_labels_exclude_each_other(tmp_path):
     one_shot, confidence = scores["one_shot"]["subset_accuracy"], scores["confidence"]["subset_accuracy"]
     assert one_shot < 0.6  # about the texts with a visible cue (0.5)
     assert confidence > one_shot + 0.08  # with no cue, the chosen label is right 1 time in 3 (+0.167 expected)
+
+
+def test_text_cache_falls_back_and_says_so_where_its_assumptions_fail(sharp_model, tokenizer, caplog):
+    """Relative position embeddings, and dropout in train mode: the cache would not equal the forward, so
+    decode runs the whole sequence each round (and says so once) instead of a silently different result."""
+    from transformers.utils import logging
+
+    from lmmlc.decoding_lmmlc import text_cache_problem
+
+    relative = sharp_model(text_attends_labels=False)
+    relative.config.position_embedding_type = "relative_key"  # what a transformers 4.x BERT may be built with
+    assert "absolute positions" in text_cache_problem(relative)
+    batch = inference_batch(tokenizer, relative.config)
+    logging.get_logger("transformers").propagate = True  # let caplog see the library's warning
+    logging.enable_propagation()
+    with caplog.at_level("WARNING"):
+        cached = relative.decode(**batch, strategy="confidence", margin=0)
+        relative.decode(**batch, strategy="confidence", margin=0)
+    plain = relative.decode(**batch, strategy="confidence", margin=0, use_text_cache=False)
+    assert torch.allclose(cached.probs, plain.probs, atol=1e-6) and torch.equal(cached.order, plain.order)
+    assert sum("Decoding without the text cache" in r.getMessage() for r in caplog.records) == 1
+    dropping = sharp_model(text_attends_labels=False, hidden_dropout_prob=0.1)
+    assert text_cache_problem(dropping) is None  # eval mode: no dropout
+    assert "train mode with dropout" in text_cache_problem(dropping.train())
+    assert text_cache_problem(sharp_model(text_attends_labels=False)) is None
+
+
+@pytest.mark.parametrize("text_attends_labels", [True, False])
+def test_eager_attention_gives_the_sdpa_result(sharp_model, tokenizer, text_attends_labels):
+    """The text-blind mask is built for both attention kernels: inverting it for eager would show here."""
+    sdpa = sharp_model(text_attends_labels=text_attends_labels)
+    eager = sharp_model(text_attends_labels=text_attends_labels, attn_implementation="eager")
+    eager.load_state_dict(sdpa.state_dict())
+    assert eager.config._attn_implementation == "eager" and sdpa.config._attn_implementation == "sdpa"
+    batch = inference_batch(tokenizer, sdpa.config)  # texts of different lengths: padding is masked too
+    with torch.no_grad():
+        assert torch.allclose(eager(**batch).logits, sdpa(**batch).logits, atol=1e-5)
+    cached = eager.decode(**batch, strategy="confidence", margin=0)
+    plain = eager.decode(**batch, strategy="confidence", margin=0, use_text_cache=False)
+    assert torch.allclose(cached.probs, plain.probs, atol=1e-5)
+
+
+def test_confidence_orders_by_distance_from_the_threshold_scaled_to_its_side(make_model):
+    """Certainty is |p - t| / t below the threshold and (p - t) / (1 - t) above it. These probabilities order
+    differently by certainty [1, 0, 2, 3], by probability [2, 0, 3, 1] and by plain |p - t| [1, 0, 3, 2]."""
+    from lmmlc.decoding_lmmlc import DecodePlan
+
+    config = make_model().config
+    p = torch.tensor([[0.9, 0.02, 0.96, 0.3]])
+    plan = DecodePlan.build(config, "confidence", 1, None, [0.5, 0.5, 0.9, 0.5], None, 0.0)
+    seen = []
+
+    def probabilities(rows, state):
+        seen.append(state.clone())
+        return p[rows]
+
+    out = plan.run(probabilities, 1, torch.device("cpu"))
+    assert out.order.tolist() == [[1, 0, 2, 3]] and out.rounds.tolist() == [4]
+    assert out.predictions.tolist() == [[1, 0, 1, 0]]
+    # each round shows the labels decided before it: YES (1) / NO (0), the rest masked (-1)
+    assert [s.tolist() for s in seen] == [[[-1, -1, -1, -1]], [[-1, 0, -1, -1]], [[1, 0, -1, -1]], [[1, 0, 1, -1]]]

@@ -35,7 +35,7 @@ def test_missing_head_weights_are_refused_not_initialised(saved, loader):
 
 
 def test_missing_baseline_classifier_is_refused(bert_dir, tmp_path):
-    BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS).save_pretrained(tmp_path)
+    BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS).save_pretrained(tmp_path)
     weights = load_file(tmp_path / "model.safetensors")
     save_file({k: v for k, v in weights.items() if not k.startswith("classifier.")}, tmp_path / "model.safetensors")
     with pytest.raises(ValueError, match=r"classifier\.weight"):
@@ -69,7 +69,7 @@ def test_a_plain_bert_without_label_names_is_refused(bert_dir):
 
 def test_labels_that_disagree_with_the_checkpoint_are_refused(saved):
     with pytest.raises(ValueError, match="already a trained lmmlc model"):
-        BertForLabelMaskClassification.from_pretrained(saved, label_names=["joy", "sadness"])
+        BertForLabelMaskClassification.from_encoder(saved, label_names=["joy", "sadness"])
 
 
 class Trap:

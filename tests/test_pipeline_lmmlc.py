@@ -62,7 +62,7 @@ def test_progress_bar_over_a_list(classifier, capsys):
 
 
 def test_baseline_model(bert_dir, tokenizer):
-    model = BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=LABELS).eval()
+    model = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS).eval()
     classifier = pipeline("multi-label-classification", model=model, tokenizer=tokenizer)
     result = classifier("i love it", top_k=None)
     expected = torch.sigmoid(model(**tokenizer("i love it", return_tensors="pt")).logits)[0]

@@ -52,7 +52,7 @@ def test_a_decoding_strategy_for_a_baseline_model_is_an_error(tmp_path, bert_dir
     from lmmlc import BertForMultiLabelClassification
 
     model = tmp_path / "model"
-    BertForMultiLabelClassification.from_pretrained(bert_dir, label_names=["a", "b"]).save_pretrained(model)
+    BertForMultiLabelClassification.from_encoder(bert_dir, label_names=["a", "b"]).save_pretrained(model)
     tokenizer.save_pretrained(model)
     (tmp_path / "in.jsonl").write_text('{"text": "hi"}\n')
     files = ["--input_file", str(tmp_path / "in.jsonl"), "--output_file", str(tmp_path / "out.jsonl")]

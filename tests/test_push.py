@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from lmmlc.push import PushArguments, files_to_upload, main, push
+from lmmlc.push import PushArguments, files_to_upload, main, push, remote_code_files
+
+from .test_modeling_lmmlc import HUB_FILES
 
 
 class RecordingApi:
@@ -63,6 +65,8 @@ def test_no_token_fails_before_any_upload(folder, monkeypatch, tmp_path):
     [
         (lambda f: (f / "model.safetensors").unlink(), "missing model.safetensors"),
         (lambda f: (f / "modeling_lmmlc.py").unlink(), "missing modeling_lmmlc.py"),
+        (lambda f: (f / "decoding_lmmlc.py").unlink(), "missing decoding_lmmlc.py"),
+        (lambda f: (f / "label_stream_lmmlc.py").unlink(), "missing label_stream_lmmlc.py"),
         (lambda f: (f / "tokenizer_config.json").unlink(), "has no tokenizer"),
         (lambda f: (f / "config.json").write_text('{"model_type": "roberta"}'), "not an lmmlc one"),
         (lambda f: (f / "config.json").write_text('{"model_type": "bert"}'), "stock transformers model"),
@@ -79,3 +83,7 @@ def test_folder_that_is_not_a_trained_model_fails_before_any_upload(folder, dama
 def test_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a folder"):
         push(PushArguments(str(tmp_path / "absent"), "me/model", token="t"), api=RecordingApi())
+
+
+def test_the_remote_code_files_are_the_ones_that_travel(folder):
+    assert remote_code_files(folder) == sorted(set(HUB_FILES) - {"modeling_lmmlc.py"})

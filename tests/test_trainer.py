@@ -63,6 +63,37 @@ def test_fgm_adds_the_adversarial_gradient(make_model, tokenizer, dataset, tmp_p
     assert not torch.allclose(updates["plain"], updates["fgm"])
 
 
+def test_fgm_step_adds_the_gradient_at_the_ascent_perturbed_embeddings_then_restores_them(
+    make_model, tokenizer, dataset, tmp_path
+):
+    """By hand: g = grad L(E); the step's gradient is g + grad L(E + eps g_E / |g_E|), and E is unchanged."""
+    import copy
+
+    epsilon = 0.5
+    model = make_model()
+    trainer = trainer_for(model, tokenizer, dataset, tmp_path, fgm_epsilon=epsilon)
+    batch = next(iter(trainer.get_train_dataloader()))
+    reference = copy.deepcopy(model).train()
+    embeddings = reference.get_input_embeddings().weight
+    reference(**batch).loss.backward()
+    clean = {name: p.grad.clone() for name, p in reference.named_parameters() if p.grad is not None}
+    with torch.no_grad():
+        embeddings.add_(epsilon * embeddings.grad / embeddings.grad.norm())
+    reference.zero_grad()
+    reference(**batch).loss.backward()
+    expected = {name: clean[name] + p.grad for name, p in reference.named_parameters() if name in clean}
+
+    before = model.get_input_embeddings().weight.detach().clone()
+    model.zero_grad()
+    trainer.current_gradient_accumulation_steps = 1  # set by the training loop on transformers 5
+    trainer.training_step(model, batch)
+    assert torch.equal(model.get_input_embeddings().weight.detach(), before)  # the perturbation is removed
+    got = {name: p.grad for name, p in model.named_parameters() if name in expected}
+    assert got.keys() == expected.keys()
+    for name in expected:
+        assert torch.allclose(got[name], expected[name], atol=1e-6), name
+
+
 def test_negative_fgm_is_rejected(make_model, tokenizer, dataset, tmp_path):
     with pytest.raises(ValueError, match="fgm_epsilon"):
         trainer_for(make_model(), tokenizer, dataset, tmp_path, fgm_epsilon=-1.0)

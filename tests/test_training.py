@@ -19,7 +19,7 @@ from lmmlc.prediction import main as predict
 from lmmlc.push import PushArguments, push
 from lmmlc.training import CHECKPOINT_FILES, build_model, main, parse_args
 
-from .conftest import slice_data, tiny_run_args
+from .conftest import scored_by_sklearn, slice_data, tiny_run_args
 
 ROOT = Path(__file__).parents[1]
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -46,10 +46,12 @@ def test_tiny_run_writes_a_complete_hub_ready_folder(trained):
     assert set(config["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}
     assert len(config["label_thresholds"]) == 28 and 0 < config["threshold"] < 1
     saved = json.loads((output / "all_results.json").read_text())
-    for prefix in ("eval", "test"):
-        for setting in THRESHOLD_SETTINGS:
-            for metric in METRIC_NAMES:
-                assert 0 <= saved[f"{prefix}_{metric}@{setting}"] <= 1
+    assert {f"{p}_{m}@{s}" for p in ("eval", "test") for s in THRESHOLD_SETTINGS for m in METRIC_NAMES} <= set(saved)
+    data = output.parent / "data"
+    for prefix, split, limit in (("eval", "validation", 32), ("test", "test", None)):
+        expected = scored_by_sklearn(output, data, split, limit)
+        for metric in ("micro_f1@global", "micro_f1@per_label", "subset_accuracy@global"):
+            assert saved[f"{prefix}_{metric}"] == pytest.approx(expected[metric], abs=1e-9), (prefix, metric)
     assert saved["train_loss"] > 0
     log = [json.loads(line) for line in (output / "training_log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log if "loss" in entry] == [1, 2, 3]
@@ -129,7 +131,8 @@ def test_baseline_tiny_run(tmp_path, shared_data):
     data = slice_data(shared_data, tmp_path / "data", rows=24)
     main(tiny_run_args(data, tmp_path / "out", "--model_type", "baseline", "--pooling", "layer_weighted"))
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
-    assert 0 <= results["test_micro_f1@per_label"] <= 1
+    expected = scored_by_sklearn(tmp_path / "out", data)
+    assert results["test_micro_f1@per_label"] == pytest.approx(expected["micro_f1@per_label"], abs=1e-9)
     assert json.loads((tmp_path / "out" / "config.json").read_text())["model_type"] == "lmmlc_baseline"
 
 
@@ -142,7 +145,9 @@ def test_stock_transformers_model_tiny_run(tmp_path, shared_data, bert_dir):
     assert config["architectures"] == ["BertForSequenceClassification"] and len(config["id2label"]) == 28
     assert len(config["label_thresholds"]) == 28 and 0 < config["threshold"] < 1
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
-    assert all(0 <= results[f"test_micro_f1@{setting}"] <= 1 for setting in THRESHOLD_SETTINGS)
+    expected = scored_by_sklearn(tmp_path / "out", data)
+    for metric in ("micro_f1@global", "micro_f1@per_label", "subset_accuracy@per_label"):
+        assert results[f"test_{metric}"] == pytest.approx(expected[metric], abs=1e-9), metric
     # lmmlc-evaluate and lmmlc-predict serve the stock model lmmlc-train wrote; lmmlc-push names why it does not
     metrics = tmp_path / "metrics.json"
     evaluate(["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(metrics)])
@@ -221,11 +226,18 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
 
 
 @pytest.mark.slow
-def test_checkpoints_carry_the_remote_code_and_resume_to_the_same_model(tmp_path, shared_data, bert_dir):
+@pytest.mark.parametrize(("accumulation", "rows"), [(1, 32), (3, 32), (3, 64)])
+def test_checkpoints_carry_the_remote_code_and_resume_to_the_same_model(
+    tmp_path, shared_data, bert_dir, accumulation, rows
+):
+    """With gradient accumulation the resumed collator must skip the batches the first run drew: `accumulation`
+    per step, but only what is left at an epoch's end (32 rows: 4 batches, checkpoint-2 ends epoch 1 after 4
+    batches, not 6; 64 rows: checkpoint-2 is mid-epoch, after 6)."""
     from safetensors.torch import load_file
 
-    data = slice_data(shared_data, tmp_path / "data", rows=32)
+    data = slice_data(shared_data, tmp_path / "data", rows=rows)
     run = ["--model_name_or_path", str(bert_dir), "--max_steps", "4", *COMPACT]
+    run += ["--gradient_accumulation_steps", str(accumulation), "--reveal_example_prob", "1.0"]
 
     def train(output, *extra):
         main([*tiny_run_args(data, output, *run), "--save_strategy", "steps", "--save_steps", "2", *extra])

@@ -1,0 +1,43 @@
+"""`lmmlc.arguments`: the model options of lmmlc-train come from the configs, with their defaults."""
+
+import dataclasses
+import inspect
+
+import pytest
+
+from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, LabelMaskConfig, MultiLabelBertConfig
+from lmmlc.arguments import ModelArguments, check_model_path
+from lmmlc.training import parse_args
+
+
+def test_every_config_option_is_a_flag_with_the_configs_default_and_help():
+    fields = {f.name: f for f in dataclasses.fields(ModelArguments)}
+    for config_class in (MultiLabelBertConfig, LabelMaskConfig):
+        for name, text in config_class.option_help.items():
+            owner = next(c for c in config_class.__mro__ if name in inspect.signature(c.__init__).parameters)
+            assert fields[name].default == inspect.signature(owner.__init__).parameters[name].default, name
+            assert fields[name].metadata["help"] == text
+            assert getattr(config_class(), name) == fields[name].default or name == "label_stream"  # stored resolved
+    assert set(fields) == {"model_name_or_path", "model_type", "tokenizer_name", *LabelMaskConfig.option_help}
+
+
+def test_flags_reach_the_config_options(tmp_path):
+    model_args = parse_args(["--output_dir", str(tmp_path), "--pooling", "cls", "--decode_strategy", "confidence"])[0]
+    assert model_args.pooling == "cls" and model_args.decode_strategy == "confidence"
+    assert parse_args(["--output_dir", str(tmp_path)])[0].pooling == MultiLabelBertConfig().pooling == "mean"
+
+
+def test_from_pretrained_with_label_names_still_warm_starts_but_says_from_encoder(bert_dir):
+    for model_class in (BertForLabelMaskClassification, BertForMultiLabelClassification):
+        with pytest.warns(FutureWarning, match=rf"use {model_class.__name__}\.from_encoder"):
+            old = model_class.from_pretrained(bert_dir, label_names=["a", "b"])
+        new = model_class.from_encoder(bert_dir, label_names=["a", "b"])
+        assert type(old) is type(new) and old.config.to_dict() == new.config.to_dict()
+
+
+@pytest.mark.parametrize("path", ["./absent", "/no/such/folder", "a/b/c"])
+def test_check_model_path_names_a_missing_folder(path):
+    with pytest.raises(FileNotFoundError, match=f"--model_path {path}: no such folder"):
+        check_model_path(path, "--model_path")
+    check_model_path("owner/name", "--model_path")  # a Hub id is left to from_pretrained
+    check_model_path(None, "--model_path")
