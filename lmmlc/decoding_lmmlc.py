@@ -1,8 +1,7 @@
 """Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, a fixed or random
-order), the single-sequence text cache, and the rule of showing labels in the template.
+order) and the single-sequence text cache with the guards of what it assumes.
 
-Travels to the Hub with `modeling_lmmlc.py`: imports only torch, transformers, `configuration_lmmlc.py` and
-`label_stream_lmmlc.py`.
+Travels to the Hub with `modeling_lmmlc.py`: imports only torch, transformers and the other travelling files.
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ import torch
 from transformers.modeling_outputs import ModelOutput
 from transformers.utils import logging
 
-from .configuration_lmmlc import MASKED, NO, YES, LabelMaskConfig, check_decode_options, resolve_thresholds
-from .label_stream_lmmlc import encode_text, run_label_stream, shown_tokens
+from .configuration_lmmlc import MASKED, NO, YES, check_decode_options, resolve_thresholds
+from .label_stream_lmmlc import encode_text, run_label_stream
+from .template_lmmlc import show_labels, template_positions_mask
 
 logger = logging.get_logger(__name__)
 
@@ -34,20 +34,6 @@ class LabelMaskDecodeOutput(ModelOutput):
     predictions: torch.Tensor | None = None
     order: torch.Tensor | None = None
     rounds: torch.Tensor | None = None
-
-
-def show_labels(
-    input_ids: torch.Tensor, slot_positions: torch.Tensor, state: torch.Tensor, config: LabelMaskConfig
-) -> torch.Tensor:
-    """Copy of `input_ids` whose slots show YES or NO where `state` reveals them; MASKED keeps the mask."""
-    return input_ids.scatter(1, slot_positions, shown_tokens(state, input_ids.gather(1, slot_positions), config))
-
-
-def template_positions_mask(config: LabelMaskConfig, slot_positions: torch.Tensor, seq_len: int) -> torch.Tensor:
-    """`(batch, seq_len)` bool, True on the label template's tokens."""
-    start = slot_positions[:, :1] - config.prompt_tokens_before
-    pos = torch.arange(seq_len, device=slot_positions.device)[None, :]
-    return (pos >= start) & (pos < start + config.num_labels * config.tokens_per_label)
 
 
 @dataclass

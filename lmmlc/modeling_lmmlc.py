@@ -1,22 +1,19 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
-Travels to the Hub with `configuration_lmmlc.py`, `decoding_lmmlc.py`, `label_stream_lmmlc.py` and
-`pipeline_lmmlc.py`: imports only torch, transformers and those files.
+Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
+`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `template_lmmlc.py`, `warm_start_lmmlc.py`):
+imports only torch, transformers and those files.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
-from transformers import __version__ as transformers_version
+from transformers import PreTrainedTokenizerBase
 from transformers.modeling_outputs import ModelOutput
 from transformers.models.bert.modeling_bert import (
     BertModel,
@@ -28,13 +25,7 @@ from .configuration_lmmlc import (
     LabelMaskConfig,
     MultiLabelBertConfig,
 )
-from .decoding_lmmlc import (
-    DecodePlan,
-    LabelMaskDecodeOutput,
-    round_runner,
-    show_labels,
-    template_positions_mask,
-)
+from .decoding_lmmlc import DecodePlan, LabelMaskDecodeOutput, round_runner
 from .label_stream_lmmlc import (
     STREAM_CHUNK_TOKENS,
     TextStream,
@@ -46,18 +37,20 @@ from .label_stream_lmmlc import (
     run_label_stream,
     template_table,
 )
+from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
+from .template_lmmlc import (
+    LEGACY_MASKS,
+    insert_label_template,
+    template_positions_mask,
+    text_blind_attention_mask,
+)
+from .warm_start_lmmlc import config_from, split_config_kwargs, warm_start, warn_warm_start
 
 try:  # transformers >= 5: initialisers that skip weights already loaded from a checkpoint
     from transformers import initialization as init
 except ImportError:  # transformers 4.x only initialises missing weights
     from torch.nn import init
-
-IGNORE_INDEX = -100
-LEGACY_MASKS = int(transformers_version.split(".")[0]) < 5
-"""transformers 4.x takes a custom mask as `(batch, seq, seq)` of 0/1 (and makes it additive itself); 5.x
-passes a 4D mask through as it is."""
-HUB_KWARGS = ("cache_dir", "force_download", "local_files_only", "proxies", "revision", "subfolder", "token")
 
 
 @dataclass
@@ -76,152 +69,6 @@ class MultiLabelOutput(ModelOutput):
     logits: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
     attentions: tuple[torch.Tensor, ...] | None = None
-
-
-# --- losses: pure functions of logits (batch, labels) and targets (IGNORE_INDEX = not a target)
-
-
-def _masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    return (values * valid).sum() / valid.sum().clamp(min=1)
-
-
-def bce_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Sigmoid binary cross-entropy averaged over valid (target) entries."""
-    values = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-    return _masked_mean(values, valid)
-
-
-def focal_loss(
-    logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, gamma: float, alpha: float | None
-) -> torch.Tensor:
-    """Sigmoid focal loss (Lin et al., 2017) averaged over valid entries."""
-    ce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-    p = torch.sigmoid(logits)
-    p_true = p * targets + (1 - p) * (1 - targets)
-    values = ce * (1 - p_true).pow(gamma)
-    if alpha is not None:
-        values = values * (alpha * targets + (1 - alpha) * (1 - targets))
-    return _masked_mean(values, valid)
-
-
-def zlpr_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Multi-label softmax cross-entropy (ZLPR), soft-label form, averaged over examples.
-
-    Per example: log(1 + sum_j (1 - y_j) e^{s_j}) + log(1 + sum_i y_i e^{-s_i}); for 0/1 targets
-    this is the hard ZLPR loss. Entries that are not targets get weight 0.
-    """
-    pos, neg = targets * valid, (1 - targets) * valid
-    zero = torch.zeros_like(logits[:, :1])
-    pos_term = torch.logsumexp(torch.cat([zero, -logits + pos.log()], dim=1), dim=1)
-    neg_term = torch.logsumexp(torch.cat([zero, logits + neg.log()], dim=1), dim=1)
-    rows = valid.any(dim=1).float()
-    return _masked_mean(pos_term + neg_term, rows)
-
-
-def multilabel_loss(logits: torch.Tensor, labels: torch.Tensor, config: MultiLabelBertConfig) -> torch.Tensor:
-    """The configured classification loss; entries equal to IGNORE_INDEX are not targets."""
-    if labels.shape != logits.shape:
-        raise ValueError(
-            f"labels have shape {tuple(labels.shape)}, expected {tuple(logits.shape)} (batch, num_labels)."
-        )
-    logits = logits.float()
-    valid = (labels != IGNORE_INDEX).float()
-    targets = labels.float() * valid
-    if config.classification_loss == "zlpr":
-        return zlpr_loss(logits, targets, valid)
-    if config.classification_loss == "focal":
-        return focal_loss(logits, targets, valid, config.focal_gamma, config.focal_alpha)
-    return bce_loss(logits, targets, valid)
-
-
-# --- the label template, built on padded tokenizer output in one vectorised pass
-
-
-def _template_tensors(config: LabelMaskConfig, device: torch.device) -> tuple[torch.Tensor, ...]:
-    ids, offsets, owners = config.template_token_ids()
-    return tuple(torch.tensor(x, dtype=torch.long, device=device) for x in (ids, offsets, owners))
-
-
-def insert_label_template(
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor,
-    config: LabelMaskConfig,
-    label_state: torch.Tensor | None = None,
-) -> dict[str, torch.Tensor]:
-    """Insert the label template into right-padded `[CLS] text [SEP]` rows; truncate text, never the template.
-
-    Args:
-        input_ids: `(batch, text_len)` tokenizer output with special tokens, right-padded.
-        attention_mask: `(batch, text_len)`, 1 on real tokens.
-        config: the model config with template token ids assigned.
-        label_state: `(batch, num_labels)`: -1 masked, 0 shown as NO, 1 shown as YES; None = all masked.
-
-    Returns:
-        input_ids, attention_mask, token_type_ids and text_mask (True on text tokens) of shape
-        `(batch, seq_len)`, and slot_positions `(batch, num_labels)`, each label's slot position.
-    """
-    if config.label_stream:
-        raise ValueError(
-            "This config runs the label stream (label_stream=True): labels are not inserted into the text's "
-            "sequence. Give the model the plain tokenizer output (DataCollatorForLabelMask does)."
-        )
-    budget = config.text_budget()
-    batch, device = input_ids.shape[0], input_ids.device
-    template, offsets, owners = _template_tensors(config, device)
-    size = template.numel()
-    lengths = attention_mask.long().sum(dim=1)
-    if (lengths < 3).any():
-        row = int((lengths < 3).nonzero()[0])
-        raise ValueError(f"Example {row} has an empty text: every text needs at least one token besides [CLS]/[SEP].")
-    if label_state is not None and label_state.shape != (batch, config.num_labels):
-        raise ValueError(f"label_state has shape {tuple(label_state.shape)}, expected ({batch}, {config.num_labels}).")
-    template = template.expand(batch, size).clone()
-    if label_state is not None:
-        template = show_labels(template, offsets.expand(batch, -1), label_state.to(device), config)
-    keep = (lengths - 2).clamp(max=budget)[:, None]
-    at_end = config.template_position == "end"
-    text_start = 1 if at_end else size + 2
-    tmpl_start = keep + 2 if at_end else torch.ones_like(keep)
-    total = keep + size + 3
-    pos = torch.arange(int(total.max()), device=device)[None, :]
-    out = torch.full((batch, pos.shape[1]), config.pad_token_id or 0, dtype=input_ids.dtype, device=device)
-    in_text = (pos >= text_start) & (pos < text_start + keep)
-    in_tmpl = (pos >= tmpl_start) & (pos < tmpl_start + size)
-    text_src = (pos - text_start + 1).clamp(0, input_ids.shape[1] - 1).expand(batch, -1)
-    tmpl_src = (pos - tmpl_start).clamp(0, size - 1)
-    out = torch.where(in_text, input_ids.gather(1, text_src), out)
-    out = torch.where(in_tmpl, template.gather(1, tmpl_src), out)
-    sep = input_ids.gather(1, lengths[:, None] - 1)
-    first_sep = keep + 1 if at_end else torch.full_like(keep, size + 1)
-    out[:, :1] = input_ids[:, :1]
-    out.scatter_(1, first_sep, sep).scatter_(1, total - 1, sep)
-    token_types = torch.zeros_like(out)
-    if config.token_type_strategy == "same":
-        token_types = in_tmpl.long().expand(batch, -1)
-    elif config.token_type_strategy == "per_label":
-        token_types = torch.where(in_tmpl, owners[tmpl_src] + 1, token_types)
-    return {
-        "input_ids": out,
-        "attention_mask": (pos < total).long(),
-        "token_type_ids": token_types.contiguous(),
-        "slot_positions": tmpl_start + offsets[None, :],
-        "text_mask": in_text,
-    }
-
-
-def text_blind_attention_mask(
-    attention_mask: torch.Tensor, template: torch.Tensor, dtype: torch.dtype, additive: bool
-) -> torch.Tensor:
-    """4D mask `(batch, 1, seq, seq)`: every token sees valid text tokens; only template tokens see the template.
-
-    Boolean (True = attend) for SDPA, or additive (0 / dtype min) for eager attention.
-    """
-    allowed = attention_mask.bool()[:, None, :] & (template[:, :, None] | ~template[:, None, :])
-    if not additive:
-        return allowed[:, None]
-    return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(~allowed, torch.finfo(dtype).min)[
-        :, None
-    ]
 
 
 # --- heads
@@ -579,7 +426,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         a new model from a plain BERT still works but is deprecated: use `from_encoder`."""
         if label_names is None:
             return cls._load_trained(pretrained_model_name_or_path, *model_args, **kwargs)
-        _warn_warm_start(cls)
+        warn_warm_start(cls)
         return cls.from_encoder(
             pretrained_model_name_or_path, *model_args, label_names=label_names, tokenizer=tokenizer, **kwargs
         )
@@ -601,7 +448,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 too few `[unusedN]` slots, template tokens are added to it (save it with the model).
             kwargs: `LabelMaskConfig` options (template, loss, label stream, ...) and the usual loading options.
         """
-        return _warm_start(cls, encoder_name_or_path, label_names, tokenizer, model_args, kwargs)
+        load = super().from_pretrained
+        return warm_start(cls, encoder_name_or_path, label_names, tokenizer, model_args, kwargs, load)
 
 
 class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
@@ -656,7 +504,7 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         works but is deprecated: use `from_encoder`."""
         if label_names is None:
             return cls._load_trained(pretrained_model_name_or_path, *model_args, **kwargs)
-        _warn_warm_start(cls)
+        warn_warm_start(cls)
         return cls.from_encoder(pretrained_model_name_or_path, *model_args, label_names=label_names, **kwargs)
 
     @classmethod
@@ -669,8 +517,8 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
             label_names: the labels, in index order.
             kwargs: `MultiLabelBertConfig` options (pooling, loss, ...) and the usual loading options.
         """
-        config_kwargs, kwargs = _split_config_kwargs(cls.config_class, kwargs)
-        config = _config_from(cls.config_class, encoder_name_or_path, label_names, config_kwargs, kwargs)
+        config_kwargs, kwargs = split_config_kwargs(cls.config_class, kwargs)
+        config = config_from(cls.config_class, encoder_name_or_path, label_names, config_kwargs, kwargs)
         return super().from_pretrained(encoder_name_or_path, *model_args, config=config, **kwargs)
 
 
@@ -680,129 +528,3 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
 def _chunks(ids: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
     """Row indices of `ids` in consecutive chunks of at most `rows`."""
     return torch.arange(ids.shape[0], device=ids.device).split(rows)
-
-
-# --- warm start from a plain BERT
-
-
-def _warn_warm_start(cls: type) -> None:
-    warnings.warn(
-        f"{cls.__name__}.from_pretrained(path, label_names=...) to start a new model is deprecated; use "
-        f"{cls.__name__}.from_encoder(path, label_names=...). from_pretrained loads trained checkpoints.",
-        FutureWarning,
-        stacklevel=3,
-    )
-
-
-def config_parameters(config_class: type) -> set[str]:
-    """Names of the `__init__` parameters of `config_class` and its bases (config options)."""
-    names = {name for klass in config_class.__mro__ for name in inspect.signature(klass.__init__).parameters}
-    return names - {"self", "args", "kwargs"}
-
-
-def _split_config_kwargs(config_class: type, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate config options from loading options."""
-    params = config_parameters(config_class)
-    config_kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return config_kwargs, {k: v for k, v in kwargs.items() if k not in params}
-
-
-def _config_from(
-    config_class: type, path: str, label_names: list[str], config_kwargs: dict[str, Any], load_kwargs: dict[str, Any]
-) -> MultiLabelBertConfig:
-    """Build an lmmlc config from a checkpoint's config.json, the label names and overrides."""
-    hub = {k: load_kwargs[k] for k in HUB_KWARGS if k in load_kwargs}
-    base, _ = config_class.get_config_dict(path, **hub)
-    if base.get("model_type") in ("lmmlc", "lmmlc_baseline") and base.get("id2label"):
-        raise ValueError(
-            f"{path} is already a trained lmmlc model; load it without label_names, or start from its encoder."
-        )
-    for key in ("model_type", "architectures", "id2label", "label2id", "num_labels", "auto_map"):
-        base.pop(key, None)
-    return config_class(**{**base, **config_kwargs, "label_names": list(label_names)})
-
-
-def _unused_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
-    vocab = tokenizer.get_vocab()
-    unused = [(int(m.group(1)), i) for tok, i in vocab.items() if (m := re.fullmatch(r"\[unused(\d+)\]", tok))]
-    return [i for _, i in sorted(unused)]
-
-
-def _assign_template_tokens(config: LabelMaskConfig, tokenizer: PreTrainedTokenizerBase) -> int:
-    """Give the template its token ids: `[unusedN]` slots when the vocab has enough, else new tokens.
-
-    Returns the vocabulary size the model needs.
-    """
-    n, width = config.num_labels, config.prompt_tokens_before + config.prompt_tokens_after
-    needed = 2 + n * width + (n if config.mask_mode == "per_label" else 0)
-    ids = _unused_token_ids(tokenizer)
-    if len(ids) < needed:
-        tokenizer.add_tokens([f"[lmmlc_{k}]" for k in range(needed)], special_tokens=True)
-        ids = tokenizer.convert_tokens_to_ids([f"[lmmlc_{k}]" for k in range(needed)])
-    if config.mask_mode == "shared" and tokenizer.mask_token_id is None:
-        raise ValueError("mask_mode='shared' needs a tokenizer with a mask token; use mask_mode='per_label'.")
-    it = iter(ids[:needed])
-    config.yes_token_id, config.no_token_id = next(it), next(it)
-    config.prompt_token_ids = [[next(it) for _ in range(width)] for _ in range(n)]
-    config.label_mask_token_ids = [next(it) for _ in range(n)] if config.mask_mode == "per_label" else None
-    config.mask_token_id = tokenizer.mask_token_id
-    return max(len(tokenizer), config.vocab_size)
-
-
-def _mean_embedding(
-    embeddings: torch.Tensor, tokenizer: PreTrainedTokenizerBase, text: str, fallback: int
-) -> torch.Tensor:
-    pieces = tokenizer(re.sub(r"[._\-/]+", " ", text), add_special_tokens=False)["input_ids"]
-    return embeddings[pieces or [fallback]].mean(dim=0)
-
-
-@torch.no_grad()
-def _init_template_embeddings(model: BertForLabelMaskClassification, tokenizer: PreTrainedTokenizerBase) -> None:
-    """Start YES/NO from "yes"/"no" and each label's prompt and mask tokens from its name's word pieces."""
-    config, weight = model.config, model.bert.get_input_embeddings().weight
-    fallback = tokenizer.mask_token_id if tokenizer.mask_token_id is not None else tokenizer.unk_token_id
-    weight[config.yes_token_id] = _mean_embedding(weight, tokenizer, "yes", fallback)
-    weight[config.no_token_id] = _mean_embedding(weight, tokenizer, "no", fallback)
-    for label, name in enumerate(config.label_names):
-        vector = _mean_embedding(weight, tokenizer, name, fallback)
-        own = list(config.prompt_token_ids[label])
-        if config.mask_mode == "per_label":
-            own.append(config.label_mask_token_ids[label])
-        weight[own] = vector
-
-
-@torch.no_grad()
-def _grow_token_types(model: BertForLabelMaskClassification) -> None:
-    """Give every label its own token type, starting from the second segment's embedding."""
-    old = model.bert.embeddings.token_type_embeddings
-    rows = model.config.num_labels + 1
-    new = nn.Embedding(rows, old.embedding_dim).to(device=old.weight.device, dtype=old.weight.dtype)
-    new.weight[0] = old.weight[0]
-    new.weight[1:] = old.weight[min(1, old.num_embeddings - 1)]
-    model.bert.embeddings.token_type_embeddings = new
-    model.config.type_vocab_size = rows
-
-
-def _warm_start(
-    cls: type,
-    path: str,
-    label_names: list[str],
-    tokenizer: PreTrainedTokenizerBase | None,
-    model_args: tuple,
-    kwargs: dict[str, Any],
-) -> BertForLabelMaskClassification:
-    config_kwargs, load_kwargs = _split_config_kwargs(cls.config_class, kwargs)
-    config = _config_from(cls.config_class, path, label_names, config_kwargs, load_kwargs)
-    if tokenizer is None:
-        tokenizer = AutoTokenizer.from_pretrained(path, **{k: load_kwargs[k] for k in HUB_KWARGS if k in load_kwargs})
-    vocab_size = _assign_template_tokens(config, tokenizer)
-    config._check_token_ids()
-    model = super(BertForLabelMaskClassification, cls).from_pretrained(path, *model_args, config=config, **load_kwargs)
-    if vocab_size > model.config.vocab_size:
-        model.resize_token_embeddings(vocab_size, mean_resizing=False)
-        bias = model.cls.predictions.bias
-        model.cls.predictions.bias = nn.Parameter(F.pad(bias.data, (0, vocab_size - bias.numel())))
-    if config.token_type_strategy == "per_label":
-        _grow_token_types(model)
-    _init_template_embeddings(model, tokenizer)
-    return model

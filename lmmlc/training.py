@@ -35,10 +35,11 @@ from .evaluation import (
     split_metrics,
 )
 from .metrics import binarize, multilabel_metrics
-from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, config_parameters
+from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
 from .thresholds import tune_global_threshold, tune_label_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
+from .warm_start_lmmlc import config_parameters
 
 ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, LmmlcTrainingArguments)
 RUN_OUTPUTS = [

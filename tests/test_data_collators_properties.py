@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lmmlc import DataCollatorForLabelMask, LabelMaskConfig
-from lmmlc.modeling_lmmlc import _assign_template_tokens, _config_from
+from lmmlc.warm_start_lmmlc import _assign_template_tokens, config_from
 
 from .conftest import WORDS
 
@@ -48,7 +48,7 @@ def model_config(bert_dir, tokenizer, num_labels, before, after, position, mask_
         "label_stream": False,  # the single-sequence template; the stream's batches are tested in test_label_stream
     }
     names = [f"label{i}" for i in range(num_labels)]
-    config = _config_from(LabelMaskConfig, bert_dir, names, options, {})
+    config = config_from(LabelMaskConfig, bert_dir, names, options, {})
     vocab = _assign_template_tokens(config, tokenizer)
     assert vocab == config.vocab_size  # the [unusedN] slots sufficed: the shared tokenizer is unchanged
     config._check_token_ids()

@@ -2,9 +2,8 @@ import pytest
 import torch
 
 from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
-from lmmlc.decoding_lmmlc import show_labels
 from lmmlc.label_stream_lmmlc import group_labels
-from lmmlc.modeling_lmmlc import LEGACY_MASKS, text_blind_attention_mask
+from lmmlc.template_lmmlc import LEGACY_MASKS, show_labels, text_blind_attention_mask
 
 from .conftest import LABELS
 
