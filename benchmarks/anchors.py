@@ -247,20 +247,24 @@ def evaluate_anchor(
 ANCHORS = {"linear": linear_ovr, "fasttext": fasttext_ova, "logreg": frozen_embedding_logreg}
 
 
-def run_anchor(name: str, data_dir: str | Path, scores_file: str | Path | None = None) -> dict[str, Any]:
+def run_anchor(
+    name: str, data_dir: str | Path, scores_file: str | Path | None = None, max_train_samples: int | None = None
+) -> dict[str, Any]:
     """Train one anchor on a data folder's train split; its test metrics and training speed.
 
     Args:
         scores_file: where to save the validation and test scores (`.npz`), to re-score without training.
+        max_train_samples: train on the first N examples only (as `lmmlc-train --max_train_samples`).
     """
     splits, label_names = load_splits(data_dir)
+    splits["train"] = splits["train"][:max_train_samples]
     scores = ANCHORS[name](splits["train"], splits["validation"], splits["test"], label_names)
     if scores_file:
         np.savez_compressed(scores_file, validation=scores.validation, test=scores.test)
     references = {split: label_matrix(splits[split], label_names) for split in ("validation", "test")}
     metrics = evaluate_anchor(scores.validation, references["validation"], scores.test, references["test"])
     speed = {"train_seconds": scores.train_seconds, "train_examples_per_second": scores.train_examples_per_second}
-    return {"anchor": name, "data_dir": str(data_dir), **speed, **metrics}
+    return {"anchor": name, "data_dir": str(data_dir), "train_examples": len(splits["train"]), **speed, **metrics}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import transformers
 
+from benchmarks.anchors import run_anchor
 from lmmlc.data import load_data
 from lmmlc.evaluation import (
     SPLIT_PREFIXES,
@@ -51,6 +52,7 @@ class Method:
     name: str
     options: list[str]
     decodings: tuple[str, ...] = ("one_shot",)
+    anchor: str | None = None  # a non-BERT row of `benchmarks.anchors` (no lmmlc-train options)
 
 
 METHODS = {
@@ -74,6 +76,9 @@ METHODS = {
         Method(
             "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
         ),
+        Method("anchor-linear", [], anchor="linear"),
+        Method("anchor-fasttext", [], anchor="fasttext"),
+        Method("anchor-logreg", [], anchor="logreg"),
     )
 }
 DEFAULT_METHODS = [name for name in METHODS if name != "lmmlc-reveal-text-once" and "stream" not in name]
@@ -177,6 +182,10 @@ def run_method(args: argparse.Namespace, dataset: str, method: Method) -> list[d
     """Train one method on one dataset; one result row per decoding."""
     output = Path(args.work_dir) / args.profile / dataset / method.name
     options = train_options(args, dataset, method, output)
+    if method.anchor:  # the same train examples as the BERT rows; thresholds tuned on validation as lmmlc-train does
+        limit = parse_args(options)[1].max_train_samples
+        result = run_anchor(method.anchor, Path(args.data_root) / dataset, max_train_samples=limit)
+        return [{"dataset": dataset, "method": method.name, "decoding": "one_shot", **result}]
     start = time.perf_counter()
     train(options)
     seconds = time.perf_counter() - start
@@ -248,7 +257,10 @@ def write_report(args: argparse.Namespace, rows: list[dict], command: str) -> Pa
     lines += [f"- {note}" for note in PROFILES[args.profile].notes]
     lines += [f"- Machine: {machine}", ""]
     lines += ["| dataset | method | decoding | seconds |", "|---|---|---|---|"]
-    lines += [f"| {r['dataset']} | {r['method']} | {r['decoding']} | {r['seconds']:.0f} |" for r in rows]
+    lines += [
+        f"| {r['dataset']} | {r['method']} | {r['decoding']} | {r.get('seconds', r.get('train_seconds', 0)):.0f} |"
+        for r in rows
+    ]
     lines.append("")
     for prefix in ("test", "eval"):
         for setting in THRESHOLD_SETTINGS:

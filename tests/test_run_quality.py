@@ -12,7 +12,7 @@ from .conftest import slice_data
 @pytest.mark.slow
 def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir):
     slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
-    methods = ["stock", "lmmlc-reveal"]
+    methods = ["stock", "lmmlc-reveal", "anchor-logreg"]
     extra = ["--max_steps", "2", "--per_device_train_batch_size", "8", "--max_seq_length", "24"]
     argv = ["--datasets", "goemotions", "--data_root", str(tmp_path / "data"), "--model_name_or_path", str(bert_dir)]
     argv += ["--work_dir", str(tmp_path / "work"), "--report_dir", str(tmp_path / "report"), "--methods", *methods]
@@ -22,8 +22,11 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir):
         ("stock", "one_shot"),
         ("lmmlc-reveal", "one_shot"),
         ("lmmlc-reveal", "confidence"),
+        ("anchor-logreg", "one_shot"),
     ]
-    for row in report["rows"]:
+    anchor = report["rows"][3]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
+    assert anchor["train_examples"] == 24 and anchor["anchor"] == "logreg" and "test_micro_f1@per_label" in anchor
+    for row in report["rows"][:3]:
         for prefix in ("eval", "test"):
             assert 0 <= row[f"{prefix}_subset_accuracy@0.5"] <= 1 and 0 <= row[f"{prefix}_micro_f1@global"] <= 1
     assert "test_micro_f1@per_label" not in report["rows"][2]  # the cpu profile decodes rounds at 0.5 and global
