@@ -121,3 +121,13 @@ def test_check_tokenizer_refuses_vocabularies_that_are_not_the_models(make_model
     config.vocab_size = len(smaller)
     with pytest.raises(ValueError, match=r"lacks the label template's tokens \(ids up to 150"):
         check_tokenizer(smaller, config, "model")
+
+
+@pytest.mark.parametrize(("labels", "stream"), [(470, False), (505, True), (600, True)])
+def test_labels_that_would_crowd_out_the_text_get_the_label_stream(labels, stream):
+    """Compact template, 512 positions: 470 labels leave 39 text tokens (one sequence); 505 would leave 4 and 600
+    none, so the stream is chosen, and the text keeps every position."""
+    compact = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
+    config = LabelMaskConfig(label_names=[f"l{i}" for i in range(labels)], max_position_embeddings=512, **compact)
+    assert config.label_stream is stream
+    assert config.text_budget() == (510 if stream else 512 - labels - 3)
