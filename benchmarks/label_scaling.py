@@ -49,6 +49,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train_batches", type=int, default=8, help="Timed training steps (after 2 warm-up).")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--eval_examples", type=int, default=256)
+    parser.add_argument("--bf16", action="store_true", help="Inference under CPU bf16 autocast (every method).")
     parser.add_argument("--output", default="docs/benchmarks/label_scaling")
     return parser.parse_args(argv)
 
@@ -106,7 +107,8 @@ def measure(task: tuple[str, int, str, dict]) -> dict:
 
         @torch.no_grad()
         def step(batch: dict) -> None:
-            model(**batch)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.get("bf16", False)):
+                model(**batch)
 
     for batch in batches[:2]:
         step(batch)

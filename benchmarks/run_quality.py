@@ -71,6 +71,7 @@ METHODS = {
         ),
         Method("lmmlc-stream", [*COMPACT, *STREAM]),
         Method("lmmlc-stream-top2", [*COMPACT, *STREAM, "--label_stream_layers", "2"]),
+        Method("lmmlc-stream-top3", [*COMPACT, *STREAM, "--label_stream_layers", "3"]),
         Method("lmmlc-stream-top1", [*COMPACT, *STREAM, "--label_stream_layers", "1"]),
         Method("lmmlc-stream-sample8", [*COMPACT, *STREAM, "--label_sample_size", "8"]),
         Method(

@@ -34,6 +34,7 @@ METHODS = {
     "lmmlc-seed-template": {"model_type": "lmmlc"},
     "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
     "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
+    "lmmlc-stream-top3": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 3},
     "lmmlc-stream-top1": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1},
     "lmmlc-stream-top2-sample8": {
         "model_type": "lmmlc",
