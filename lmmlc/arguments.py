@@ -22,6 +22,8 @@ def check_model_path(path: str | None, option: str) -> None:
         validate_repo_id(path)
     except HFValidationError:
         raise FileNotFoundError(f"{option} {path}: no such folder (and it is not a Hub id); check the path.") from None
+    if Path(Path(path).parts[0]).is_dir():  # `outputs/run` where ./outputs exists: a local folder that is missing
+        raise FileNotFoundError(f"{option} {path}: no such folder (./{Path(path).parts[0]} has no {Path(path).name}).")
 
 
 def _help(text: str, default=None, **kwargs):
@@ -58,6 +60,7 @@ ModelArguments = make_dataclass(
     ],
 )
 ModelArguments.__doc__ = "Which encoder and head, and the model config options (generated from the configs)."
+ModelArguments.__module__ = __name__  # picklable, like a dataclass written here
 
 
 @dataclass

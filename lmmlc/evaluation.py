@@ -191,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         raise ValueError("--compare_strategies needs a label-mask model; this one scores every label in one pass.")
     for strategy in others:
         check_decode_options(strategy, model.config.labels_per_round, model.config.decode_margin)
+        if strategy == "fixed" and model.config.decode_order is None:
+            raise ValueError("--compare_strategies fixed needs the model's decode_order (lmmlc-find-order stores one).")
     data = load_data(data_args, label_names_of(model.config), need_train=False)
     if not any(split in data.splits for split in SPLIT_PREFIXES):
         raise ValueError(

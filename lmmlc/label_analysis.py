@@ -20,10 +20,10 @@ from .data import load_data
 from .metrics import f1_from_counts, label_counts
 
 BANDS = ((0.8, "very strong"), (0.6, "strong"), (0.4, "moderate"), (0.2, "weak"), (0.0, "very weak or none"))
+"""Lower bounds of |phi| for each strength band (the seed paper's)."""
 MIN_SUPPORT = 5
 """Fewest occurrences of each label of a pair for its correlation to be judged."""
 TOO_RARE = "not judged (a label seen < min_support times)"
-"""Lower bounds of |phi| for each strength band (the seed paper's)."""
 
 
 def label_matrix(label_lists: list[list[str]], names: list[str]) -> np.ndarray:

@@ -38,7 +38,8 @@ class MultiLabelClassificationPipeline(Pipeline):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        check_tokenizer(self.tokenizer, self.model.config, self.model.name_or_path)
+        if self.tokenizer is not None:  # transformers loads it from the model folder when not given
+            check_tokenizer(self.tokenizer, self.model.config, self.model.name_or_path)
 
     def _sanitize_parameters(
         self,

@@ -91,6 +91,11 @@ def file_options(path: str) -> list[str]:
 def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
     """Reject contradictory options and missing model folders before anything is loaded."""
     check_model_path(model_args.model_name_or_path, "--model_name_or_path")
+    if model_args.decode_strategy == "fixed":
+        raise ValueError(
+            "--decode_strategy fixed needs a label order: train with another strategy, then lmmlc-find-order "
+            "searches an order on validation and stores it with decode_strategy=fixed."
+        )
     check_model_path(model_args.tokenizer_name, "--tokenizer_name")
     if model_args.model_type not in MODEL_TYPES:
         raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
@@ -270,6 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
     if "validation" in scored:
         tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
+        if getattr(trainer.model.config, "decode_strategy", "one_shot") != "one_shot":  # rounds reveal at thresholds
+            scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in scored}
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
     save_outputs(trainer, metrics)
     if trainer.is_world_process_zero():

@@ -35,6 +35,19 @@ def test_from_pretrained_with_label_names_still_warm_starts_but_says_from_encode
         assert type(old) is type(new) and old.config.to_dict() == new.config.to_dict()
 
 
+def test_model_arguments_pickle():
+    import pickle
+
+    assert pickle.loads(pickle.dumps(ModelArguments(pooling="cls"))).pooling == "cls"
+
+
+def test_a_missing_folder_under_an_existing_one_is_local_not_a_hub_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"outputs/run: no such folder \(./outputs has no run\)"):
+        check_model_path("outputs/run", "--model_path")
+
+
 @pytest.mark.parametrize("path", ["./absent", "/no/such/folder", "a/b/c"])
 def test_check_model_path_names_a_missing_folder(path):
     with pytest.raises(FileNotFoundError, match=f"--model_path {path}: no such folder"):

@@ -139,6 +139,15 @@ def confident_folder(make_model, tokenizer, tmp_path):
     return tmp_path / "model", data
 
 
+def test_comparing_a_fixed_order_the_model_lacks_fails_before_scoring(confident_folder, tmp_path):
+    folder, data = confident_folder
+    output = tmp_path / "metrics.json"
+    with pytest.raises(ValueError, match="needs the model's decode_order"):
+        options = ["--data_dir", str(data), "--output_file", str(output), "--compare_strategies", "fixed"]
+        main(["--model_path", str(folder), *options])
+    assert not output.exists()
+
+
 def test_evaluate_and_predict_score_the_decoder_the_model_ships(confident_folder, tmp_path):
     from lmmlc.evaluation import label_names_of
     from lmmlc.prediction import main as predict

@@ -12,7 +12,7 @@ import yaml
 from transformers import AutoModelForSequenceClassification
 
 from lmmlc.arguments import ModelArguments
-from lmmlc.evaluation import THRESHOLD_SETTINGS
+from lmmlc.evaluation import THRESHOLD_SETTINGS, predict_dataset
 from lmmlc.evaluation import main as evaluate
 from lmmlc.metrics import METRIC_NAMES
 from lmmlc.prediction import main as predict
@@ -101,6 +101,7 @@ def test_config_files_parse_like_the_command_line(tmp_path):
         (["--model_type", "stock", "--fgm_epsilon", "0.1"], "joint MLM and FGM need lmmlc or baseline"),
         (["--mlm_probability", "0.15"], "both --mlm_probability"),
         (["--mlm_epochs", "1"], "schedule joint MLM"),
+        (["--decode_strategy", "fixed"], "needs a label order"),
     ],
 )
 def test_contradictory_options_fail_before_loading(tmp_path, extra, message):
@@ -124,6 +125,34 @@ def test_bad_data_fails_before_training(tmp_path, shared_data):
     with pytest.raises(ValueError, match=r"validation\.jsonl, line 5: unknown label 'glee'"):
         main(tiny_run_args(data, tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_path, shared_data, bert_dir, monkeypatch):
+    """Rounds reveal labels at the decision thresholds, so the report decodes again once they are tuned: its
+    last decoding of each split uses the tuned thresholds, and lmmlc-evaluate reproduces it."""
+    import lmmlc.training
+
+    seen = []
+
+    def recording(model, *args, **kwargs):
+        seen.append((model.config.threshold, list(model.config.label_thresholds or [])))
+        return predict_dataset(model, *args, **kwargs)
+
+    monkeypatch.setattr(lmmlc.training, "predict_dataset", recording)
+    data = slice_data(shared_data, tmp_path / "data", rows=24)
+    options = ["--model_name_or_path", str(bert_dir), *COMPACT, "--decode_strategy", "confidence"]
+    main(tiny_run_args(data, tmp_path / "out", *options, "--text_attends_labels", "false"))
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert seen[-2:] == [(config["threshold"], config["label_thresholds"])] * 2  # validation and test, tuned
+    assert seen[0] == (0.5, [])  # before tuning
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    metrics = tmp_path / "metrics.json"
+    evaluate(["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(metrics)])
+    got = json.loads(metrics.read_text())
+    assert got["decoder"] == "confidence"
+    shared = [k for k in got if k.startswith(("eval_", "test_"))]
+    assert {k: got[k] for k in shared} == pytest.approx({k: results[k] for k in shared}, abs=1e-9)
 
 
 @pytest.mark.slow
