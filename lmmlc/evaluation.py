@@ -163,9 +163,10 @@ def load_trained(path: str, option: str = "--model_path") -> tuple[PreTrainedMod
             f"{config.problem_type!r}): train one with lmmlc-train."
         )
     tokenizer = AutoTokenizer.from_pretrained(path)
-    saved = Path(path, "tokenizer.json")
-    fix = f"{saved} is missing: copy it from the folder lmmlc-train wrote" if Path(path).is_dir() else TOKENIZER_FIX
-    check_tokenizer(tokenizer, model.config, path, TOKENIZER_FIX if saved.exists() else fix)
+    saved, fix = Path(path, "tokenizer.json"), TOKENIZER_FIX
+    if Path(path).is_dir() and not saved.exists():
+        fix = f"{saved} is missing: copy it from the folder lmmlc-train wrote"
+    check_tokenizer(tokenizer, model.config, path, fix)
     return model.eval(), tokenizer
 
 

@@ -134,6 +134,11 @@ CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors")
 """What a finished Trainer checkpoint holds (trainer_state.json is written last)."""
 
 
+def missing_checkpoint_files(folder: Path) -> list[str]:
+    """The `CHECKPOINT_FILES` that `folder` lacks (none: a finished checkpoint)."""
+    return [name for name in CHECKPOINT_FILES if not (folder / name).exists()]
+
+
 def resume_checkpoint(args: LmmlcTrainingArguments) -> str | None:
     """The checkpoint a run resumes from: none, the folder given (refused when incomplete), or for `latest` the
     newest complete `checkpoint-N` of output_dir; incomplete ones (a kill while saving) are skipped, saying so."""
@@ -141,7 +146,7 @@ def resume_checkpoint(args: LmmlcTrainingArguments) -> str | None:
     if not given:
         return None
     if given.lower() not in ("latest", "true"):
-        missing = [name for name in CHECKPOINT_FILES if not (Path(given) / name).exists()]
+        missing = missing_checkpoint_files(Path(given))
         if missing:
             raise ValueError(
                 f"--resume_from_checkpoint {given} is not a complete checkpoint (no {', '.join(missing)}); give "
@@ -150,7 +155,7 @@ def resume_checkpoint(args: LmmlcTrainingArguments) -> str | None:
         return given
     folders = [p for p in Path(args.output_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
     for folder in sorted(folders, key=lambda p: int(p.name.split("-")[-1]), reverse=True):
-        missing = [name for name in CHECKPOINT_FILES if not (folder / name).exists()]
+        missing = missing_checkpoint_files(folder)
         if not missing:
             return str(folder)
         print(f"Skipping {folder}: incomplete (no {', '.join(missing)}), cut off while it was being saved.")
