@@ -41,6 +41,10 @@ from lmmlc.training import main as train
 from lmmlc.training import parse_args
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
+SEED_TEMPLATE = ["--mask_mode", "shared", "--prompt_tokens_before", "1", "--prompt_tokens_after", "1"]
+TEXT_SEES_LABELS = ["--text_attends_labels", "true"]  # explicit: rows keep their meaning when defaults change
+TEXT_ONCE = ["--text_attends_labels", "false"]
+ROUNDS = ("one_shot", "confidence")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
 STREAM = ["--label_stream", "true", "--reveal_strategy", "none"]
 
@@ -61,13 +65,15 @@ METHODS = {
         Method("stock", ["--model_type", "stock"]),
         Method("baseline", ["--model_type", "baseline", "--pooling", "mean"]),
         Method("baseline+mlm", ["--model_type", "baseline", "--pooling", "mean", *MLM]),
-        Method("lmmlc-all-masked", [*COMPACT, "--reveal_strategy", "none"]),
-        Method("lmmlc-reveal", [*COMPACT, "--reveal_strategy", "random"], ("one_shot", "confidence")),
-        Method("lmmlc-reveal+mlm", [*COMPACT, "--reveal_strategy", "random", *MLM]),
+        Method("lmmlc-all-masked", [*COMPACT, *TEXT_SEES_LABELS, "--reveal_strategy", "none"]),
+        Method("lmmlc-all-masked-text-once", [*COMPACT, *TEXT_ONCE, "--reveal_strategy", "none"]),
+        Method("lmmlc-reveal", [*COMPACT, *TEXT_SEES_LABELS, "--reveal_strategy", "random"], ROUNDS),
+        Method("lmmlc-reveal+mlm", [*COMPACT, *TEXT_SEES_LABELS, "--reveal_strategy", "random", *MLM]),
         Method(
-            "lmmlc-reveal-text-once",
-            [*COMPACT, "--reveal_strategy", "random", "--text_attends_labels", "false"],
-            ("one_shot", "confidence"),
+            "lmmlc-reveal-text-once", [*COMPACT, *TEXT_ONCE, "--reveal_strategy", "random"], ("one_shot", "confidence")
+        ),
+        Method(  # the paper's setting: prompt tokens around a shared [MASK], random reveal, text sees the template
+            "lmmlc-paper", [*SEED_TEMPLATE, *TEXT_SEES_LABELS, "--reveal_strategy", "random"]
         ),
         Method("lmmlc-stream", [*COMPACT, *STREAM]),
         Method("lmmlc-stream-top2", [*COMPACT, *STREAM, "--label_stream_layers", "2"]),
@@ -82,7 +88,8 @@ METHODS = {
         Method("anchor-logreg", [], anchor="logreg"),
     )
 }
-DEFAULT_METHODS = [name for name in METHODS if name != "lmmlc-reveal-text-once" and "stream" not in name]
+OPTIONAL = ("lmmlc-reveal-text-once", "lmmlc-all-masked-text-once", "lmmlc-paper")
+DEFAULT_METHODS = [name for name in METHODS if name not in OPTIONAL and "stream" not in name]
 
 
 @dataclass(frozen=True)
@@ -95,8 +102,6 @@ class Profile:
 
 
 COMMON = [
-    "--seed",
-    "42",
     "--report_to",
     "none",
     "--save_strategy",
@@ -124,6 +129,23 @@ PROFILES = {
             "Confidence decoding at 0.5 and the tuned global threshold (per-label: full profile only).",
         ],
     ),
+    "cpu-full": Profile(
+        datasets={
+            "goemotions": [
+                *["--num_train_epochs", "1", "--per_device_train_batch_size", "32"],
+                *["--learning_rate", "1e-4", "--warmup_steps", "100"],
+            ],
+            "aapd-small": [
+                *["--max_seq_length", "256", "--num_train_epochs", "5", "--per_device_train_batch_size", "16"],
+                *["--learning_rate", "2e-4", "--warmup_steps", "25"],
+            ],
+        },
+        notes=[
+            "GoEmotions: the full training set (43,410 comments), 1 epoch; full validation and test.",
+            "aapd-small: all 800 training abstracts cut to 256 tokens, 5 epochs.",
+            "About 2 hours on 2 CPU cores with the default rows and one seed; cooking-stackexchange: many_labels.",
+        ],
+    ),
     "full": Profile(
         datasets={
             "goemotions": [
@@ -147,15 +169,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=DEFAULT_METHODS)
     parser.add_argument("--data_root", default="../shared/data", help="Folder with one folder per dataset.")
     parser.add_argument("--model_name_or_path", help="Encoder (default: the bundled MiniLM).")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42], help="Train every BERT row once per seed.")
     parser.add_argument("--work_dir", default="outputs/benchmarks", help="Where the trained models go.")
     parser.add_argument("--report_dir", default="docs/benchmarks")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="More lmmlc-train options (last).")
     return parser.parse_args(argv)
 
 
-def train_options(args: argparse.Namespace, dataset: str, method: Method, output: Path) -> list[str]:
+def train_options(args: argparse.Namespace, dataset: str, method: Method, output: Path, seed: int = 42) -> list[str]:
     """The full `lmmlc-train` command line of one run."""
     options = ["--data_dir", str(Path(args.data_root) / dataset), "--output_dir", str(output), *COMMON]
+    options += ["--seed", str(seed)]
     if args.model_name_or_path:
         options += ["--model_name_or_path", args.model_name_or_path]
     return options + PROFILES[args.profile].datasets[dataset] + method.options + args.extra
@@ -180,36 +204,70 @@ def round_scores(folder: Path, options: list[str], settings: tuple[str, ...]) ->
 
 
 def run_method(args: argparse.Namespace, dataset: str, method: Method) -> list[dict]:
-    """Train one method on one dataset; one result row per decoding."""
-    output = Path(args.work_dir) / args.profile / dataset / method.name
-    options = train_options(args, dataset, method, output)
+    """Train one method on one dataset, once per seed (anchors: once); one result row per seed and decoding."""
     if method.anchor:  # the same train examples as the BERT rows; thresholds tuned on validation as lmmlc-train does
-        limit = parse_args(options)[1].max_train_samples
+        limit = parse_args(train_options(args, dataset, method, Path(args.work_dir)))[1].max_train_samples
         result = run_anchor(method.anchor, Path(args.data_root) / dataset, max_train_samples=limit)
         return [{"dataset": dataset, "method": method.name, "decoding": "one_shot", **result}]
+    return [row for seed in args.seeds for row in run_seed(args, dataset, method, seed)]
+
+
+def run_seed(args: argparse.Namespace, dataset: str, method: Method, seed: int) -> list[dict]:
+    """One training run of a BERT row; one result row per decoding."""
+    output = Path(args.work_dir) / args.profile / dataset / method.name
+    if len(args.seeds) > 1:
+        output = output / f"seed-{seed}"
+    options = train_options(args, dataset, method, output, seed)
     start = time.perf_counter()
     train(options)
     seconds = time.perf_counter() - start
     trained = json.loads((output / "all_results.json").read_text())
-    rows = [{"dataset": dataset, "method": method.name, "decoding": "one_shot", "seconds": seconds, **trained}]
+    head = {"dataset": dataset, "method": method.name, "seed": seed}
+    rows = [{**head, "decoding": "one_shot", "seconds": seconds, **trained}]
     if "confidence" in method.decodings:
         start = time.perf_counter()
         scores = round_scores(output, options, PROFILES[args.profile].confidence_thresholds)
-        row = {"dataset": dataset, "method": method.name, "decoding": "confidence", **scores}
-        rows.append({**row, "seconds": time.perf_counter() - start})
+        rows.append({**head, "decoding": "confidence", **scores, "seconds": time.perf_counter() - start})
     return rows
 
 
+def mean_over_seeds(rows: list[dict]) -> list[dict]:
+    """One row per dataset, method and decoding: every number averaged over seeds, `{key}_sd` its standard
+    deviation (ddof 1) when there are several, `seeds` the seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["dataset"], row["method"], row["decoding"]), []).append(row)
+    summary = []
+    for (dataset, method, decoding), members in groups.items():
+        merged = {"dataset": dataset, "method": method, "decoding": decoding}
+        merged["seeds"] = [r["seed"] for r in members if r.get("seed") is not None]
+        for key in members[0]:
+            values = [r.get(key) for r in members]
+            if key == "seed" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                continue
+            merged[key] = float(np.mean(values))
+            if len(values) > 1:
+                merged[f"{key}_sd"] = float(np.std(values, ddof=1))
+        summary.append(merged)
+    return summary
+
+
+def cell(row: dict, key: str) -> str:
+    """`0.4594`, `0.4594 ± 0.0050` over seeds, or `n/a`."""
+    if row.get(key) is None:
+        return "n/a"
+    return f"{row[key]:.4f}" + (f" ± {row[f'{key}_sd']:.4f}" if f"{key}_sd" in row else "")
+
+
 def markdown(rows: list[dict], prefix: str, setting: str) -> str:
-    """One table per dataset: a row per method and decoding, a column per metric."""
+    """One table per dataset: a row per method and decoding (mean ± sd over seeds), a column per metric."""
     parts = []
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         parts += [f"**{dataset}**, {'test' if prefix == 'test' else 'validation'}, threshold {setting}", ""]
         parts.append("| method | decoding | " + " | ".join(METRIC_NAMES) + " |")
         parts.append("|---|---|" + "---|" * len(METRIC_NAMES))
         for r in (r for r in rows if r["dataset"] == dataset):
-            values = [r.get(f"{prefix}_{metric}@{setting}") for metric in METRIC_NAMES]
-            cells = " | ".join("n/a" if v is None else f"{v:.4f}" for v in values)
+            cells = " | ".join(cell(r, f"{prefix}_{metric}@{setting}") for metric in METRIC_NAMES)
             parts.append(f"| {r['method']} | {r['decoding']} | {cells} |")
         parts.append("")
     return "\n".join(parts)
@@ -251,23 +309,24 @@ def write_report(args: argparse.Namespace, rows: list[dict], command: str) -> Pa
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "threads": torch.get_num_threads(),
     }
-    report = {"command": command, "profile": args.profile, "machine": machine, "rows": rows}
-    report["notes"] = PROFILES[args.profile].notes
+    summary = mean_over_seeds(rows)
+    report = {"command": command, "profile": args.profile, "machine": machine, "rows": rows, "summary": summary}
+    report["notes"] = [*PROFILES[args.profile].notes, f"Seeds of the BERT rows: {args.seeds} (mean ± sd)."]
     Path(f"{stem}.json").write_text(json.dumps(report, indent=2))
     lines = [f"# Quality benchmark, profile `{args.profile}`", "", f"`{command}`", ""]
-    lines += [f"- {note}" for note in PROFILES[args.profile].notes]
+    lines += [f"- {note}" for note in report["notes"]]
     lines += [f"- Machine: {machine}", ""]
-    lines += ["| dataset | method | decoding | seconds |", "|---|---|---|---|"]
+    lines += ["| dataset | method | decoding | seconds (mean over seeds) |", "|---|---|---|---|"]
     lines += [
         f"| {r['dataset']} | {r['method']} | {r['decoding']} | {r.get('seconds', r.get('train_seconds', 0)):.0f} |"
-        for r in rows
+        for r in summary
     ]
     lines.append("")
     for prefix in ("test", "eval"):
         for setting in THRESHOLD_SETTINGS:
-            lines.append(markdown(rows, prefix, setting))
+            lines.append(markdown(summary, prefix, setting))
     Path(f"{stem}.md").write_text("\n".join(lines))
-    chart(rows, Path(f"{stem}.png"))
+    chart(summary, Path(f"{stem}.png"))
     return Path(f"{stem}.md")
 
 

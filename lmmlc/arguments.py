@@ -98,6 +98,15 @@ class LmmlcTrainingArguments(TrainingArguments):
         "Clear what an earlier run wrote to a non-empty --output_dir (checkpoints, results, log, model) first.",
         False,
     )
+    head_learning_rate: float | None = _help(
+        "Peak learning rate of the parameters outside the encoder (the new head), on the same schedule; "
+        "default --learning_rate. A new pooled head on a sentence encoder learns faster with a larger one."
+    )
+
+    def __post_init__(self) -> None:
+        if self.head_learning_rate is not None and not self.head_learning_rate > 0:
+            raise ValueError(f"--head_learning_rate {self.head_learning_rate}: give a rate > 0, or leave it out.")
+        super().__post_init__()
 
 
 @dataclass

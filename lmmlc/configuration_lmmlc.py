@@ -11,7 +11,7 @@ POOLINGS = ("cls", "mean", "layer_weighted")
 TEMPLATE_POSITIONS = ("end", "begin")
 MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
-DECODE_STRATEGIES = ("one_shot", "confidence", "fixed", "random")
+DECODE_STRATEGIES = ("one_shot", "confidence", "beam", "fixed", "random")
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 MIN_TEXT_TOKENS = 32
@@ -28,11 +28,14 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name}={value!r} is not supported; choose one of {', '.join(choices)}.")
 
 
-def check_decode_options(strategy: str, labels_per_round: int, margin: float) -> None:
-    """Reject an unknown decoding strategy, fewer than one label per round, or a margin outside [0, 0.5)."""
+def check_decode_options(strategy: str, labels_per_round: int, margin: float, beam_size: int = 1) -> None:
+    """Reject an unknown decoding strategy, fewer than one label per round or beam hypothesis, or a margin
+    outside [0, 0.5)."""
     _check_choice("strategy", strategy, DECODE_STRATEGIES)
     if labels_per_round < 1:
         raise ValueError(f"labels_per_round must be >= 1, got {labels_per_round}.")
+    if beam_size < 1:
+        raise ValueError(f"The beam size must be >= 1 (hypotheses kept per example), got {beam_size}.")
     if not 0.0 <= margin < 0.5:
         raise ValueError(f"The decoding margin must lie in [0, 0.5), got {margin}.")
 
@@ -216,12 +219,14 @@ class LabelMaskConfig(MultiLabelBertConfig):
         prompt_token_ids: per label, the ids of its prompt tokens, before then after the slot.
         text_attends_labels: False lets text tokens attend only to text (template tokens attend to
             everything), in training and inference; decoding then encodes the text once per batch.
-        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, fixed
+        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, beam, fixed
             or random (thresholds tuned by `lmmlc-train` are one_shot ones).
         labels_per_round: fewest labels decided per decoding round.
         decode_margin: `confidence` decoding also decides every label whose probability is within
             this margin of 0 or 1 (0: exactly `labels_per_round` per round).
         decode_order: label order of `fixed` decoding (e.g. searched on validation).
+        decode_beam_size: hypotheses kept per example by `beam` decoding (confidence rounds that also branch
+            on the opposite decision of each uncertain label; 1 is confidence decoding).
         label_stream: True encodes the text once and runs label slots as a second stream over it (in groups
             of `label_group_size`; text never attends to labels); any number of labels, and the position
             limit applies to the text alone. False puts the whole template into the text's sequence. None
@@ -248,9 +253,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "mask_mode": "shared ([MASK] at every slot) or per_label.",
         "token_type_strategy": "none, same or per_label.",
         "text_attends_labels": "False: text tokens do not see the template (enables text-once decoding).",
-        "decode_strategy": "Decoder the model ships with: one_shot, confidence, fixed or random.",
+        "decode_strategy": "Decoder the model ships with: one_shot, confidence, beam, fixed or random.",
         "labels_per_round": "Fewest labels decided per decoding round.",
         "decode_margin": "Confidence decoding also decides labels within this margin of 0 or 1.",
+        "decode_beam_size": "Hypotheses kept per example by beam decoding.",
         "label_stream": "Encode the text once and run the labels as a second stream over it (any number of "
         f"labels). Default: chosen when the labels leave fewer than {MIN_TEXT_TOKENS} text tokens in one sequence.",
         "label_group_size": "Labels per group of the label stream (labels attend within their group).",
@@ -277,6 +283,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         labels_per_round: int = 1,
         decode_margin: float = 0.1,
         decode_order: list[int] | None = None,
+        decode_beam_size: int = 4,
         label_stream: bool | None = None,
         label_group_size: int = 64,
         label_stream_layers: int | None = None,
@@ -289,7 +296,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
             )
         _check_choice("label_stream_attention", label_stream_attention, STREAM_ATTENTIONS)
         _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
-        check_decode_options(decode_strategy, labels_per_round, decode_margin)
+        check_decode_options(decode_strategy, labels_per_round, decode_margin, int(decode_beam_size))
         _check_choice("mask_mode", mask_mode, MASK_MODES)
         _check_choice("token_type_strategy", token_type_strategy, TOKEN_TYPE_STRATEGIES)
         if prompt_tokens_before < 0 or prompt_tokens_after < 0:
@@ -314,6 +321,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.labels_per_round = int(labels_per_round)
         self.decode_margin = float(decode_margin)
         self.decode_order = decode_order
+        self.decode_beam_size = int(decode_beam_size)
         self.label_group_size = int(label_group_size)
         self.label_stream_attention = label_stream_attention
         super().__init__(**kwargs)

@@ -30,6 +30,7 @@ TEMPLATE_OPTIONS = (
     "decode_strategy",
     "labels_per_round",
     "decode_margin",
+    "decode_beam_size",
 )
 TRAINING_FACTS = ("global_step", "epoch", "train_batch_size", "num_train_epochs", "max_steps")
 

@@ -380,6 +380,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         seed: int | None = None,
         use_text_cache: bool | None = None,
         margin: float | None = None,
+        beam_size: int | None = None,
     ) -> LabelMaskDecodeOutput:
         """Decide the labels in rounds, showing decided labels as YES/NO to the next round.
 
@@ -387,8 +388,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             input_ids / attention_mask / token_type_ids / slot_positions: an all-masked batch from
                 `DataCollatorForLabelMask`, or plain tokenizer output.
             strategy: "one_shot" (one pass), "confidence" (most certain first: every label within
-                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "fixed" (the
-                given or configured order) or "random" (a seeded random order per example).
+                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "beam" (confidence
+                rounds over `beam_size` hypotheses, see `DecodePlan._run_beam`), "fixed" (the given or
+                configured order) or "random" (a seeded random order per example).
                 Default: `config.decode_strategy`.
             labels_per_round: labels decided per round at least (default: config).
             order: label order of "fixed" (default: `config.decode_order`).
@@ -397,9 +399,10 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             seed: seed of the "random" order.
             use_text_cache: encode the text once per batch and run only the template in later
                 rounds (needs `text_attends_labels=False`; its default then).
-            margin: certainty margin of "confidence" (default: `config.decode_margin`).
+            margin: certainty margin of "confidence" and "beam" (default: `config.decode_margin`).
+            beam_size: hypotheses per example of "beam" (default: `config.decode_beam_size`).
         """
-        plan = DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
+        plan = DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin, beam_size)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 

@@ -16,19 +16,48 @@ class MultiLabelTrainer(Trainer):
     Training batches of the label-mask model reveal labels; evaluation batches must not, so they
     get their own collator. With `fgm_epsilon > 0`, each step adds the gradient of an FGM
     adversarial copy of the batch (word embeddings moved by epsilon along their normalised gradient).
+    With `head_learning_rate`, the parameters outside the encoder (`model.base_model_prefix`: the new
+    classification head) train at that peak learning rate, on the same schedule as the encoder.
 
     Args:
         eval_data_collator: collator of evaluation and prediction batches (default: `data_collator`).
         fgm_epsilon: size of the FGM perturbation; 0 disables it.
+        head_learning_rate: peak learning rate of the head (default: `args.learning_rate`).
         args / kwargs: as for `Trainer`.
     """
 
-    def __init__(self, *args: Any, eval_data_collator: Callable | None = None, fgm_epsilon: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        eval_data_collator: Callable | None = None,
+        fgm_epsilon: float = 0.0,
+        head_learning_rate: float | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if fgm_epsilon < 0:
             raise ValueError(f"fgm_epsilon must be >= 0, got {fgm_epsilon}.")
         self.eval_data_collator = eval_data_collator or self.data_collator
         self.fgm_epsilon = fgm_epsilon
+        self.head_learning_rate = head_learning_rate
+
+    def create_optimizer(self, *args: Any, **kwargs: Any) -> torch.optim.Optimizer:
+        """The stock optimizer; with `head_learning_rate`, each parameter group is split into its encoder
+        part and its head part, the head part at `head_learning_rate` (before any scheduler exists)."""
+        existed = self.optimizer is not None
+        optimizer = super().create_optimizer(*args, **kwargs)
+        if self.head_learning_rate is None or existed:
+            return optimizer
+        model = self.accelerator.unwrap_model(self.model)
+        head = {id(p) for name, p in model.named_parameters() if not name.startswith(f"{model.base_model_prefix}.")}
+        groups = []
+        for group in optimizer.param_groups:
+            body_params = [p for p in group["params"] if id(p) not in head]
+            head_params = [p for p in group["params"] if id(p) in head]
+            groups += [{**group, "params": body_params}] if body_params else []
+            groups += [{**group, "params": head_params, "lr": self.head_learning_rate}] if head_params else []
+        optimizer.param_groups = groups
+        return optimizer
 
     def get_eval_dataloader(self, eval_dataset: Any = None) -> torch.utils.data.DataLoader:
         return self._with_eval_collator(super().get_eval_dataloader, eval_dataset)

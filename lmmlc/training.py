@@ -254,6 +254,7 @@ def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, 
         compute_metrics=compute_metrics,
         callbacks=callbacks,
         fgm_epsilon=lm_args.fgm_epsilon,
+        head_learning_rate=getattr(args, "head_learning_rate", None),
     )
 
 

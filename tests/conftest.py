@@ -10,6 +10,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from lmmlc import DataCollatorForLabelMask
 from lmmlc.testing import write_tiny_bert
 
 WORDS = [
@@ -159,3 +160,29 @@ def scored_by_sklearn(model_folder: Path, data_folder: Path, split: str = "test"
         scores[f"subset_accuracy@{setting}"] = accuracy_score(truth, predicted)
         scores[f"per_label_f1@{setting}"] = f1_score(truth, predicted, average=None, zero_division=0).tolist()
     return scores
+
+
+DECODE_TEXTS = ["i love it", "so angry about this thing here", "sad", "happy joy the a it so"]
+
+
+@pytest.fixture
+def sharp_model(make_model):
+    """A tiny model with scaled-up random weights, so its probabilities spread over (0, 1)."""
+
+    def make(**options):
+        model = make_model(**options).eval()
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.5)
+        return model
+
+    return make
+
+
+def inference_batch(tokenizer, config, texts=DECODE_TEXTS):
+    return DataCollatorForLabelMask(tokenizer, config)([tokenizer(t) for t in texts])
+
+
+def is_permutation(rows, n):
+    return all(sorted(row) == list(range(n)) for row in rows.tolist())

@@ -54,3 +54,9 @@ def test_check_model_path_names_a_missing_folder(path):
         check_model_path(path, "--model_path")
     check_model_path("owner/name", "--model_path")  # a Hub id is left to from_pretrained
     check_model_path(None, "--model_path")
+
+
+@pytest.mark.parametrize("rate", ["0", "-1e-3"])
+def test_head_learning_rate_must_be_positive(rate, tmp_path):
+    with pytest.raises(ValueError, match="--head_learning_rate"):
+        parse_args(["--output_dir", str(tmp_path), f"--head_learning_rate={rate}"])

@@ -5,32 +5,9 @@ import math
 import pytest
 import torch
 
-from lmmlc import DataCollatorForLabelMask
+from .conftest import DECODE_TEXTS, inference_batch, is_permutation
 
-TEXTS = ["i love it", "so angry about this thing here", "sad", "happy joy the a it so"]
-
-
-@pytest.fixture
-def sharp_model(make_model):
-    """A tiny model with scaled-up random weights, so its probabilities spread over (0, 1)."""
-
-    def make(**options):
-        model = make_model(**options).eval()
-        generator = torch.Generator().manual_seed(1)
-        with torch.no_grad():
-            for parameter in model.parameters():
-                parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.5)
-        return model
-
-    return make
-
-
-def inference_batch(tokenizer, config, texts=TEXTS):
-    return DataCollatorForLabelMask(tokenizer, config)([tokenizer(t) for t in texts])
-
-
-def is_permutation(rows, n):
-    return all(sorted(row) == list(range(n)) for row in rows.tolist())
+TEXTS = DECODE_TEXTS
 
 
 @pytest.mark.parametrize("strategy", ["one_shot", "confidence", "fixed", "random"])

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks.run_quality import main
+from benchmarks.run_quality import main, mean_over_seeds
 
 from .conftest import slice_data
 
@@ -40,3 +40,39 @@ def test_unknown_dataset_fails_before_training(tmp_path):
     with pytest.raises(ValueError, match="not in profile 'cpu'"):
         main(["--datasets", "imdb", "--work_dir", str(tmp_path / "work")])
     assert not (tmp_path / "work").exists()
+
+
+@pytest.mark.slow
+def test_seeds_give_one_row_each_and_a_mean_with_sd(tmp_path, shared_data, bert_dir):
+    slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
+    extra = ["--max_steps", "2", "--per_device_train_batch_size", "8", "--max_seq_length", "24"]
+    argv = ["--datasets", "goemotions", "--data_root", str(tmp_path / "data"), "--model_name_or_path", str(bert_dir)]
+    argv += ["--work_dir", str(tmp_path / "work"), "--report_dir", str(tmp_path / "report"), "--methods", "stock"]
+    main([*argv, "--seeds", "1", "2", "--extra", *extra])
+    report = json.loads((tmp_path / "report" / "quality_cpu.json").read_text())
+    assert [r["seed"] for r in report["rows"]] == [1, 2]
+    assert (tmp_path / "work" / "cpu" / "goemotions" / "stock" / "seed-2" / "all_results.json").exists()
+    (mean,) = report["summary"]
+    key = "test_micro_f1@global"
+    values = [r[key] for r in report["rows"]]
+    assert mean["seeds"] == [1, 2] and mean[key] == pytest.approx(sum(values) / 2)
+    assert mean[f"{key}_sd"] == pytest.approx(abs(values[0] - values[1]) / 2**0.5)
+    assert " ± " in (tmp_path / "report" / "quality_cpu.md").read_text()
+
+
+def test_mean_over_seeds_keeps_rows_apart_and_skips_text():
+    rows = [
+        {"dataset": "d", "method": "m", "decoding": "one_shot", "seed": 1, "x": 0.2, "anchor": "a"},
+        {"dataset": "d", "method": "m", "decoding": "one_shot", "seed": 2, "x": 0.4, "anchor": "a"},
+        {"dataset": "d", "method": "m", "decoding": "confidence", "seed": 1, "x": 0.9},
+    ]
+    first, second = mean_over_seeds(rows)
+    assert first == {
+        "dataset": "d",
+        "method": "m",
+        "decoding": "one_shot",
+        "seeds": [1, 2],
+        "x": pytest.approx(0.3),
+        "x_sd": pytest.approx(0.1414213),
+    }
+    assert second == {"dataset": "d", "method": "m", "decoding": "confidence", "seeds": [1], "x": 0.9}

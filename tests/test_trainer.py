@@ -97,3 +97,22 @@ def test_fgm_step_adds_the_gradient_at_the_ascent_perturbed_embeddings_then_rest
 def test_negative_fgm_is_rejected(make_model, tokenizer, dataset, tmp_path):
     with pytest.raises(ValueError, match="fgm_epsilon"):
         trainer_for(make_model(), tokenizer, dataset, tmp_path, fgm_epsilon=-1.0)
+
+
+def test_head_learning_rate_moves_the_head_at_its_own_rate(make_model, tokenizer, dataset, tmp_path):
+    model = make_model()
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    trainer = trainer_for(model, tokenizer, dataset, tmp_path, head_learning_rate=0.1)
+    trainer.train()  # one AdamW step: each parameter with a gradient moves by about its group's rate
+    optimized = [p for group in trainer.optimizer.param_groups for p in group["params"]]
+    assert len(optimized) == len({id(p) for p in optimized}) == sum(p.requires_grad for p in model.parameters())
+    moved = {name: (p.detach() - before[name]).abs().max().item() for name, p in model.named_parameters()}
+    head = [name for name in moved if not name.startswith("bert.")]
+    assert head and max(moved[name] for name in head) == pytest.approx(0.1, rel=0.05)
+    assert max(moved[name] for name in moved if name.startswith("bert.")) == pytest.approx(1e-3, rel=0.05)
+
+
+def test_without_head_learning_rate_one_rate_for_all(make_model, tokenizer, dataset, tmp_path):
+    trainer = trainer_for(make_model(), tokenizer, dataset, tmp_path)
+    trainer.create_optimizer()
+    assert {group["lr"] for group in trainer.optimizer.param_groups} == {1e-3}
