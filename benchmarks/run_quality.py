@@ -37,8 +37,8 @@ from lmmlc.evaluation import (
 )
 from lmmlc.metrics import METRIC_NAMES
 from lmmlc.tokenization import encode_splits
+from lmmlc.training import file_options, parse_args
 from lmmlc.training import main as train
-from lmmlc.training import parse_args
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
 SEED_TEMPLATE = ["--mask_mode", "shared", "--prompt_tokens_before", "1", "--prompt_tokens_after", "1"]
@@ -83,11 +83,13 @@ METHODS = {
         Method(
             "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
         ),
+        Method("lmmlc-defaults", []),  # what a user gets with no option: the shipped defaults
         Method("anchor-linear", [], anchor="linear"),
         Method("anchor-fasttext", [], anchor="fasttext"),
         Method("anchor-logreg", [], anchor="logreg"),
     )
 }
+ANCHORS = ("anchor-linear", "anchor-fasttext", "anchor-logreg")
 OPTIONAL = ("lmmlc-reveal-text-once", "lmmlc-all-masked-text-once", "lmmlc-paper")
 DEFAULT_METHODS = [name for name in METHODS if name not in OPTIONAL and "stream" not in name]
 
@@ -99,6 +101,18 @@ class Profile:
     datasets: dict[str, list[str]]
     confidence_thresholds: tuple[str, ...] = THRESHOLD_SETTINGS
     notes: list[str] = field(default_factory=list)
+    methods: tuple[str, ...] | None = None  # rows run without --methods (default: DEFAULT_METHODS)
+    anchors_full_train: bool = False  # anchors train on the whole train split, not the BERT rows' subset
+
+
+README_JOB = Path(__file__).resolve().parents[1] / "configs" / "goemotions-minilm-quick.yaml"
+
+
+def readme_job_options(path: Path = README_JOB) -> list[str]:
+    """The options of the README's main job (a YAML file), less where it reads and writes and its seed."""
+    options = file_options(str(path))
+    skip = {"--data_dir", "--output_dir", "--seed"}
+    return [v for i, v in enumerate(options) if v not in skip and (i == 0 or options[i - 1] not in skip)]
 
 
 COMMON = [
@@ -143,7 +157,18 @@ PROFILES = {
         notes=[
             "GoEmotions: the full training set (43,410 comments), 1 epoch; full validation and test.",
             "aapd-small: all 800 training abstracts cut to 256 tokens, 5 epochs.",
-            "About 2 hours on 2 CPU cores with the default rows and one seed; cooking-stackexchange: many_labels.",
+            "Rows: the stock head and pooled baseline (their tuned recipes), LM-MLC (defaults; reveal + rounds), "
+            "the anchors; cooking-stackexchange: benchmarks.many_labels.",
+        ],
+        methods=("stock", "baseline", "lmmlc-all-masked-text-once", "lmmlc-reveal", *ANCHORS),
+    ),
+    "readme": Profile(
+        datasets={"goemotions": readme_job_options()},
+        methods=("lmmlc-defaults", *ANCHORS),
+        anchors_full_train=True,
+        notes=[
+            "GoEmotions: the README's main job (configs/goemotions-minilm-quick.yaml) with the shipped defaults.",
+            "Anchors: trained on the full training set (43,410 comments); thresholds tuned on validation.",
         ],
     ),
     "full": Profile(
@@ -166,7 +191,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
     parser.add_argument("--datasets", nargs="+", help="Which of the profile's datasets (default: all).")
-    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=DEFAULT_METHODS)
+    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), help="Rows (default: the profile's).")
     parser.add_argument("--data_root", default="../shared/data", help="Folder with one folder per dataset.")
     parser.add_argument("--model_name_or_path", help="Encoder (default: the bundled MiniLM).")
     parser.add_argument("--seeds", nargs="+", type=int, default=[42], help="Train every BERT row once per seed.")
@@ -207,6 +232,7 @@ def run_method(args: argparse.Namespace, dataset: str, method: Method) -> list[d
     """Train one method on one dataset, once per seed (anchors: once); one result row per seed and decoding."""
     if method.anchor:  # the same train examples as the BERT rows; thresholds tuned on validation as lmmlc-train does
         limit = parse_args(train_options(args, dataset, method, Path(args.work_dir)))[1].max_train_samples
+        limit = None if PROFILES[args.profile].anchors_full_train else limit
         result = run_anchor(method.anchor, Path(args.data_root) / dataset, max_train_samples=limit)
         return [{"dataset": dataset, "method": method.name, "decoding": "one_shot", **result}]
     return [row for seed in args.seeds for row in run_seed(args, dataset, method, seed)]
@@ -342,7 +368,8 @@ def main(argv: list[str] | None = None) -> None:
         if not (Path(args.data_root) / dataset / "labels.txt").exists():
             raise FileNotFoundError(f"No {dataset} data at {Path(args.data_root) / dataset} (see --data_root).")
     command = " ".join(["python -m benchmarks.run_quality", *(sys.argv[1:] if argv is None else argv)])
-    rows = [row for dataset in datasets for name in args.methods for row in run_method(args, dataset, METHODS[name])]
+    methods = args.methods or PROFILES[args.profile].methods or DEFAULT_METHODS
+    rows = [row for dataset in datasets for name in methods for row in run_method(args, dataset, METHODS[name])]
     path = write_report(args, rows, command)
     print(path.read_text())
 

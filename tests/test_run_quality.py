@@ -3,8 +3,9 @@
 import json
 
 import pytest
+import yaml
 
-from benchmarks.run_quality import main, mean_over_seeds
+from benchmarks.run_quality import README_JOB, main, mean_over_seeds, readme_job_options
 
 from .conftest import slice_data
 
@@ -76,3 +77,27 @@ def test_mean_over_seeds_keeps_rows_apart_and_skips_text():
         "x_sd": pytest.approx(0.1414213),
     }
     assert second == {"dataset": "d", "method": "m", "decoding": "confidence", "seeds": [1], "x": 0.9}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("profile", "anchor_examples"), [("cpu", 8), ("readme", 24)])
+def test_readme_profile_trains_anchors_on_the_whole_train_split(
+    tmp_path, shared_data, bert_dir, profile, anchor_examples
+):
+    slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
+    argv = ["--profile", profile, "--datasets", "goemotions", "--data_root", str(tmp_path / "data")]
+    argv += ["--model_name_or_path", str(bert_dir), "--work_dir", str(tmp_path / "work")]
+    argv += ["--report_dir", str(tmp_path / "report"), "--methods", "lmmlc-defaults", "anchor-logreg"]
+    compact = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]  # 64 positions
+    main([*argv, "--extra", "--max_steps", "1", "--max_seq_length", "24", "--max_train_samples", "8", *compact])
+    report = json.loads((tmp_path / "report" / f"quality_{profile}.json").read_text())
+    bert, anchor = report["rows"]
+    assert bert["method"] == "lmmlc-defaults" and anchor["train_examples"] == anchor_examples
+
+
+def test_readme_profile_is_the_readme_job_less_its_paths_and_seed():
+    options = readme_job_options()
+    assert "--data_dir" not in options and "--output_dir" not in options and "--seed" not in options
+    assert options[options.index("--max_train_samples") + 1] == str(
+        yaml.safe_load(README_JOB.read_text())["max_train_samples"]
+    )
