@@ -41,7 +41,8 @@ def train_and_decode(
     steps: int = 600,
     learning_rate: float = 3e-3,
 ) -> dict[str, dict[str, float]]:
-    """Train an LM-MLC model (compact template, random reveal) and score both strategies on `test`.
+    """Train an LM-MLC model (compact template, text sees the template, random reveal) and score every strategy
+    on `test`.
 
     Returns:
         per strategy, the metrics of `lmmlc.metrics.multilabel_metrics` at threshold 0.5.
@@ -54,9 +55,16 @@ def train_and_decode(
 
     torch.manual_seed(seed)
     model = BertForLabelMaskClassification.from_encoder(
-        encoder, label_names=names, mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=0
+        encoder,
+        label_names=names,
+        mask_mode="per_label",
+        prompt_tokens_before=0,
+        prompt_tokens_after=0,
+        text_attends_labels=True,
     )
-    collator = DataCollatorForLabelMask(tokenizer, model.config, reveal_example_prob=0.5, seed=seed)
+    collator = DataCollatorForLabelMask(
+        tokenizer, model.config, reveal_strategy="random", reveal_example_prob=0.5, seed=seed
+    )
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     generator, train_features = torch.Generator().manual_seed(seed), features(train)
     model.train()
