@@ -27,11 +27,13 @@ from lmmlc.evaluation import inference_collator
 from lmmlc.training import build_model, train_collator
 
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
+SEED_TEMPLATE = {"mask_mode": "shared", "prompt_tokens_before": 1, "prompt_tokens_after": 1}
+SINGLE = {"text_attends_labels": True, "reveal_strategy": "random"}  # as measured in speed.json
 METHODS = {
     "stock": {"model_type": "stock"},
     "baseline": {"model_type": "baseline", "pooling": "mean"},
-    "lmmlc-compact": {"model_type": "lmmlc", **COMPACT},
-    "lmmlc-seed-template": {"model_type": "lmmlc"},
+    "lmmlc-compact": {"model_type": "lmmlc", **COMPACT, **SINGLE},
+    "lmmlc-seed-template": {"model_type": "lmmlc", **SEED_TEMPLATE, **SINGLE},
     "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
     "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
     "lmmlc-stream-top3": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 3},
@@ -45,7 +47,7 @@ METHODS = {
     },
 }
 DEFAULT_METHODS = ["stock", "baseline", "lmmlc-compact", "lmmlc-seed-template"]
-COLLATOR_OPTIONS = ("label_sample_size",)
+COLLATOR_OPTIONS = ("label_sample_size", "reveal_strategy")
 """Method settings that belong to the training collator (`LabelMaskArguments`), not the model."""
 
 
