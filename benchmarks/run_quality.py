@@ -46,7 +46,7 @@ TEXT_SEES_LABELS = ["--text_attends_labels", "true"]  # explicit: rows keep thei
 TEXT_ONCE = ["--text_attends_labels", "false"]
 ROUNDS = ("one_shot", "confidence")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
-STREAM = ["--label_stream", "true", "--reveal_strategy", "none"]
+STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none"]  # text never sees labels in the stream
 
 
 @dataclass(frozen=True)

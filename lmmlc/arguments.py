@@ -113,7 +113,7 @@ class LmmlcTrainingArguments(TrainingArguments):
 class LabelMaskArguments:
     """How training batches reveal labels, joint MLM and adversarial training."""
 
-    reveal_strategy: str = _help("none, random or prefix.", "random")
+    reveal_strategy: str = _help("none (all masked), random or prefix.", "none")
     reveal_example_prob: float = _help("Share of training examples that reveal any label.", 0.5)
     reveal_count: str = _help("uniform or binomial number of revealed labels.", "uniform")
     reveal_label_prob: float = _help("Per-label reveal probability of the binomial count.", 0.5)

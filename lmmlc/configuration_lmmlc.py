@@ -14,9 +14,6 @@ TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
 DECODE_STRATEGIES = ("one_shot", "confidence", "beam", "fixed", "random")
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
-MIN_TEXT_TOKENS = 32
-"""With `label_stream=None`, a single sequence is used only when the template leaves at least this many text
-tokens; otherwise the label stream is chosen."""
 STREAM_ATTENTIONS = ("revealed", "group")
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
@@ -203,6 +200,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
 
     The template holds, for every label, `prompt_tokens_before` prompt tokens, one slot and
     `prompt_tokens_after` prompt tokens; a slot shows the mask (label unknown) or YES/NO (revealed).
+    The defaults were chosen on validation (docs/benchmarks/defaults.md); the paper's setting is
+    `prompt_tokens_before=1, prompt_tokens_after=1, mask_mode="shared", text_attends_labels=True`.
 
     Args:
         prompt_tokens_before: learnable prompt tokens before each label's slot.
@@ -230,8 +229,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream: True encodes the text once and runs label slots as a second stream over it (in groups
             of `label_group_size`; text never attends to labels); any number of labels, and the position
             limit applies to the text alone. False puts the whole template into the text's sequence. None
-            (default) chooses: the stream when the single-sequence template would leave fewer than
-            `MIN_TEXT_TOKENS` text tokens. Stored resolved.
+            (default) chooses: the stream for a new model whose encoder has absolute positions (chosen on
+            validation, docs/benchmarks/defaults.md), else one sequence. Stored resolved.
         label_group_size: labels per group of the label stream; labels attend only to their own group
             (and the text), so grouping changes scores unless every label is in one group.
         label_stream_layers: label stream only: label slots join only the top k layers, entering them from the
@@ -258,7 +257,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "decode_margin": "Confidence decoding also decides labels within this margin of 0 or 1.",
         "decode_beam_size": "Hypotheses kept per example by beam decoding.",
         "label_stream": "Encode the text once and run the labels as a second stream over it (any number of "
-        f"labels). Default: chosen when the labels leave fewer than {MIN_TEXT_TOKENS} text tokens in one sequence.",
+        "labels). Default: the stream for a new model whose encoder has absolute positions.",
         "label_group_size": "Labels per group of the label stream (labels attend within their group).",
         "label_stream_attention": "Label stream: revealed (a label sees the text, its own tokens and revealed "
         "labels) or group (also the other labels of its group).",
@@ -268,17 +267,17 @@ class LabelMaskConfig(MultiLabelBertConfig):
 
     def __init__(
         self,
-        prompt_tokens_before: int = 1,
-        prompt_tokens_after: int = 1,
+        prompt_tokens_before: int = 0,
+        prompt_tokens_after: int = 0,
         template_position: str = "end",
-        mask_mode: str = "shared",
+        mask_mode: str = "per_label",
         token_type_strategy: str = "same",
         yes_token_id: int | None = None,
         no_token_id: int | None = None,
         mask_token_id: int | None = None,
         label_mask_token_ids: list[int] | None = None,
         prompt_token_ids: list[list[int]] | None = None,
-        text_attends_labels: bool = True,
+        text_attends_labels: bool = False,
         decode_strategy: str = "one_shot",
         labels_per_round: int = 1,
         decode_margin: float = 0.1,
@@ -335,6 +334,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 "or None (every layer)."
             )
         self._check_stream_options()
+        if self.decode_strategy != "one_shot":
+            self.check_reveals(f"decode_strategy={self.decode_strategy!r}")
         self.text_budget()
         self._check_token_ids()
         if decode_order is not None:
@@ -350,6 +351,25 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Whether the template token ids are assigned (they are once warm-started or trained)."""
         return self.yes_token_id is not None
 
+    @property
+    def revealed_labels_identifiable(self) -> bool:
+        """Whether a label shown as YES/NO can be told apart from the others: in one sequence (or a stream group
+        laid out as one) labels sit at their own positions; in the stream with `revealed` attention every label
+        sits at the same positions, so only its prompt tokens or its own token type name it."""
+        if not self.label_stream or self.label_stream_attention == "group":
+            return True
+        return self.tokens_per_label > 1 or self.token_type_strategy == "per_label"
+
+    def check_reveals(self, what: str) -> None:
+        """Refuse `what` (reveals in training, decoding in rounds) where revealed labels would be anonymous."""
+        if not self.revealed_labels_identifiable:
+            raise ValueError(
+                f"{what} shows labels as YES/NO, but in this label stream (one token per label, "
+                "label_stream_attention='revealed') every label sits at the same positions, so a revealed label "
+                "cannot be told apart from the others. Fix: add prompt tokens (--prompt_tokens_before 1), or "
+                "--token_type_strategy per_label, or --label_stream_attention group, or --label_stream false."
+            )
+
     def _check_stream_options(self) -> None:
         """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""
         if self.label_stream_layers is not None and not self.label_stream:
@@ -362,13 +382,12 @@ class LabelMaskConfig(MultiLabelBertConfig):
             )
 
     def _choose_stream(self) -> bool:
-        """`label_stream=None`: the stream for a new model whose template would leave fewer than `MIN_TEXT_TOKENS`
-        text tokens (and whose encoder the stream supports); a trained config without the field (written
-        before the stream existed) is a single-sequence model."""
+        """`label_stream=None`: the stream for a new model whose encoder the stream supports (absolute positions);
+        a trained config without the field (written before the stream existed) is a single-sequence model."""
         if self.has_template_tokens:
             return False
         position = getattr(self, "position_embedding_type", "absolute") or "absolute"
-        return position == "absolute" and self._single_sequence_budget() < MIN_TEXT_TOKENS
+        return position == "absolute"
 
     def _single_sequence_budget(self) -> int:
         """Text tokens left beside the whole template in one sequence."""
@@ -394,9 +413,14 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"The label template needs {template} positions ({self.num_labels} labels x "
                 f"{self.tokens_per_label} tokens per label) plus 3 special tokens and 1 text token, but the "
                 f"model has {self.max_position_embeddings} positions: at most {room // self.tokens_per_label} "
-                f"labels fit with {self.tokens_per_label} tokens per label. Use fewer prompt tokens "
-                "(prompt_tokens_before=0 and prompt_tokens_after=0 with mask_mode='per_label' take 1 token "
-                f"per label: up to {room} labels), or label_stream=True (any number of labels)."
+                f"labels fit with {self.tokens_per_label} token{'s' * (self.tokens_per_label > 1)} per label. Use "
+                + (
+                    "fewer prompt tokens (prompt_tokens_before=0 and prompt_tokens_after=0 with "
+                    f"mask_mode='per_label' take 1 token per label: up to {room} labels), or "
+                    if self.tokens_per_label > 1
+                    else ""
+                )
+                + "label_stream=True (any number of labels)."
             )
         return budget
 

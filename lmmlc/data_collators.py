@@ -140,7 +140,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     """
 
     config: LabelMaskConfig
-    reveal_strategy: str = "random"
+    reveal_strategy: str = "none"
     reveal_example_prob: float = 0.5
     reveal_count: str = "uniform"
     reveal_label_prob: float = 0.5
@@ -158,6 +158,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         self._check_sampling(n)
         if self.reveal_strategy not in REVEAL_STRATEGIES:
             raise ValueError(f"reveal_strategy={self.reveal_strategy!r}; choose one of {REVEAL_STRATEGIES}.")
+        if self.reveal_strategy != "none":
+            self.config.check_reveals(f"reveal_strategy={self.reveal_strategy!r}")
         if self.reveal_count not in REVEAL_COUNTS:
             raise ValueError(f"reveal_count={self.reveal_count!r}; choose one of {REVEAL_COUNTS}.")
         for name in ("reveal_example_prob", "reveal_label_prob", "wrong_label_prob"):

@@ -87,14 +87,21 @@ def tokenizer(bert_dir: Path) -> PreTrainedTokenizerBase:
 
 @pytest.fixture
 def make_model(bert_dir: Path):
-    """Warm-start a label-mask model on the tiny BERT: `make_model(**config_options)`."""
+    """Warm-start a label-mask model on the tiny BERT: `make_model(**config_options)`. A single-sequence model
+    unless the test asks for the stream (`label_stream=True`; the stream is the shipped default)."""
     from lmmlc import BertForLabelMaskClassification
 
     def make(labels: list[str] = LABELS, **options):
         torch.manual_seed(0)
+        options.setdefault("label_stream", False)
         return BertForLabelMaskClassification.from_encoder(bert_dir, label_names=labels, **options)
 
     return make
+
+
+PAPER = {"prompt_tokens_before": 1, "prompt_tokens_after": 1, "mask_mode": "shared", "text_attends_labels": True}
+"""The paper's template and attention (the defaults before docs/benchmarks/defaults.md): tests of prompt tokens and of
+the shared [MASK] name them."""
 
 
 def slice_data(shared_data: Path, folder: Path, rows: int = 48) -> Path:

@@ -2,6 +2,8 @@ import pytest
 
 from lmmlc import LabelMaskConfig, MultiLabelBertConfig
 
+from .conftest import PAPER
+
 
 def test_label_names_set_maps_and_count():
     config = LabelMaskConfig(label_names=["b", "a", "c"])
@@ -38,7 +40,12 @@ def test_bad_options_are_rejected(option):
 
 def test_template_token_ids_layout_shared_and_per_label():
     shared = LabelMaskConfig(
-        label_names=["a", "b"], yes_token_id=1, no_token_id=2, mask_token_id=9, prompt_token_ids=[[3, 4], [5, 6]]
+        label_names=["a", "b"],
+        yes_token_id=1,
+        no_token_id=2,
+        mask_token_id=9,
+        prompt_token_ids=[[3, 4], [5, 6]],
+        **PAPER,
     )
     assert shared.template_token_ids() == ([3, 9, 4, 5, 9, 6], [1, 4], [0, 0, 0, 1, 1, 1])
     compact = LabelMaskConfig(
@@ -56,7 +63,9 @@ def test_template_token_ids_layout_shared_and_per_label():
 
 def test_inconsistent_token_ids_are_rejected():
     with pytest.raises(ValueError, match="prompt_token_ids"):
-        LabelMaskConfig(label_names=["a", "b"], yes_token_id=1, no_token_id=2, mask_token_id=9, prompt_token_ids=[[3]])
+        LabelMaskConfig(
+            label_names=["a", "b"], yes_token_id=1, no_token_id=2, mask_token_id=9, prompt_token_ids=[[3]], **PAPER
+        )
     with pytest.raises(ValueError, match="label_mask_token_ids"):
         LabelMaskConfig(
             label_names=["a"], mask_mode="per_label", yes_token_id=1, no_token_id=2, prompt_token_ids=[[3, 4]]
@@ -70,15 +79,18 @@ def test_template_without_token_ids_says_how_to_get_them():
 
 def test_too_many_labels_error_says_what_fits_and_what_to_change():
     with pytest.raises(ValueError) as error:
-        LabelMaskConfig(label_names=[f"l{i}" for i in range(200)], max_position_embeddings=512, label_stream=False)
+        LabelMaskConfig(
+            label_names=[f"l{i}" for i in range(200)], max_position_embeddings=512, label_stream=False, **PAPER
+        )
     message = str(error.value)
     assert "200 labels x 3 tokens" in message
     assert "at most 169 labels fit" in message
     assert "prompt_tokens_before=0" in message and "mask_mode='per_label'" in message and "label_stream" in message
-    compact = LabelMaskConfig(
-        label_names=[f"l{i}" for i in range(200)], prompt_tokens_before=0, prompt_tokens_after=0, mask_mode="per_label"
-    )
+    compact = LabelMaskConfig(label_names=[f"l{i}" for i in range(200)], label_stream=False)
     assert compact.text_budget() == 512 - 200 - 3
+    with pytest.raises(ValueError) as error:  # the default (compact) template: only the stream is left to suggest
+        LabelMaskConfig(label_names=[f"l{i}" for i in range(600)], label_stream=False)
+    assert "at most 508 labels fit with 1 token per label. Use label_stream=True" in str(error.value)
 
 
 def test_save_and_reload_keeps_every_option(tmp_path):
@@ -91,6 +103,7 @@ def test_save_and_reload_keeps_every_option(tmp_path):
         no_token_id=2,
         mask_token_id=9,
         prompt_token_ids=[[3, 4], [5, 6]],
+        **PAPER,
     )
     config.save_pretrained(tmp_path)
     again = LabelMaskConfig.from_pretrained(tmp_path)
@@ -123,11 +136,19 @@ def test_check_tokenizer_refuses_vocabularies_that_are_not_the_models(make_model
         check_tokenizer(smaller, config, "model")
 
 
-@pytest.mark.parametrize(("labels", "stream"), [(470, False), (505, True), (600, True)])
-def test_labels_that_would_crowd_out_the_text_get_the_label_stream(labels, stream):
-    """Compact template, 512 positions: 470 labels leave 39 text tokens (one sequence); 505 would leave 4 and 600
-    none, so the stream is chosen, and the text keeps every position."""
-    compact = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
-    config = LabelMaskConfig(label_names=[f"l{i}" for i in range(labels)], max_position_embeddings=512, **compact)
-    assert config.label_stream is stream
-    assert config.text_budget() == (510 if stream else 512 - labels - 3)
+@pytest.mark.parametrize("labels", [4, 470, 600])
+def test_a_new_model_gets_the_label_stream_at_any_label_count(labels):
+    """The default (label_stream=None) resolves to the stream for a new model: the text keeps every position."""
+    config = LabelMaskConfig(label_names=[f"l{i}" for i in range(labels)], max_position_embeddings=512)
+    assert config.label_stream is True and config.text_budget() == 510
+    if labels < 509:  # one sequence still holds them (compact template: one position per label)
+        names = [f"l{i}" for i in range(labels)]
+        single = LabelMaskConfig(label_names=names, max_position_embeddings=512, label_stream=False)
+        assert single.label_stream is False and single.text_budget() == 512 - labels - 3
+
+
+def test_the_stream_is_not_chosen_where_it_cannot_run_or_a_checkpoint_predates_it():
+    relative = LabelMaskConfig(label_names=["a", "b"], position_embedding_type="relative_key")
+    assert relative.label_stream is False
+    legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
+    assert LabelMaskConfig(label_names=["a", "b"], **legacy).label_stream is False  # trained, saved without the field

@@ -5,6 +5,8 @@ import torch
 
 from lmmlc import DataCollatorForLabelMask
 
+from .conftest import PAPER
+
 TEXTS = ["i love it", "so angry about this thing", "sad", "happy joy the a"]
 
 
@@ -25,7 +27,7 @@ def revealed(batch):
 
 @pytest.fixture
 def config(make_model):
-    return make_model().config
+    return make_model(**PAPER).config
 
 
 def test_none_masks_every_label_and_targets_all(tokenizer, config):
@@ -45,7 +47,14 @@ def test_no_labels_gives_the_inference_batch(tokenizer, config):
 
 def test_random_reveal_counts_share_and_values(tokenizer, config):
     collator = DataCollatorForLabelMask(
-        tokenizer, config, reveal_example_prob=0.5, min_revealed=1, max_revealed=2, wrong_label_prob=0.0, seed=1
+        tokenizer,
+        config,
+        reveal_strategy="random",
+        reveal_example_prob=0.5,
+        min_revealed=1,
+        max_revealed=2,
+        wrong_label_prob=0.0,
+        seed=1,
     )
     feats = features(tokenizer, count=2000)
     batch = collator(feats)
@@ -65,7 +74,7 @@ def test_random_reveal_counts_share_and_values(tokenizer, config):
 
 
 def test_uniform_count_covers_its_range_evenly(tokenizer, config):
-    collator = DataCollatorForLabelMask(tokenizer, config, reveal_example_prob=1.0, seed=2)
+    collator = DataCollatorForLabelMask(tokenizer, config, reveal_strategy="random", reveal_example_prob=1.0, seed=2)
     counts = revealed(collator(features(tokenizer, count=3000))).sum(dim=1)
     frequencies = torch.bincount(counts, minlength=4).float() / 3000
     assert frequencies[0] == 0
@@ -75,7 +84,13 @@ def test_uniform_count_covers_its_range_evenly(tokenizer, config):
 
 def test_binomial_count_stays_in_bounds(tokenizer, config):
     collator = DataCollatorForLabelMask(
-        tokenizer, config, reveal_count="binomial", reveal_label_prob=0.9, reveal_example_prob=1.0, seed=3
+        tokenizer,
+        config,
+        reveal_strategy="random",
+        reveal_count="binomial",
+        reveal_label_prob=0.9,
+        reveal_example_prob=1.0,
+        seed=3,
     )
     counts = revealed(collator(features(tokenizer, count=500))).sum(dim=1)
     assert counts.min() >= 1 and counts.max() <= 3
@@ -97,7 +112,13 @@ def test_prefix_reveals_a_prefix_of_the_order(tokenizer, config):
 def test_wrong_label_noise_rate(tokenizer, config):
     rate, n = 0.1, 4000
     collator = DataCollatorForLabelMask(
-        tokenizer, config, reveal_example_prob=1.0, min_revealed=3, wrong_label_prob=rate, seed=5
+        tokenizer,
+        config,
+        reveal_strategy="random",
+        reveal_example_prob=1.0,
+        min_revealed=3,
+        wrong_label_prob=rate,
+        seed=5,
     )
     feats = features(tokenizer, count=n)
     batch = collator(feats)
@@ -115,8 +136,8 @@ def test_default_noise_is_one_percent(tokenizer, config):
 
 def test_same_seed_same_batch(tokenizer, config):
     feats = features(tokenizer, count=50)
-    first = DataCollatorForLabelMask(tokenizer, config, seed=7, mlm_probability=0.3)(feats)
-    second = DataCollatorForLabelMask(tokenizer, config, seed=7, mlm_probability=0.3)(feats)
+    first = DataCollatorForLabelMask(tokenizer, config, reveal_strategy="random", seed=7, mlm_probability=0.3)(feats)
+    second = DataCollatorForLabelMask(tokenizer, config, reveal_strategy="random", seed=7, mlm_probability=0.3)(feats)
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
@@ -172,12 +193,14 @@ def test_empty_text_is_rejected(tokenizer, config):
 )
 def test_bad_options_are_rejected(tokenizer, config, option, message):
     with pytest.raises(ValueError, match=message):
-        DataCollatorForLabelMask(tokenizer, config, **option)
+        DataCollatorForLabelMask(tokenizer, config, **{"reveal_strategy": "random", **option})
 
 
 def test_a_single_label_is_never_revealed(make_model, tokenizer):
-    config = make_model(labels=["joy"]).config
-    batch = DataCollatorForLabelMask(tokenizer, config, reveal_example_prob=1.0)(features(tokenizer, n_labels=1))
+    config = make_model(labels=["joy"], **PAPER).config
+    batch = DataCollatorForLabelMask(tokenizer, config, reveal_strategy="random", reveal_example_prob=1.0)(
+        features(tokenizer, n_labels=1)
+    )
     assert not revealed(batch).any()
     assert (slot_tokens(batch) == tokenizer.mask_token_id).all()
 
@@ -187,7 +210,9 @@ def test_a_seeded_collator_replays_batch_k_from_its_count(make_model, tokenizer)
     features = [{**tokenizer(t), "labels": [1, 0, 1, 0]} for t in ["i love it", "sad", "so angry", "joy"]]
 
     def collator():
-        return DataCollatorForLabelMask(tokenizer, model.config, reveal_example_prob=1.0, mlm_probability=0.3, seed=7)
+        return DataCollatorForLabelMask(
+            tokenizer, model.config, reveal_strategy="random", reveal_example_prob=1.0, mlm_probability=0.3, seed=7
+        )
 
     straight = collator()
     batches = [straight(features) for _ in range(3)]

@@ -65,7 +65,9 @@ def test_beam_one_is_greedy_confidence_on_known_distributions(seed):
     assert decide(joint, "beam", beam_size=1, margin=0.1) == decide(joint, "confidence", margin=0.1)
 
 
-@pytest.mark.parametrize("options", [{}, {"text_attends_labels": False}, {"label_stream": True}])
+@pytest.mark.parametrize(
+    "options", [{}, {"text_attends_labels": True}, {"label_stream": True, "prompt_tokens_before": 1}]
+)
 def test_beam_one_equals_confidence_decoding_of_a_model(sharp_model, tokenizer, options):
     model = sharp_model(**options)
     batch = inference_batch(tokenizer, model.config)

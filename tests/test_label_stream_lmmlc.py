@@ -33,7 +33,10 @@ def single_sequence_logits(model, tokenizer, texts, state=None):
 
 @pytest.fixture
 def stream_model(make_model):
-    return make_model(label_stream=True, label_group_size=len(LABELS)).eval()
+    """Prompt tokens name each label, so reveals and rounds work with `revealed` attention."""
+    return make_model(
+        label_stream=True, label_group_size=len(LABELS), prompt_tokens_before=1, prompt_tokens_after=1
+    ).eval()
 
 
 def test_stream_equals_the_single_sequence_text_blind_forward(make_model, tokenizer):
@@ -134,8 +137,12 @@ def test_sampling_keeps_every_positive(stream_model, tokenizer, sampling):
 
 
 def test_reveals_within_the_sample_are_inputs_not_targets(stream_model, tokenizer):
-    config = type(stream_model.config)(label_names=[f"l{i}" for i in range(12)], label_stream=True)
-    collator = DataCollatorForLabelMask(tokenizer, config, label_sample_size=6, reveal_example_prob=1.0, seed=0)
+    config = type(stream_model.config)(
+        label_names=[f"l{i}" for i in range(12)], label_stream=True, prompt_tokens_before=1, prompt_tokens_after=1
+    )
+    collator = DataCollatorForLabelMask(
+        tokenizer, config, label_sample_size=6, reveal_strategy="random", reveal_example_prob=1.0, seed=0
+    )
     rows = [[1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]] * 4
     batch = collator(features(tokenizer, rows))
     state, targets = batch["candidate_state"], batch["labels"]
@@ -262,3 +269,18 @@ def test_running_out_of_memory_says_what_to_change(stream_model, tokenizer, monk
     monkeypatch.setattr(modeling, "run_label_stream", fail)
     with pytest.raises(RuntimeError, match=r"4 labels for each of 4 examples in groups of 4.*--label_sample_size"):
         stream_model(**tokenizer(TEXTS, padding=True, return_tensors="pt"))
+
+
+def test_reveals_and_rounds_are_refused_where_revealed_labels_are_anonymous(make_model, tokenizer):
+    model = make_model(label_stream=True)  # one token per label, every label at the same positions
+    assert not model.config.revealed_labels_identifiable
+    batch = tokenizer(TEXTS[:2], padding=True, return_tensors="pt")
+    with pytest.raises(ValueError, match=r"cannot be told apart.*--prompt_tokens_before 1"):
+        DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="random")
+    with pytest.raises(ValueError, match=r"strategy='confidence'.*cannot be told apart"):
+        model.decode(**batch, strategy="confidence")
+    with pytest.raises(ValueError, match=r"decode_strategy='beam'.*cannot be told apart"):
+        type(model.config)(label_names=LABELS, label_stream=True, decode_strategy="beam")
+    assert model.decode(**batch, strategy="one_shot").probs.shape == (2, len(LABELS))
+    for fix in ({"prompt_tokens_before": 1}, {"token_type_strategy": "per_label"}, {"label_stream_attention": "group"}):
+        assert type(model.config)(label_names=LABELS, label_stream=True, **fix).revealed_labels_identifiable

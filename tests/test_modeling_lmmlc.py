@@ -13,7 +13,7 @@ from lmmlc import (
     DataCollatorForLabelMask,
 )
 
-from .conftest import BLOCK_LMMLC, LABELS
+from .conftest import BLOCK_LMMLC, LABELS, PAPER
 
 HUB_FILES = (
     "configuration_lmmlc.py",
@@ -64,7 +64,7 @@ def test_loss_is_finite_and_reaches_prompt_embeddings(make_model, tokenizer, los
 
 def test_revealed_labels_are_not_targets(make_model, tokenizer):
     model = make_model()
-    batch = batch_for(tokenizer, model.config, LABEL_ROWS, reveal_example_prob=1.0, seed=3)
+    batch = batch_for(tokenizer, model.config, LABEL_ROWS, reveal_strategy="random", reveal_example_prob=1.0, seed=3)
     assert (batch["labels"] == -100).any()
     flipped = dict(batch, labels=torch.where(batch["labels"] == -100, -100.0, 1 - batch["labels"]))
     assert model(**batch).loss != model(**flipped).loss
@@ -122,9 +122,9 @@ def test_joint_mlm_adds_a_weighted_loss(make_model, tokenizer):
 def test_too_many_labels_for_one_sequence_fail_before_loading(bert_dir):
     names = [f"l{i}" for i in range(30)]
     with pytest.raises(ValueError, match=r"at most 20 labels fit with 3 tokens per label.*label_stream=True"):
-        BertForLabelMaskClassification.from_encoder(bert_dir, label_names=names, label_stream=False)
+        BertForLabelMaskClassification.from_encoder(bert_dir, label_names=names, label_stream=False, **PAPER)
     with pytest.raises(ValueError, match=r"label group takes 90 positions.*use label_group_size <= 21"):
-        BertForLabelMaskClassification.from_encoder(bert_dir, label_names=names, label_group_size=30)
+        BertForLabelMaskClassification.from_encoder(bert_dir, label_names=names, label_group_size=30, **PAPER)
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean", "layer_weighted"])

@@ -140,7 +140,7 @@ def test_text_blind_to_the_template_only_when_asked(sharp_model, tokenizer, text
     ],
 )
 def test_bad_decoding_options_are_rejected(sharp_model, tokenizer, options, message):
-    model = sharp_model()
+    model = sharp_model(text_attends_labels=True)
     with pytest.raises(ValueError, match=message):
         model.decode(**inference_batch(tokenizer, model.config), **options)
 

@@ -3,6 +3,8 @@ import torch
 
 from lmmlc import MASKED, NO, YES, build_template_inputs, describe_template, tokenize_for_template
 
+from .conftest import PAPER
+
 
 def tokens(tokenizer, ids):
     return tokenizer.convert_ids_to_tokens(ids.tolist())
@@ -38,7 +40,9 @@ def test_layout_for_each_option(make_model, tokenizer, position, mask_mode, befo
 
 
 def test_describe_template_shows_the_tokens(make_model, tokenizer):
-    config = make_model(labels=["joy", "anger"], mask_mode="per_label", prompt_tokens_before=0).config
+    config = make_model(
+        labels=["joy", "anger"], mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=1
+    ).config
     prompt = [tokenizer.convert_ids_to_tokens(ids[0]) for ids in config.prompt_token_ids]
     masks = tokenizer.convert_ids_to_tokens(config.label_mask_token_ids)
     assert describe_template(tokenizer, config, "i love it").split() == [
@@ -66,7 +70,7 @@ def test_token_types(make_model, tokenizer, strategy, expected):
 
 
 def test_revealed_slots_show_yes_and_no(make_model, tokenizer):
-    config = make_model().config
+    config = make_model(**PAPER).config
     built = build_template_inputs(tokenizer("i love it")["input_ids"], config, label_state=[YES, NO, MASKED, YES])
     slots = built["input_ids"][0, built["slot_positions"][0]].tolist()
     mask = tokenizer.mask_token_id
@@ -74,7 +78,7 @@ def test_revealed_slots_show_yes_and_no(make_model, tokenizer):
 
 
 def test_truncation_keeps_the_template(make_model, tokenizer):
-    config = make_model().config
+    config = make_model(**PAPER).config
     long_text = tokenizer(" ".join(["love"] * 200))["input_ids"]
     short = build_template_inputs(tokenizer("i love it")["input_ids"], config)
     built = build_template_inputs([long_text, tokenizer("i love it")["input_ids"]], config)
@@ -93,7 +97,7 @@ def test_truncation_keeps_the_template(make_model, tokenizer):
 
 
 def test_tokenize_for_template_leaves_room_for_the_template(make_model, tokenizer):
-    config = make_model().config
+    config = make_model(**PAPER).config
     ids = tokenize_for_template(tokenizer, " ".join(["love"] * 200), config)["input_ids"]
     assert len(ids) == config.text_budget() + 2 == 64 - 12 - 1
 

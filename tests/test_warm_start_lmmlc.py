@@ -6,12 +6,12 @@ from transformers import AutoTokenizer
 
 from lmmlc import BertForLabelMaskClassification
 
-from .conftest import LABELS
+from .conftest import LABELS, PAPER
 from .test_modeling_lmmlc import LABEL_ROWS, batch_for
 
 
 def test_warm_start_embeddings_come_from_words(make_model, tokenizer):
-    model = make_model(mask_mode="per_label")
+    model = make_model(mask_mode="per_label", prompt_tokens_before=1, prompt_tokens_after=1)
     weight = model.bert.get_input_embeddings().weight
     config = model.config
     assert torch.equal(weight[config.yes_token_id], weight[tokenizer.convert_tokens_to_ids("yes")])
@@ -28,7 +28,9 @@ def test_warm_start_embeddings_come_from_words(make_model, tokenizer):
 def test_vocab_without_unused_slots_gets_new_tokens(bert_dir_no_unused):
     tokenizer = AutoTokenizer.from_pretrained(bert_dir_no_unused)
     size = len(tokenizer)
-    model = BertForLabelMaskClassification.from_encoder(bert_dir_no_unused, label_names=LABELS, tokenizer=tokenizer)
+    model = BertForLabelMaskClassification.from_encoder(
+        bert_dir_no_unused, label_names=LABELS, tokenizer=tokenizer, **PAPER
+    )
     added = 2 + len(LABELS) * 2
     assert len(tokenizer) == size + added
     assert model.config.vocab_size == size + added == model.bert.get_input_embeddings().num_embeddings

@@ -1,0 +1,112 @@
+"""Which LM-MLC recipe becomes the default: read a seeded `run_quality` report, choose on validation, write the
+decision table. The defaults of `LabelMaskConfig` and `lmmlc-train` are tested against its `defaults`.
+
+    python -m benchmarks.run_quality --profile cpu --datasets goemotions --seeds 42 43 44 \\
+        --methods lmmlc-all-masked-text-once lmmlc-all-masked lmmlc-paper \\
+        --work_dir outputs/decide --report_dir docs/benchmarks/decide
+    python -m benchmarks.run_quality --profile cpu --datasets goemotions --seeds 42 43 44 \\
+        --methods lmmlc-stream --work_dir outputs/decide --report_dir docs/benchmarks/decide/stream
+    python -m benchmarks.decide_defaults                     # -> docs/benchmarks/defaults.{json,md}
+
+Rule: the candidates come in tiers of cost, cheapest first; the winner is the best mean validation micro-F1
+(tuned global threshold) of the first tier holding a candidate within noise of the best mean overall (no lower
+than it by more than the larger of the two standard deviations over seeds). Test figures are shown, never used
+to choose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from benchmarks.run_quality import METHODS
+from lmmlc.training import parse_args
+
+TIERS = (("lmmlc-stream",), ("lmmlc-all-masked-text-once", "lmmlc-all-masked"), ("lmmlc-paper",))
+"""Cost tiers, cheapest first: training / one-pass inference examples/s at 28 labels 0.64x / 0.75x, 0.57x / 0.53x
+(both compact single sequences; text-once is cheaper only when decoding in rounds) and 0.30x / 0.24x the stock
+model's (docs/BENCHMARKS.md, sections 2 and 5a)."""
+CANDIDATES = tuple(name for tier in TIERS for name in tier)
+DECIDED = (
+    "label_stream",
+    "mask_mode",
+    "prompt_tokens_before",
+    "prompt_tokens_after",
+    "text_attends_labels",
+    "reveal_strategy",
+)
+METRIC = "eval_micro_f1@global"
+SHOWN = (
+    "eval_micro_f1@global",
+    "eval_macro_f1@per_label",
+    "eval_subset_accuracy@global",
+    "test_micro_f1@global",
+    "test_macro_f1@per_label",
+    "test_subset_accuracy@global",
+)
+
+
+def options_of(method: str) -> dict:
+    """The decided options' values in a method's `lmmlc-train` command line (parsed by lmmlc-train itself)."""
+    model_args, _, lm_args, _ = parse_args([*METHODS[method].options, "--output_dir", "unused"])
+    return {name: getattr(lm_args if hasattr(lm_args, name) else model_args, name) for name in DECIDED}
+
+
+def choose(summary: list[dict], tiers: tuple[tuple[str, ...], ...] = TIERS, metric: str = METRIC) -> str:
+    """The best mean `metric` of the cheapest tier that holds a candidate within noise of the best mean."""
+    names = [name for tier in tiers for name in tier]
+    rows = {r["method"]: r for r in summary if r["method"] in names and r["decoding"] == "one_shot"}
+    missing = [name for name in names if name not in rows]
+    if missing:
+        raise ValueError(f"The report has no one_shot row of {missing}; run them (see this module's docstring).")
+    best = max(rows.values(), key=lambda r: r[metric])
+
+    def close(name: str) -> bool:
+        noise = max(rows[name].get(f"{metric}_sd", 0.0), best.get(f"{metric}_sd", 0.0))
+        return rows[name][metric] >= best[metric] - noise
+
+    tier = next(tier for tier in tiers if any(close(name) for name in tier))
+    return max(tier, key=lambda name: rows[name][metric])
+
+
+def table(summary: list[dict], chosen: str) -> str:
+    """Markdown: one row per candidate, mean ± sd of the shown metrics."""
+    lines = ["| candidate | " + " | ".join(SHOWN) + " | chosen |", "|---|" + "---|" * (len(SHOWN) + 1)]
+    for name in CANDIDATES:
+        row = next(r for r in summary if r["method"] == name and r["decoding"] == "one_shot")
+        cells = [f"{row[k]:.4f} ± {row.get(f'{k}_sd', 0.0):.4f}" for k in SHOWN]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {'**yes**' if name == chosen else ''} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--reports",
+        nargs="+",
+        default=["docs/benchmarks/decide/quality_cpu.json", "docs/benchmarks/decide/stream/quality_cpu.json"],
+    )
+    parser.add_argument("--output", default="docs/benchmarks/defaults", help="Writes OUTPUT.json and OUTPUT.md.")
+    args = parser.parse_args(argv)
+    reports = [json.loads(Path(path).read_text()) for path in args.reports]
+    summary = [row for report in reports for row in report["summary"]]
+    chosen = choose(summary)
+    decision = {
+        "reports": args.reports,
+        "commands": [report["command"] for report in reports],
+        "rule": __doc__.split("Rule: ")[1].strip().replace("\n", " "),
+        "seeds": next(r["seeds"] for r in summary if r["method"] == chosen),
+        "chosen": chosen,
+        "defaults": options_of(chosen),
+        "candidates": {name: options_of(name) for name in CANDIDATES},
+    }
+    Path(f"{args.output}.json").write_text(json.dumps(decision, indent=2) + "\n")
+    text = [f"# Defaults chosen by measurement: `{chosen}`", "", *(f"`{c}`" for c in decision["commands"]), ""]
+    text += [decision["rule"], "", table(summary, chosen), "", f"Defaults: `{json.dumps(decision['defaults'])}`", ""]
+    Path(f"{args.output}.md").write_text("\n".join(text))
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
