@@ -42,8 +42,9 @@ from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
 SEED_TEMPLATE = ["--mask_mode", "shared", "--prompt_tokens_before", "1", "--prompt_tokens_after", "1"]
-TEXT_SEES_LABELS = ["--text_attends_labels", "true"]  # explicit: rows keep their meaning when defaults change
+TEXT_SEES_LABELS = ["--label_stream", "false", "--text_attends_labels", "true"]  # explicit: rows keep their meaning
 TEXT_ONCE = ["--text_attends_labels", "false"]
+SINGLE = ["--label_stream", "false"]  # the template in the text's sequence
 ROUNDS = ("one_shot", "confidence")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
 STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none"]  # text never sees labels in the stream
@@ -66,12 +67,10 @@ METHODS = {
         Method("baseline", ["--model_type", "baseline", "--pooling", "mean"]),
         Method("baseline+mlm", ["--model_type", "baseline", "--pooling", "mean", *MLM]),
         Method("lmmlc-all-masked", [*COMPACT, *TEXT_SEES_LABELS, "--reveal_strategy", "none"]),
-        Method("lmmlc-all-masked-text-once", [*COMPACT, *TEXT_ONCE, "--reveal_strategy", "none"]),
+        Method("lmmlc-all-masked-text-once", [*COMPACT, *SINGLE, *TEXT_ONCE, "--reveal_strategy", "none"]),
         Method("lmmlc-reveal", [*COMPACT, *TEXT_SEES_LABELS, "--reveal_strategy", "random"], ROUNDS),
         Method("lmmlc-reveal+mlm", [*COMPACT, *TEXT_SEES_LABELS, "--reveal_strategy", "random", *MLM]),
-        Method(
-            "lmmlc-reveal-text-once", [*COMPACT, *TEXT_ONCE, "--reveal_strategy", "random"], ("one_shot", "confidence")
-        ),
+        Method("lmmlc-reveal-text-once", [*COMPACT, *SINGLE, *TEXT_ONCE, "--reveal_strategy", "random"], ROUNDS),
         Method(  # the paper's setting: prompt tokens around a shared [MASK], random reveal, text sees the template
             "lmmlc-paper", [*SEED_TEMPLATE, *TEXT_SEES_LABELS, "--reveal_strategy", "random"]
         ),

@@ -61,6 +61,7 @@ def train_and_decode(
         prompt_tokens_before=0,
         prompt_tokens_after=0,
         text_attends_labels=True,
+        label_stream=False,
     )
     collator = DataCollatorForLabelMask(
         tokenizer, model.config, reveal_strategy="random", reveal_example_prob=0.5, seed=seed

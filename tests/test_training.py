@@ -141,7 +141,15 @@ def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_pat
 
     monkeypatch.setattr(lmmlc.training, "predict_dataset", recording)
     data = slice_data(shared_data, tmp_path / "data", rows=24)
-    options = ["--model_name_or_path", str(bert_dir), *COMPACT, "--decode_strategy", "confidence"]
+    options = [
+        "--model_name_or_path",
+        str(bert_dir),
+        *COMPACT,
+        "--decode_strategy",
+        "confidence",
+        "--label_stream",
+        "false",
+    ]
     main(tiny_run_args(data, tmp_path / "out", *options, "--text_attends_labels", "false"))
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert seen[-2:] == [(config["threshold"], config["label_thresholds"])] * 2  # validation and test, tuned
