@@ -42,9 +42,9 @@ from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
 SEED_TEMPLATE = ["--mask_mode", "shared", "--prompt_tokens_before", "1", "--prompt_tokens_after", "1"]
-TEXT_SEES_LABELS = ["--label_stream", "false", "--text_attends_labels", "true"]  # explicit: rows keep their meaning
-TEXT_ONCE = ["--text_attends_labels", "false"]
 SINGLE = ["--label_stream", "false"]  # the template in the text's sequence
+TEXT_SEES_LABELS = [*SINGLE, "--text_attends_labels", "true"]  # explicit: rows keep their meaning
+TEXT_ONCE = ["--text_attends_labels", "false"]
 HEAD_LR = ["--head_learning_rate", "3e-2"]
 """The pooled heads' recipe: best GoEmotions validation micro-F1 of head rates {1e-4 (= encoder), 3e-3, 3e-2}
 on the cpu profile (docs/BENCHMARKS.md, section 1b)."""
@@ -91,7 +91,7 @@ METHODS = {
         Method("anchor-logreg", [], anchor="logreg"),
     )
 }
-ANCHORS = ("anchor-linear", "anchor-fasttext", "anchor-logreg")
+ANCHORS = tuple(name for name, method in METHODS.items() if method.anchor)
 OPTIONAL = ("lmmlc-reveal-text-once", "lmmlc-all-masked-text-once", "lmmlc-paper")
 DEFAULT_METHODS = [name for name in METHODS if name not in OPTIONAL and "stream" not in name]
 
@@ -162,7 +162,7 @@ PROFILES = {
             "Rows: the stock head and pooled baseline (their tuned recipes), LM-MLC (defaults; reveal + rounds), "
             "the anchors; cooking-stackexchange: benchmarks.many_labels.",
         ],
-        methods=("stock", "baseline", "lmmlc-all-masked-text-once", "lmmlc-reveal", *ANCHORS),
+        methods=("stock", "baseline", "lmmlc-defaults", "lmmlc-reveal", *ANCHORS),
     ),
     "readme": Profile(
         datasets={"goemotions": readme_job_options()},

@@ -48,7 +48,8 @@ def test_the_shipped_defaults_are_the_decided_ones():
     signature = inspect.signature(LabelMaskConfig.__init__).parameters
     names = [f"label {i}" for i in range(28)]  # a new GoEmotions-sized model, options resolved as the config does
     new = LabelMaskConfig(label_names=names)
-    from_cli = LabelMaskConfig(label_names=names, **{name: getattr(model_args, name) for name in signature_names()})
+    options = [name for name in decision["defaults"] if name != "reveal_strategy"]
+    from_cli = LabelMaskConfig(label_names=names, **{name: getattr(model_args, name) for name in options})
     for name, value in decision["defaults"].items():
         if name == "reveal_strategy":
             continue
@@ -56,8 +57,3 @@ def test_the_shipped_defaults_are_the_decided_ones():
             assert signature[name].default is getattr(model_args, name) is None, name
         else:
             assert getattr(new, name) == getattr(from_cli, name) == value, name
-
-
-def signature_names() -> list[str]:
-    decided = json.loads(DECISION.read_text())["defaults"]
-    return [name for name in decided if name != "reveal_strategy"]
