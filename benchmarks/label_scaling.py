@@ -36,13 +36,6 @@ METHODS = {
     "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
     "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
     "lmmlc-stream-top1": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1},
-    "lmmlc-stream-top1-lower": {
-        "model_type": "lmmlc",
-        **COMPACT,
-        "label_stream": True,
-        "label_stream_layers": 1,
-        "label_stream_entry": "lower_layers",
-    },
 }
 
 

@@ -51,7 +51,6 @@ on the cpu profile (docs/BENCHMARKS.md, section 1b)."""
 ROUNDS = ("one_shot", "confidence")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
 STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none"]  # text never sees labels in the stream
-LOWER = ["--label_stream_entry", "lower_layers"]  # with --label_stream_layers: labels ran the lower layers alone
 
 
 @dataclass(frozen=True)
@@ -85,12 +84,6 @@ METHODS = {
         Method("lmmlc-stream-sample8", [*COMPACT, *STREAM, "--label_sample_size", "8"]),
         Method(
             "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
-        ),
-        Method("lmmlc-stream-top1-lower", [*COMPACT, *STREAM, *LOWER, "--label_stream_layers", "1"]),
-        Method("lmmlc-stream-top2-lower", [*COMPACT, *STREAM, *LOWER, "--label_stream_layers", "2"]),
-        Method(
-            "lmmlc-stream-top2-lower-sample8",
-            [*COMPACT, *STREAM, *LOWER, "--label_stream_layers", "2", "--label_sample_size", "8"],
         ),
         Method("lmmlc-defaults", []),  # what a user gets with no option: the shipped defaults
         Method("anchor-linear", [], anchor="linear"),

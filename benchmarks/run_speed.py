@@ -29,7 +29,6 @@ from lmmlc.training import build_model, train_collator
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
 SEED_TEMPLATE = {"mask_mode": "shared", "prompt_tokens_before": 1, "prompt_tokens_after": 1}
 SINGLE = {"label_stream": False, "text_attends_labels": True, "reveal_strategy": "random"}  # as in speed.json
-STREAM_TOP1 = {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1}
 METHODS = {
     "stock": {"model_type": "stock"},
     "baseline": {"model_type": "baseline", "pooling": "mean"},
@@ -38,20 +37,12 @@ METHODS = {
     "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
     "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
     "lmmlc-stream-top3": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 3},
-    "lmmlc-stream-top1": STREAM_TOP1,
+    "lmmlc-stream-top1": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1},
     "lmmlc-stream-top2-sample8": {
         "model_type": "lmmlc",
         **COMPACT,
         "label_stream": True,
         "label_stream_layers": 2,
-        "label_sample_size": 8,
-    },
-    "lmmlc-stream-top1-lower": {**STREAM_TOP1, "label_stream_entry": "lower_layers"},
-    "lmmlc-stream-top2-lower": {**STREAM_TOP1, "label_stream_layers": 2, "label_stream_entry": "lower_layers"},
-    "lmmlc-stream-top2-lower-sample8": {
-        **STREAM_TOP1,
-        "label_stream_layers": 2,
-        "label_stream_entry": "lower_layers",
         "label_sample_size": 8,
     },
 }

@@ -15,7 +15,6 @@ DECODE_STRATEGIES = ("one_shot", "confidence", "beam", "fixed", "random")
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 STREAM_ATTENTIONS = ("revealed", "group")
-STREAM_ENTRIES = ("embeddings", "lower_layers")
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
@@ -237,10 +236,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream_layers: label stream only: label slots join only the top k layers, entering them from the
             embedding layer (None: every layer). Cost per label falls about in proportion; the text still
             runs every layer.
-        label_stream_entry: with `label_stream_layers`, what the labels bring into the top layers: "embeddings"
-            (their token embeddings) or "lower_layers" (the layers below run over each label's own tokens
-            alone, without the text, at fixed positions: computed once per distinct label and state in a
-            batch, so nearly free, and the top layers get states of the kind they were pretrained on).
         label_stream_attention: what a label's tokens see besides the text and their own tokens: "revealed"
             (the labels shown as YES/NO; a masked label's score then does not depend on its group or on which
             labels were sampled with it) or "group" (every label of its group, as in one sequence: equal to
@@ -268,8 +263,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "labels) or group (also the other labels of its group).",
         "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
         "embeddings (default: all).",
-        "label_stream_entry": "With label_stream_layers: labels enter the top layers from their embeddings or "
-        "from lower_layers run over each label alone (without the text, once per batch).",
     }
 
     def __init__(
@@ -294,7 +287,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_group_size: int = 64,
         label_stream_layers: int | None = None,
         label_stream_attention: str = "revealed",
-        label_stream_entry: str = "embeddings",
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -302,7 +294,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"label_group_size must be >= 1 (labels per group of the label stream), got {label_group_size}."
             )
         _check_choice("label_stream_attention", label_stream_attention, STREAM_ATTENTIONS)
-        _check_choice("label_stream_entry", label_stream_entry, STREAM_ENTRIES)
         _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
         check_decode_options(decode_strategy, labels_per_round, decode_margin, int(decode_beam_size))
         _check_choice("mask_mode", mask_mode, MASK_MODES)
@@ -332,7 +323,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.decode_beam_size = int(decode_beam_size)
         self.label_group_size = int(label_group_size)
         self.label_stream_attention = label_stream_attention
-        self.label_stream_entry = label_stream_entry
         super().__init__(**kwargs)
         self.label_stream = self._choose_stream() if label_stream is None else bool(label_stream)
         if self.label_stream:
@@ -384,14 +374,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""
         if self.label_stream_layers is not None and not self.label_stream:
             raise ValueError("label_stream_layers needs label_stream=True (labels as a second stream).")
-        below = self.num_hidden_layers - (self.label_stream_layers or self.num_hidden_layers)
-        if self.label_stream_entry == "lower_layers" and not (self.label_stream and below):
-            raise ValueError(
-                "label_stream_entry='lower_layers' runs the layers below the top label_stream_layers over the labels "
-                f"alone, but this model has none (label_stream={self.label_stream}, label_stream_layers="
-                f"{self.label_stream_layers} of {self.num_hidden_layers}): set --label_stream_layers below "
-                f"{self.num_hidden_layers}, or keep label_stream_entry='embeddings'."
-            )
         position = getattr(self, "position_embedding_type", "absolute") or "absolute"
         if self.label_stream and position != "absolute":
             raise ValueError(

@@ -159,11 +159,9 @@ def run_label_stream(
     slots: torch.Tensor,
     dropout: float = 0.0,
     top_layers: int | None = None,
-    entry: str = "embeddings",
-    width: int = 1,
 ) -> torch.Tensor:
-    """Run label groups through every layer (or the top `top_layers`), each group attending to its example's
-    text and to its own tokens.
+    """Run label groups through every layer (or the top `top_layers`, entered from the embeddings), each group
+    attending to its example's text and to its own tokens.
 
     Args:
         text: the text of each group's example (`TextStream.rows`), batch = groups.
@@ -171,26 +169,21 @@ def run_label_stream(
             tokens), each `(groups, group_tokens)`, and optionally `attends` `(groups, group_tokens,
             group_tokens)`: which label tokens each label token sees (default: every real one).
         slots: `(groups, group_labels)` position of each label's slot within its group.
-        entry: with `top_layers`, labels enter the top layers from their embeddings, or from the
-            `lower_layers` run over each label's `width` tokens alone (`lower_layer_states`).
 
     Returns:
         The last layer's hidden state at every slot, `(groups, group_labels, hidden)`.
     """
-    layers = bert.encoder.layer
-    first = len(layers) - (top_layers or len(layers))
-    if entry == "lower_layers":
-        hidden = lower_layer_states(bert, label_inputs, width, first, dropout)
-    else:
-        hidden = bert.embeddings(
-            input_ids=label_inputs["input_ids"],
-            token_type_ids=label_inputs["token_type_ids"],
-            position_ids=label_inputs["position_ids"],
-        )
+    hidden = bert.embeddings(
+        input_ids=label_inputs["input_ids"],
+        token_type_ids=label_inputs["token_type_ids"],
+        position_ids=label_inputs["position_ids"],
+    )
     valid = torch.cat([text.valid, label_inputs["valid"]], dim=1)
     if label_inputs.get("attends") is not None:
         size = label_inputs["attends"].shape[1]
         valid = torch.cat([text.valid[:, None, :].expand(-1, size, -1), label_inputs["attends"]], dim=2)
+    layers = bert.encoder.layer
+    first = len(layers) - (top_layers or len(layers))
     for i, layer in enumerate(layers):
         if i < first:
             continue
@@ -198,38 +191,6 @@ def run_label_stream(
         past = (text.keys[i], text.values[i])
         hidden, _, _ = layer_step(layer, hidden, past, valid, outputs, dropout)
     return hidden
-
-
-LOWER_LAYERS_FIRST_POSITION = 1
-"""Position of a label's first token in the lower layers of `label_stream_entry="lower_layers"` (its later tokens
-follow): fixed, so a label's lower-layer states depend on the label and its shown state only."""
-
-
-def lower_layer_states(
-    bert: nn.Module, label_inputs: dict[str, torch.Tensor], width: int, layers: int, dropout: float = 0.0
-) -> torch.Tensor:
-    """States entering layer `layers` of label tokens that ran the layers below alone: each label's `width`
-    tokens see only each other (no text, no other label), at fixed positions. Computed once per distinct
-    label template (tokens and token types) in the batch, then copied to every place it occurs.
-
-    Args:
-        label_inputs: `input_ids` and `token_type_ids` `(groups, group_tokens)`, `group_tokens` a multiple of
-            `width`.
-
-    Returns:
-        `(groups, group_tokens, hidden)`.
-    """
-    groups, size = label_inputs["input_ids"].shape
-    units = torch.cat([label_inputs["input_ids"], label_inputs["token_type_ids"]], dim=1)
-    units = units.view(groups, 2, size // width, width).transpose(1, 2).reshape(-1, 2 * width)
-    distinct, where = torch.unique(units, dim=0, return_inverse=True)
-    positions = torch.arange(width, device=units.device) + LOWER_LAYERS_FIRST_POSITION
-    positions = positions.expand(len(distinct), -1)
-    hidden = bert.embeddings(input_ids=distinct[:, :width], token_type_ids=distinct[:, width:], position_ids=positions)
-    valid = torch.ones(hidden.shape[:2], dtype=torch.bool, device=hidden.device)
-    for layer in bert.encoder.layer[:layers]:
-        hidden, _, _ = layer_step(layer, hidden, None, valid, dropout=dropout)
-    return hidden[where].reshape(groups, size, -1)
 
 
 def group_labels(

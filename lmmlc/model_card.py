@@ -26,7 +26,6 @@ TEMPLATE_OPTIONS = (
     "label_stream",
     "label_group_size",
     "label_stream_layers",
-    "label_stream_entry",
     "label_stream_attention",
     "decode_strategy",
     "labels_per_round",

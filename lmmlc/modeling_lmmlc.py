@@ -333,18 +333,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         """Logits `(groups, group_size)` of label groups `ids`/`state` `(groups, group_size)` over their examples'
         text (`example` `(groups,)`); `table` is `template_table(config)`, built once per call of `stream_logits`."""
         inputs, slots = label_group_inputs(self.config, table, ids, state, text.lengths[example])
-        config = self.config
-        hidden = run_label_stream(
-            self.bert,
-            text.rows(example),
-            inputs,
-            slots,
-            attention_dropout(self),
-            config.label_stream_layers,
-            config.label_stream_entry,
-            config.tokens_per_label,
-        )
-        return self._slot_logits(hidden)
+        dropout, layers = attention_dropout(self), self.config.label_stream_layers
+        return self._slot_logits(run_label_stream(self.bert, text.rows(example), inputs, slots, dropout, layers))
 
     def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
         """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""

@@ -226,45 +226,6 @@ def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, t
         make_model(label_stream=True, label_stream_layers=3)
 
 
-def test_labels_entering_from_lower_layers_ran_them_alone(make_model, tokenizer):
-    from lmmlc.label_stream_lmmlc import (
-        LOWER_LAYERS_FIRST_POSITION,
-        encode_text,
-        label_group_inputs,
-        layer_step,
-        template_table,
-    )
-
-    options = {"label_stream": True, "label_stream_layers": 1, "label_stream_attention": "group"}
-    model = make_model(**options, prompt_tokens_before=1, label_stream_entry="lower_layers").eval()
-    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
-    state = torch.tensor([[-1, 1, 0, -1], [0, -1, -1, 1], [-1, -1, -1, -1], [1, 1, -1, 0]])
-    with torch.no_grad():
-        logits = model(**batch, candidate_state=state).logits
-        text = encode_text(model.bert, batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-        ids = torch.arange(4).expand(4, 4)
-        inputs, slots = label_group_inputs(
-            model.config, template_table(model.config, ids.device), ids, state, text.lengths
-        )
-        units = inputs["input_ids"].reshape(-1, 2)  # each label alone: its prompt token and its slot
-        types = inputs["token_type_ids"].reshape(-1, 2)
-        positions = torch.arange(2).expand(len(units), -1) + LOWER_LAYERS_FIRST_POSITION
-        alone = model.bert(input_ids=units, token_type_ids=types, position_ids=positions, output_hidden_states=True)
-        hidden = alone.hidden_states[1].reshape(4, 8, -1)  # entering the top (second) layer
-        valid = torch.cat([text.valid, inputs["valid"]], dim=1)
-        last = model.bert.encoder.layer[-1]
-        hidden, _, _ = layer_step(last, hidden, (text.keys[-1], text.values[-1]), valid, slots)
-        torch.testing.assert_close(logits, model._slot_logits(hidden), atol=1e-5, rtol=1e-5)
-        embeddings = make_model(**options, prompt_tokens_before=1).eval()
-        embeddings.load_state_dict(model.state_dict())
-        assert not torch.allclose(logits, embeddings(**batch, candidate_state=state).logits, atol=1e-4)
-    match = "label_stream_entry='lower_layers' runs the layers below"
-    with pytest.raises(ValueError, match=match):  # labels in every layer: none below
-        make_model(**{**options, "label_stream_layers": 2}, label_stream_entry="lower_layers")
-    with pytest.raises(ValueError, match=match):
-        make_model(label_stream=False, label_stream_entry="lower_layers")
-
-
 def test_pipeline_scores_every_label_with_the_stream(make_model, tokenizer):
     from transformers import pipeline
 
