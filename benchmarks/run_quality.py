@@ -26,6 +26,7 @@ import torch
 import transformers
 
 from benchmarks.anchors import run_anchor
+from lmmlc.arguments import HEAD_LEARNING_RATES, LEARNING_RATES
 from lmmlc.data import load_data
 from lmmlc.evaluation import (
     SPLIT_PREFIXES,
@@ -45,7 +46,8 @@ SEED_TEMPLATE = ["--mask_mode", "shared", "--prompt_tokens_before", "1", "--prom
 SINGLE = ["--label_stream", "false"]  # the template in the text's sequence
 TEXT_SEES_LABELS = [*SINGLE, "--text_attends_labels", "true"]  # explicit: rows keep their meaning
 TEXT_ONCE = ["--text_attends_labels", "false"]
-HEAD_LR = ["--head_learning_rate", "3e-2"]
+HEAD_LR = ["--head_learning_rate", f"{HEAD_LEARNING_RATES['baseline']:g}"]  # lmmlc-train's default, explicit
+DEFAULT_LR = ["--learning_rate", f"{LEARNING_RATES['lmmlc']:g}"]  # LM-MLC's default rate, over the profile's
 """The pooled heads' recipe: best GoEmotions validation micro-F1 of head rates {1e-4 (= encoder), 3e-3, 3e-2}
 on the cpu profile (docs/BENCHMARKS.md, section 1b)."""
 ROUNDS = ("one_shot", "confidence")
@@ -85,7 +87,7 @@ METHODS = {
         Method(
             "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
         ),
-        Method("lmmlc-defaults", []),  # what a user gets with no option: the shipped defaults
+        Method("lmmlc-defaults", DEFAULT_LR),  # what a user gets with no option: the shipped defaults
         Method("anchor-linear", [], anchor="linear"),
         Method("anchor-fasttext", [], anchor="fasttext"),
         Method("anchor-logreg", [], anchor="logreg"),
@@ -149,7 +151,7 @@ PROFILES = {
         datasets={
             "goemotions": [
                 *["--num_train_epochs", "1", "--per_device_train_batch_size", "32"],
-                *["--learning_rate", "1e-4", "--warmup_steps", "100"],
+                *["--per_device_eval_batch_size", "64", "--learning_rate", "1e-4", "--warmup_steps", "100"],
             ],
             "aapd-small": [
                 *["--max_seq_length", "256", "--num_train_epochs", "5", "--per_device_train_batch_size", "16"],
@@ -161,6 +163,8 @@ PROFILES = {
             "aapd-small: all 800 training abstracts cut to 256 tokens, 5 epochs.",
             "Rows: the stock head and pooled baseline (their tuned recipes), LM-MLC (defaults; reveal + rounds), "
             "the anchors; cooking-stackexchange: benchmarks.many_labels.",
+            "Learning rates: the profile's 1e-4 (stock and baseline with a 3e-2 head); lmmlc-defaults: lmmlc-train's "
+            "default (3e-4).",
         ],
         methods=("stock", "baseline", "lmmlc-defaults", "lmmlc-reveal", *ANCHORS),
     ),

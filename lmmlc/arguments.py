@@ -89,24 +89,47 @@ class DataArguments:
                 raise ValueError(f"--{name} {value}: give at least 1, or leave it out to use every example.")
 
 
+LEARNING_RATES = {"lmmlc": 3e-4, "baseline": 1e-4, "stock": 1e-4}
+"""Default peak learning rate per `--model_type`: the best tried on GoEmotions validation with MiniLM
+(docs/BENCHMARKS.md, section 1c)."""
+HEAD_LEARNING_RATES = {"baseline": 3e-2, "stock": 3e-2}
+"""Default peak learning rate of a new pooled head per `--model_type` (section 1b); LM-MLC: its learning rate."""
+
+
 @dataclass
 class LmmlcTrainingArguments(TrainingArguments):
     """transformers' TrainingArguments plus `--overwrite_output_dir` (which transformers 5 dropped);
-    `--resume_from_checkpoint` also takes `latest` (the newest complete checkpoint in --output_dir)."""
+    `--resume_from_checkpoint` also takes `latest` (the newest complete checkpoint in --output_dir);
+    learning rates default by model type (`resolve_learning_rates`)."""
 
+    learning_rate: float | None = _help(
+        "Peak learning rate (AdamW). Default by --model_type, the best measured (docs/BENCHMARKS.md 1c): "
+        + ", ".join(f"{name} {rate:g}" for name, rate in LEARNING_RATES.items())
+        + "."
+    )
     overwrite_output_dir: bool = _help(
         "Clear what an earlier run wrote to a non-empty --output_dir (checkpoints, results, log, model) first.",
         False,
     )
     head_learning_rate: float | None = _help(
         "Peak learning rate of the parameters outside the encoder (the new head), on the same schedule; "
-        "default --learning_rate. A new pooled head on a sentence encoder learns faster with a larger one."
+        "default: stock and baseline 3e-2 (a new pooled head on a sentence encoder learns only with a larger one, "
+        "docs/BENCHMARKS.md 1b), lmmlc --learning_rate."
     )
 
     def __post_init__(self) -> None:
-        if self.head_learning_rate is not None and not self.head_learning_rate > 0:
-            raise ValueError(f"--head_learning_rate {self.head_learning_rate}: give a rate > 0, or leave it out.")
+        for option in ("learning_rate", "head_learning_rate"):
+            rate = getattr(self, option)
+            if rate is not None and not rate > 0:
+                raise ValueError(f"--{option} {rate}: give a rate > 0, or leave it out (the default).")
         super().__post_init__()
+
+    def resolve_learning_rates(self, model_type: str) -> None:
+        """Fill the learning rates left out with `model_type`'s defaults (`LEARNING_RATES`, `HEAD_LEARNING_RATES`)."""
+        if self.learning_rate is None:
+            self.learning_rate = LEARNING_RATES.get(model_type, LEARNING_RATES["lmmlc"])
+        if self.head_learning_rate is None:
+            self.head_learning_rate = HEAD_LEARNING_RATES.get(model_type)
 
 
 @dataclass

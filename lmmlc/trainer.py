@@ -34,6 +34,12 @@ class MultiLabelTrainer(Trainer):
         head_learning_rate: float | None = None,
         **kwargs,
     ):
+        training_args = kwargs.get("args", args[1] if len(args) > 1 else None)
+        if training_args is not None and training_args.learning_rate is None:
+            raise ValueError(
+                "args.learning_rate is None: give a learning rate, or call "
+                "args.resolve_learning_rates(model_type) (lmmlc-train does) for the measured default."
+            )
         super().__init__(*args, **kwargs)
         if fgm_epsilon < 0:
             raise ValueError(f"fgm_epsilon must be >= 0, got {fgm_epsilon}.")

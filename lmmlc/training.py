@@ -72,7 +72,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith((".json", ".yaml", ".yml")):
         argv = file_options(argv[0]) + argv[1:]
-    return HfArgumentParser(ARGUMENTS).parse_args_into_dataclasses(argv)
+    model_args, data_args, lm_args, training_args = HfArgumentParser(ARGUMENTS).parse_args_into_dataclasses(argv)
+    training_args.resolve_learning_rates(model_args.model_type)
+    return model_args, data_args, lm_args, training_args
 
 
 def file_options(path: str) -> list[str]:

@@ -56,7 +56,20 @@ def test_check_model_path_names_a_missing_folder(path):
     check_model_path(None, "--model_path")
 
 
+@pytest.mark.parametrize("option", ["learning_rate", "head_learning_rate"])
 @pytest.mark.parametrize("rate", ["0", "-1e-3"])
-def test_head_learning_rate_must_be_positive(rate, tmp_path):
-    with pytest.raises(ValueError, match="--head_learning_rate"):
-        parse_args(["--output_dir", str(tmp_path), f"--head_learning_rate={rate}"])
+def test_learning_rates_must_be_positive(option, rate, tmp_path):
+    with pytest.raises(ValueError, match=f"--{option} {float(rate)}: give a rate > 0"):
+        parse_args(["--output_dir", str(tmp_path), f"--{option}={rate}"])
+
+
+@pytest.mark.parametrize(
+    ("model_type", "rate", "head_rate"), [("lmmlc", 3e-4, None), ("baseline", 1e-4, 3e-2), ("stock", 1e-4, 3e-2)]
+)
+def test_learning_rates_default_by_model_type_and_options_win(model_type, rate, head_rate, tmp_path):
+    """The measured defaults (docs/BENCHMARKS.md 1b, 1c); options given always win."""
+    args = parse_args(["--output_dir", str(tmp_path), "--model_type", model_type])[3]
+    assert (args.learning_rate, args.head_learning_rate) == (rate, head_rate)
+    given = ["--learning_rate", "2e-5", "--head_learning_rate", "1e-3"]
+    args = parse_args(["--output_dir", str(tmp_path), "--model_type", model_type, *given])[3]
+    assert (args.learning_rate, args.head_learning_rate) == (2e-5, 1e-3)

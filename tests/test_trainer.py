@@ -116,3 +116,13 @@ def test_without_head_learning_rate_one_rate_for_all(make_model, tokenizer, data
     trainer = trainer_for(make_model(), tokenizer, dataset, tmp_path)
     trainer.create_optimizer()
     assert {group["lr"] for group in trainer.optimizer.param_groups} == {1e-3}
+
+
+def test_a_learning_rate_left_unresolved_is_refused(make_model, tmp_path):
+    from lmmlc.arguments import LmmlcTrainingArguments
+
+    args = LmmlcTrainingArguments(output_dir=str(tmp_path), report_to="none")
+    with pytest.raises(ValueError, match=r"args.learning_rate is None: .*resolve_learning_rates"):
+        MultiLabelTrainer(model=make_model(), args=args)
+    args.resolve_learning_rates("lmmlc")
+    assert MultiLabelTrainer(model=make_model(), args=args).args.learning_rate == 3e-4
