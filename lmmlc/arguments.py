@@ -113,8 +113,10 @@ class LmmlcTrainingArguments(TrainingArguments):
     )
     head_learning_rate: float | None = _help(
         "Peak learning rate of the parameters outside the encoder (the new head), on the same schedule; "
-        "default: stock and baseline 3e-2 (a new pooled head on a sentence encoder learns only with a larger one, "
-        "docs/BENCHMARKS.md 1b), lmmlc --learning_rate."
+        "default: "
+        + ", ".join(f"{name} {rate:g}" for name, rate in HEAD_LEARNING_RATES.items())
+        + " (a new pooled head on a sentence encoder learns only with a larger one, docs/BENCHMARKS.md 1b), "
+        "lmmlc --learning_rate."
     )
 
     def __post_init__(self) -> None:
