@@ -4,7 +4,7 @@ Texts are cooking-stackexchange validation titles (their own lengths); labels ar
 or synthetic tags past 736. Each method, label count and phase runs in a fresh process (its own peak RSS);
 ratios are to the pooled baseline and the stock model at the same label count, measured in the same run.
 Training scores `--label_sample_size` labels per example (positives + uniform negatives); inference scores
-every label in one pass.
+every label in one pass (with `label_shortlist_size`, the stream scores only the ranker's shortlist).
 
     python -m benchmarks.label_scaling                     # 28, 90, 736 and 5000 labels, CPU
 
@@ -36,6 +36,14 @@ METHODS = {
     "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
     "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
     "lmmlc-stream-top1": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1},
+    # inference scores only the label ranker's top 128 labels per example (an untrained ranker costs the same)
+    "lmmlc-stream-top2-shortlist128": {
+        "model_type": "lmmlc",
+        **COMPACT,
+        "label_stream": True,
+        "label_stream_layers": 2,
+        "label_shortlist_size": 128,
+    },
 }
 
 

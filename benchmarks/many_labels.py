@@ -26,6 +26,8 @@ STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32"]
 BERT_ROWS = {
     "lmmlc-stream": [*STREAM, "--label_stream_layers", "2"],
     "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1"],
+    # with a label ranker: inference scores only its top 128 labels per example (benchmarks.shortlist: other sizes)
+    "lmmlc-stream-shortlist": [*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
     "baseline": ["--model_type", "baseline", "--pooling", "mean"],
     # a recipe for many labels: ZLPR (multi-label softmax) and a 5x learning rate for the new 736-way head
     "baseline-zlpr": [
@@ -59,7 +61,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rows", nargs="+", default=[*BERT_ROWS, *ANCHOR_ROWS], choices=[*BERT_ROWS, *ANCHOR_ROWS])
     parser.add_argument("--model_name_or_path", help="Encoder (default: the bundled MiniLM).")
     parser.add_argument("--epochs", default="4")
-    parser.add_argument("--learning_rate", default="2e-4", help="Of every BERT row.")
+    parser.add_argument(
+        "--learning_rate", help="Of every BERT row (default: lmmlc-train's measured default of each row's model type)."
+    )
     parser.add_argument("--max_train_samples", help="Cut the train set (smoke runs only).")
     parser.add_argument("--max_eval_samples", help="Cut validation and test (smoke runs only).")
     parser.add_argument("--work_dir", default="outputs/many_labels")
@@ -70,11 +74,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def bert_options(args: argparse.Namespace, name: str) -> list[str]:
     """The `lmmlc-train` command line of one BERT row."""
     options = ["--data_dir", args.data_dir, "--output_dir", str(Path(args.work_dir) / name)]
-    options += ["--num_train_epochs", args.epochs, "--learning_rate", args.learning_rate, "--warmup_steps", "30"]
+    options += ["--num_train_epochs", args.epochs, "--warmup_steps", "30"]
     options += ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64", "--seed", "42"]
     options += ["--save_strategy", "no", "--report_to", "none", "--logging_steps", "50", "--max_seq_length", "64"]
     options += ["--overwrite_output_dir"]  # a rerun replaces the row's earlier model
-    for flag in ("max_train_samples", "max_eval_samples", "model_name_or_path"):
+    for flag in ("learning_rate", "max_train_samples", "max_eval_samples", "model_name_or_path"):
         if getattr(args, flag):
             options += [f"--{flag}", getattr(args, flag)]
     if args.max_eval_samples:

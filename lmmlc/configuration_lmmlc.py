@@ -240,6 +240,11 @@ class LabelMaskConfig(MultiLabelBertConfig):
             (the labels shown as YES/NO; a masked label's score then does not depend on its group or on which
             labels were sampled with it) or "group" (every label of its group, as in one sequence: equal to
             the text-blind single sequence when all labels share one group).
+        label_shortlist_size: label stream only: train a light label ranker with the model (cosine of the
+            mean-pooled text and a vector per label) and, at inference, score with the stream only the N labels it
+            ranks first per example; the others score below every shortlisted label and below
+            probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). None (default): score every label.
+            Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -263,6 +268,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "labels) or group (also the other labels of its group).",
         "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
         "embeddings (default: all).",
+        "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "
+        "inference (many labels; default: score every label).",
     }
 
     def __init__(
@@ -287,6 +294,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_group_size: int = 64,
         label_stream_layers: int | None = None,
         label_stream_attention: str = "revealed",
+        label_shortlist_size: int | None = None,
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -333,6 +341,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"label_stream_layers={label_stream_layers}: give 1..{self.num_hidden_layers} (the encoder's layers) "
                 "or None (every layer)."
             )
+        self.label_shortlist_size = None if label_shortlist_size is None else int(label_shortlist_size)
         self._check_stream_options()
         if self.decode_strategy != "one_shot":
             self.check_reveals(f"decode_strategy={self.decode_strategy!r}")
@@ -374,6 +383,13 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""
         if self.label_stream_layers is not None and not self.label_stream:
             raise ValueError("label_stream_layers needs label_stream=True (labels as a second stream).")
+        if self.label_shortlist_size is not None and not self.label_stream:
+            raise ValueError("label_shortlist_size needs label_stream=True (labels as a second stream).")
+        if self.label_shortlist_size is not None and self.label_shortlist_size < 1:
+            raise ValueError(
+                f"label_shortlist_size must be >= 1 (labels scored per example at inference) or None (every label), "
+                f"got {self.label_shortlist_size}."
+            )
         position = getattr(self, "position_embedding_type", "absolute") or "absolute"
         if self.label_stream and position != "absolute":
             raise ValueError(

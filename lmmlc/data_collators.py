@@ -136,7 +136,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         label_frequencies: one non-negative weight per label for "frequency" sampling.
 
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
-    `candidate_state` and `labels` of the scored labels instead of a single-sequence template.
+    `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
+    `config.label_shortlist_size` also `ranker_targets`, every label's 0/1 target (nothing revealed or sampled).
     """
 
     config: LabelMaskConfig
@@ -199,6 +200,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         labels = self._labels(features)
         padded = self._pad(features)
         label_ids = self._sample_labels(labels) if labels is not None and self.config.label_stream else None
+        ranker_targets = labels if getattr(self.config, "label_shortlist_size", None) else None
         if label_ids is not None:
             labels = labels.gather(1, label_ids)
         state = None
@@ -211,7 +213,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             batch = dict(padded)
             self._mask_text(batch, self._text_tokens(batch))
             shown = state if state is not None and (state >= 0).any() else None
-            batch.update({"candidate_ids": label_ids, "candidate_state": shown})
+            batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
             batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)

@@ -102,7 +102,8 @@ class TextStream:
         keys / values: per layer, `(batch, heads, text_len, head_size)`.
         valid: `(batch, text_len)` True on real (non-padding) text tokens.
         lengths: `(batch,)` real text tokens per example, [CLS] and [SEP] included.
-        last_hidden: `(batch, text_len, hidden)` text output of the last layer, when asked for (joint MLM).
+        last_hidden: `(batch, text_len, hidden)` text output of the last layer, when asked for (joint MLM, the
+            label ranker).
     """
 
     keys: list[torch.Tensor]
@@ -117,8 +118,9 @@ class TextStream:
             (index == torch.arange(index.numel(), device=index.device)).all()
         ):
             return self
+        last = None if self.last_hidden is None else self.last_hidden[index]
         return TextStream(
-            [k[index] for k in self.keys], [v[index] for v in self.values], self.valid[index], self.lengths[index]
+            [k[index] for k in self.keys], [v[index] for v in self.values], self.valid[index], self.lengths[index], last
         )
 
 

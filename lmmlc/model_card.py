@@ -99,7 +99,8 @@ def card_body(config: dict[str, Any], results: dict[str, float], state: dict[str
         "```",
         "",
         f"`trust_remote_code=True` runs this repository's `configuration_lmmlc.py`, `modeling_lmmlc.py`, "
-        f"`label_stream_lmmlc.py` and `pipeline_lmmlc.py` (they import only torch and transformers). "
+        f"`label_stream_lmmlc.py`, `shortlist_lmmlc.py`, `pipeline_lmmlc.py` and the other `*_lmmlc.py` files it "
+        f"imports (they import only torch and transformers). "
         f"Tested with transformers "
         f"{TESTED_TRANSFORMERS}; this card was written with {transformers.__version__}.",
         "",

@@ -1,7 +1,8 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
 Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
-`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `template_lmmlc.py`, `warm_start_lmmlc.py`):
+`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`, `template_lmmlc.py`,
+`warm_start_lmmlc.py`):
 imports only torch, transformers and those files.
 """
 
@@ -22,6 +23,7 @@ from transformers.models.bert.modeling_bert import (
 )
 
 from .configuration_lmmlc import (
+    MASKED,
     LabelMaskConfig,
     MultiLabelBertConfig,
 )
@@ -39,6 +41,7 @@ from .label_stream_lmmlc import (
 )
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
+from .shortlist_lmmlc import LabelRanker, merge_shortlisted, ranker_loss, shortlist
 from .template_lmmlc import (
     LEGACY_MASKS,
     insert_label_template,
@@ -135,6 +138,9 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             init.zeros_(module.bias)
         elif isinstance(module, LayerWeightedPooling):
             init.zeros_(module.layer_weights)
+        elif isinstance(module, LabelRanker):
+            init.normal_(module.label_vectors, mean=0.0, std=self.config.initializer_range)
+            init.zeros_(module.label_bias)
 
     def save_pretrained(self, save_directory: str, *args: Any, **kwargs: Any) -> None:
         """`PreTrainedModel.save_pretrained`, with AutoModel and AutoModelForSequenceClassification in auto_map
@@ -206,6 +212,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=False)
         self.cls = MLMHead(config)
+        self.ranker = LabelRanker(config.num_labels, config.hidden_size) if config.label_shortlist_size else None
         self.post_init()
 
     def forward(
@@ -220,6 +227,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         output_attentions: bool | None = None,
         candidate_ids: torch.Tensor | None = None,
         candidate_state: torch.Tensor | None = None,
+        ranker_targets: torch.Tensor | None = None,
     ) -> MultiLabelOutput:
         """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
@@ -235,17 +243,21 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             candidate_ids: label stream only: `(batch, k)` the labels to score per example (default: all).
             candidate_state: label stream only: `(batch, k)` (or `(batch, num_labels)` without `candidate_ids`)
                 -1 masked, 0 shown as NO, 1 shown as YES; None = all masked.
+            ranker_targets: with `config.label_shortlist_size`: `(batch, num_labels)` 0/1 targets of the label
+                ranker (-100 skips an entry); default `labels` when they cover every label.
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
-            no hidden states or attentions.
+            no hidden states or attentions. With `config.label_shortlist_size`, eval-mode scoring of every label
+            (all masked) scores only the ranker's shortlist with the stream (see `shortlist_lmmlc.py`).
         """
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
-            return self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets)
-        if candidate_ids is not None or candidate_state is not None:
+            return self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
+        if candidate_ids is not None or candidate_state is not None or ranker_targets is not None:
             raise ValueError(
-                "candidate_ids/candidate_state are label-stream inputs; this model has label_stream=False."
+                "candidate_ids/candidate_state/ranker_targets are label-stream inputs; this model has "
+                "label_stream=False."
             )
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
             input_ids, attention_mask, token_type_ids, slot_positions
@@ -270,13 +282,51 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             raise ValueError("This model runs the label stream: pass the plain text, not a single-sequence template.")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        dropout, full = attention_dropout(self), mlm_targets is not None
+        dropout, full = attention_dropout(self), mlm_targets is not None or self.ranker is not None
         return encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=dropout, full_last_layer=full)
 
-    def _stream_forward(self, text, candidate_ids, candidate_state, labels, mlm_targets) -> MultiLabelOutput:
-        """The label stream: label groups over the encoded text (see `label_stream_lmmlc.py`)."""
-        logits = self.stream_logits(text, candidate_ids, candidate_state)
-        return MultiLabelOutput(self._total_loss(logits, labels, text.last_hidden, mlm_targets), logits)
+    def _stream_forward(
+        self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets
+    ) -> MultiLabelOutput:
+        """The label stream: label groups over the encoded text (see `label_stream_lmmlc.py`), plus the label
+        ranker's loss when the model has one."""
+        ranker_logits = self.ranker_logits(text)
+        logits = self._label_logits(text, candidate_ids, candidate_state, ranker_logits)
+        loss = self._total_loss(logits, labels, text.last_hidden, mlm_targets)
+        if ranker_logits is not None and labels is not None:
+            if ranker_targets is None and candidate_ids is not None:
+                raise ValueError(
+                    "This model trains a label ranker (label_shortlist_size): with candidate_ids, also pass "
+                    "ranker_targets (batch, num_labels), as DataCollatorForLabelMask does."
+                )
+            targets = labels if ranker_targets is None else ranker_targets
+            loss = loss + ranker_loss(ranker_logits, targets, IGNORE_INDEX)
+        return MultiLabelOutput(loss, logits)
+
+    def ranker_logits(self, text: TextStream) -> torch.Tensor | None:
+        """The label ranker's logits `(batch, num_labels)` of encoded text; None without a ranker."""
+        if self.ranker is None:
+            return None
+        return self.ranker(masked_mean_pool(text.last_hidden, text.valid))
+
+    def _label_logits(
+        self,
+        text: TextStream,
+        candidate_ids: torch.Tensor | None,
+        candidate_state: torch.Tensor | None,
+        ranker_logits: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """`stream_logits`, except that eval-mode all-masked scoring of every label scores only the ranker's
+        shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places the rest)."""
+        size = self.config.label_shortlist_size
+        masked = candidate_state is None or bool((candidate_state == MASKED).all())
+        if self.ranker is None or self.training or candidate_ids is not None or not masked:
+            return self.stream_logits(text, candidate_ids, candidate_state)
+        if size >= self.config.num_labels:
+            return self.stream_logits(text)
+        ranker_logits = self.ranker_logits(text) if ranker_logits is None else ranker_logits
+        chosen = shortlist(ranker_logits, size)
+        return merge_shortlisted(ranker_logits, chosen, self.stream_logits(text, chosen))
 
     def stream_logits(
         self, text: TextStream, candidate_ids: torch.Tensor | None = None, candidate_state: torch.Tensor | None = None
@@ -407,7 +457,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
             def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-                return torch.sigmoid(self.stream_logits(text.rows(rows), None, state).float())
+                return torch.sigmoid(self._label_logits(text.rows(rows), None, state).float())
 
             return plan.run(stream, input_ids.shape[0], input_ids.device)
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(

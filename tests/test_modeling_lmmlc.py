@@ -22,6 +22,7 @@ HUB_FILES = (
     "losses_lmmlc.py",
     "modeling_lmmlc.py",
     "pipeline_lmmlc.py",
+    "shortlist_lmmlc.py",
     "template_lmmlc.py",
     "warm_start_lmmlc.py",
 )
@@ -181,17 +182,20 @@ PYTHONS = [sys.executable, *([os.environ["LMMLC_CROSS_PYTHON"]] if os.environ.ge
 
 
 @pytest.mark.parametrize("python", PYTHONS, ids=["this", "other-transformers-line"][: len(PYTHONS)])
-@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "stream", "baseline"])
+@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "stream", "shortlist", "baseline"])
 def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir, tokenizer, tmp_path, kind, python):
     if kind != "baseline":
         options = {
             "label_mask": {"mlm_loss_weight": 0.1},
             "text_blind": {"text_attends_labels": False},
             "stream": {"label_stream": True, "label_group_size": 3},
+            "shortlist": {"label_stream": True, "label_group_size": 3, "label_shortlist_size": 2},
         }[kind]
         model = make_model(mask_mode="per_label", token_type_strategy="per_label", **options)
         inputs = dict(batch_for(tokenizer, model.config, [[1, 0, 1, 0]] * 4, reveal_example_prob=1.0, seed=0))
         inputs.pop("labels")
+        if kind == "shortlist":  # all masked, so the ranker's shortlist decides which labels the stream scores
+            inputs = dict(tokenizer(TEXTS, padding=True, return_tensors="pt"))
     else:
         model = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS, pooling="layer_weighted")
         inputs = dict(tokenizer(TEXTS, padding=True, return_tensors="pt"))

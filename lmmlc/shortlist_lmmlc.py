@@ -1,0 +1,63 @@
+"""The label shortlist: a light ranker picks, per example, the labels the label stream scores at inference.
+
+Scoring every label costs a label-stream pass per label (docs/BENCHMARKS.md 5d); with hundreds of labels that
+dominates inference. Extreme multi-label systems score a shortlist instead: a cheap ranker over all labels,
+then the expensive scorer on its top M. Here the ranker is the cosine of the mean-pooled text (the encoder's
+last layer) and a learned vector per label, times `RANKER_SCALE`, plus a learned bias; it trains with the
+model (BCE over every label, added to the loss) and costs one `(hidden, num_labels)` product per example.
+
+Travels to the Hub with `modeling_lmmlc.py`: imports only torch.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+RANKER_SCALE = 20.0
+"""Cosine similarities are multiplied by this before the sigmoid (logits within about +-20): a temperature, as in
+sentence-transformers' ranking losses, that lets a label's score move far enough in a few thousand steps."""
+
+OUTSIDE_LOGIT = -10.0
+"""Labels outside the shortlist score below this logit (probability < 5e-5) and below every shortlisted label."""
+
+
+class LabelRanker(nn.Module):
+    """Scores every label from the mean-pooled text: `RANKER_SCALE * (cos(pooled, vector_l) + bias_l)`."""
+
+    def __init__(self, num_labels: int, hidden_size: int) -> None:
+        super().__init__()
+        self.label_vectors = nn.Parameter(torch.empty(num_labels, hidden_size))
+        self.label_bias = nn.Parameter(torch.zeros(num_labels))
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Ranker logits `(batch, num_labels)` of `pooled` `(batch, hidden)`."""
+        cosine = F.normalize(pooled, dim=-1) @ F.normalize(self.label_vectors, dim=-1).T
+        return RANKER_SCALE * (cosine + self.label_bias)
+
+
+def ranker_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int) -> torch.Tensor:
+    """Mean BCE of ranker `logits` `(batch, num_labels)` against 0/1 `targets`, skipping `ignore_index` entries."""
+    keep = targets != ignore_index
+    if not keep.any():
+        return logits.sum() * 0
+    return F.binary_cross_entropy_with_logits(logits.float()[keep], targets.float()[keep])
+
+
+def shortlist(ranker_logits: torch.Tensor, size: int) -> torch.Tensor:
+    """The `size` labels the ranker puts first, per example, `(batch, min(size, num_labels))` sorted label ids."""
+    size = min(size, ranker_logits.shape[1])
+    return ranker_logits.topk(size, dim=1).indices.sort(dim=1).values
+
+
+def merge_shortlisted(ranker_logits: torch.Tensor, chosen: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
+    """Logits of every label `(batch, num_labels)`: the stream's `scored` `(batch, m)` for the shortlisted labels
+    `chosen` `(batch, m)`; the others below `OUTSIDE_LOGIT` and below every shortlisted label of their example,
+    in the ranker's order."""
+    outside = torch.ones_like(ranker_logits, dtype=torch.bool).scatter(1, chosen, False)
+    top_outside = ranker_logits.masked_fill(~outside, float("-inf")).amax(dim=1, keepdim=True)
+    floor = scored.min(dim=1, keepdim=True).values.clamp(max=OUTSIDE_LOGIT) - 1
+    below = floor - (top_outside - ranker_logits)  # ranker order, the best outside label at `floor`
+    merged = below.to(scored.dtype).scatter(1, chosen, scored)
+    return merged

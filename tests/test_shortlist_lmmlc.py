@@ -1,0 +1,99 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lmmlc import DataCollatorForLabelMask
+from lmmlc.shortlist_lmmlc import OUTSIDE_LOGIT, merge_shortlisted, ranker_loss, shortlist
+
+from .conftest import LABELS
+
+TEXTS = ["i love it", "so angry about this thing the a", "sad", "happy joy"]
+ROWS = [[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
+
+
+def test_shortlist_is_the_rankers_top_labels_sorted():
+    ranker = torch.tensor([[0.1, 3.0, -1.0, 2.0, 0.5], [5.0, 4.0, 3.0, 2.0, 1.0]])
+    assert shortlist(ranker, 2).tolist() == [[1, 3], [0, 1]]
+    assert shortlist(ranker, 9).tolist() == [[0, 1, 2, 3, 4]] * 2  # capped at the label count
+
+
+def test_outside_labels_score_below_every_shortlisted_label_in_ranker_order():
+    ranker = torch.tensor([[0.1, 3.0, -1.0, 2.0, 0.5]])
+    chosen = torch.tensor([[1, 3]])
+    scored = torch.tensor([[-12.0, 4.0]])
+    merged = merge_shortlisted(ranker, chosen, scored)
+    assert merged[0, 1] == -12.0 and merged[0, 3] == 4.0  # the stream's scores, untouched
+    outside = merged[0, [0, 2, 4]]
+    assert (outside < -12.0).all() and (outside < OUTSIDE_LOGIT).all()
+    assert outside.argsort(descending=True).tolist() == [2, 0, 1]  # labels 4, 0, 2: the ranker's order
+    high = merge_shortlisted(ranker, chosen, torch.tensor([[3.0, 4.0]]))
+    assert (high[0, [0, 2, 4]] < OUTSIDE_LOGIT).all()
+
+
+def test_ranker_loss_skips_ignored_entries():
+    logits = torch.tensor([[2.0, -1.0, 0.5]])
+    targets = torch.tensor([[1.0, -100.0, 0.0]])
+    expected = F.binary_cross_entropy_with_logits(torch.tensor([2.0, 0.5]), torch.tensor([1.0, 0.0]))
+    torch.testing.assert_close(ranker_loss(logits, targets, -100), expected)
+    assert ranker_loss(logits, torch.full_like(targets, -100.0), -100) == 0
+
+
+@pytest.fixture
+def shortlisted(make_model):
+    return make_model(label_stream=True, label_shortlist_size=2, label_group_size=len(LABELS)).eval()
+
+
+def test_inference_scores_only_the_shortlist_with_the_stream(shortlisted, tokenizer):
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+        ranker = shortlisted.ranker_logits(text)
+        chosen = shortlist(ranker, 2)
+        expected = shortlisted.stream_logits(text, chosen)
+        logits = shortlisted(**batch).logits
+        assert torch.equal(logits.gather(1, chosen), expected)
+        outside = torch.ones_like(logits, dtype=torch.bool).scatter(1, chosen, False)
+        assert (logits[outside].view(4, -1) < expected.min(dim=1, keepdim=True).values).all()
+        probs = shortlisted.decode(**batch, strategy="one_shot").probs  # the path of predict and evaluate
+        torch.testing.assert_close(probs, torch.sigmoid(logits), atol=1e-6, rtol=1e-6)
+        shortlisted.config.label_shortlist_size = len(LABELS)  # a shortlist of every label: the plain stream
+        torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
+
+
+def test_training_scores_every_label_and_trains_the_ranker(shortlisted, tokenizer):
+    shortlisted.train()
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    labels = torch.tensor(ROWS, dtype=torch.float)
+    out = shortlisted(**batch, labels=labels)
+    text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+    torch.testing.assert_close(out.logits, shortlisted.stream_logits(text))  # every label, no shortlist
+    label_loss = F.binary_cross_entropy_with_logits(out.logits, labels)
+    torch.testing.assert_close(out.loss, label_loss + ranker_loss(shortlisted.ranker_logits(text), labels, -100))
+    out.loss.backward()
+    assert shortlisted.ranker.label_vectors.grad.abs().sum() > 0
+    assert shortlisted.bert.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+
+
+def test_the_collator_gives_the_ranker_every_labels_target(shortlisted, tokenizer):
+    names = [f"l{i}" for i in range(12)]
+    config = type(shortlisted.config)(label_names=names, label_stream=True, label_shortlist_size=3)
+    rows = [[int(j % (2 + i) == 0) for j in range(12)] for i in range(4)]
+    collator = DataCollatorForLabelMask(tokenizer, config, label_sample_size=4, reveal_strategy="none", seed=0)
+    batch = collator([{**tokenizer(t), "labels": r} for t, r in zip(TEXTS, rows, strict=True)])
+    assert batch["ranker_targets"].tolist() == rows and batch["candidate_ids"].shape[1] < 12
+    plain = DataCollatorForLabelMask(tokenizer, type(config)(label_names=names, label_stream=True), seed=0)
+    assert "ranker_targets" not in plain([{**tokenizer(t), "labels": r} for t, r in zip(TEXTS, rows, strict=True)])
+
+
+def test_sampled_labels_without_ranker_targets_are_refused(shortlisted, tokenizer):
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    candidates = torch.tensor([[0, 1]] * 4)
+    with pytest.raises(ValueError, match="also pass ranker_targets"):
+        shortlisted.train()(**batch, candidate_ids=candidates, labels=torch.ones(4, 2))
+
+
+def test_bad_shortlist_options_are_refused(make_model):
+    with pytest.raises(ValueError, match="label_shortlist_size needs label_stream=True"):
+        make_model(label_stream=False, label_shortlist_size=2)
+    with pytest.raises(ValueError, match="label_shortlist_size must be >= 1"):
+        make_model(label_stream=True, label_shortlist_size=0)
