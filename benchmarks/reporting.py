@@ -7,6 +7,7 @@ import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -23,3 +24,10 @@ def write_report(
     output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows}, indent=2))
     output.with_suffix(".md").write_text(f"`{command}`\n\n{table}\n")
     plot(rows, output.with_suffix(".png"))
+
+
+def save_figure(figure: Any, axis: Any, path: str | Path) -> None:
+    """A benchmark figure's legend, tight layout and PNG (120 dpi) at `path`."""
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from benchmarks.many_labels import COLUMNS as MANY_LABEL_COLUMNS
-from benchmarks.reporting import write_report
+from benchmarks.reporting import save_figure, write_report
 from lmmlc.arguments import DataArguments
 from lmmlc.configuration_lmmlc import label_names_of
 from lmmlc.data import load_data
@@ -137,16 +137,15 @@ def plot(rows: list[dict], path) -> None:
         axis.annotate(str(r["labels_scored"]), (r["x_baseline"], r["test_p@1"]), fontsize=7)
     axis.axvline(0.25, color="grey", linestyle=":", label="target 0.25x")
     axis.set(xlabel="inference speed, x pooled baseline", ylabel="test", title="label shortlist (labels scored)")
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, axis, path)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     rows = rows_of(args)
-    print(table(rows))
-    write_report(args.output, "benchmarks.shortlist", argv, rows, table(rows), plot)
+    text = table(rows)
+    print(text)
+    write_report(args.output, "benchmarks.shortlist", argv, rows, text, plot)
 
 
 if __name__ == "__main__":

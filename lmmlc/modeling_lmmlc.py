@@ -304,10 +304,14 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         return MultiLabelOutput(loss, logits)
 
     def ranker_logits(self, text: TextStream) -> torch.Tensor | None:
-        """The label ranker's logits `(batch, num_labels)` of encoded text; None without a ranker."""
+        """The label ranker's logits `(batch, num_labels)` of encoded text; None without a ranker.
+
+        The ranker reads the text detached: its loss trains only its own weights, never the encoder the stream
+        shares (trained jointly, the ranker's softmax cost the full-scoring model 2.4 points of P@1 and 9 of
+        macro-F1 on cooking-stackexchange, docs/BENCHMARKS.md 5f)."""
         if self.ranker is None:
             return None
-        return self.ranker(masked_mean_pool(text.last_hidden, text.valid))
+        return self.ranker(masked_mean_pool(text.last_hidden, text.valid).detach())
 
     def _label_logits(
         self,

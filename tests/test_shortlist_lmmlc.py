@@ -30,10 +30,12 @@ def test_outside_labels_score_below_every_shortlisted_label_in_ranker_order():
     assert (high[0, [0, 2, 4]] < OUTSIDE_LOGIT).all()
 
 
-def test_ranker_loss_skips_ignored_entries():
-    logits = torch.tensor([[2.0, -1.0, 0.5]])
-    targets = torch.tensor([[1.0, -100.0, 0.0]])
-    expected = F.binary_cross_entropy_with_logits(torch.tensor([2.0, 0.5]), torch.tensor([1.0, 0.0]))
+def test_ranker_loss_is_a_softmax_over_labels_averaged_over_positives():
+    logits = torch.tensor([[2.0, -1.0, 0.5, 1.0], [0.0, 3.0, 1.0, -2.0], [1.0, 1.0, 1.0, 1.0]])
+    targets = torch.tensor([[1.0, -100.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    first = torch.tensor([2.0, 0.5, 1.0]).log_softmax(0)  # the ignored label leaves the softmax
+    second = logits[1].log_softmax(0)
+    expected = -((first[0] + first[2]) / 2 + second[1]) / 2  # the third example has no positive: skipped
     torch.testing.assert_close(ranker_loss(logits, targets, -100), expected)
     assert ranker_loss(logits, torch.full_like(targets, -100.0), -100) == 0
 
@@ -72,6 +74,10 @@ def test_training_scores_every_label_and_trains_the_ranker(shortlisted, tokenize
     out.loss.backward()
     assert shortlisted.ranker.label_vectors.grad.abs().sum() > 0
     assert shortlisted.bert.embeddings.word_embeddings.weight.grad.abs().sum() > 0
+    shortlisted.zero_grad()
+    ranker_loss(shortlisted.ranker_logits(text), labels, -100).backward()  # the ranker never trains the encoder
+    assert shortlisted.ranker.label_vectors.grad.abs().sum() > 0
+    assert all(p.grad is None or not p.grad.any() for p in shortlisted.bert.parameters())
 
 
 def test_the_collator_gives_the_ranker_every_labels_target(shortlisted, tokenizer):
