@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 RANKER_SCALE = 20.0
-"""Cosine similarities are multiplied by this before the sigmoid (logits within about +-20): a temperature, as in
+"""Cosine similarities are multiplied by this before the softmax (logits within about +-20): a temperature, as in
 sentence-transformers' ranking losses, that lets a label's score move far enough in a few thousand steps."""
 
 OUTSIDE_LOGIT = -10.0
