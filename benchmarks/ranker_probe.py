@@ -16,10 +16,9 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from benchmarks.anchors import _load_encoder, embed
+from benchmarks.anchors import _load_encoder, _texts, embed, label_matrix, load_splits
 from benchmarks.reporting import save_figure, write_report
-from lmmlc.arguments import DataArguments
-from lmmlc.data import load_data
+from benchmarks.shortlist import shortlist_recall
 from lmmlc.shortlist_lmmlc import LabelRanker, ranker_loss
 
 SIZES = (32, 64, 128, 256)
@@ -36,17 +35,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def targets(rows: list[dict], names: list[str]) -> torch.Tensor:
-    index = {name: i for i, name in enumerate(names)}
-    y = torch.zeros(len(rows), len(names))
-    for i, row in enumerate(rows):
-        y[i, [index[name] for name in row["labels"]]] = 1
-    return y
-
-
 def recall(scores: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-    top = scores.topk(max(SIZES), dim=1).indices
-    return {f"recall@{m}": float(y.gather(1, top[:, :m]).sum() / y.sum()) for m in SIZES}
+    """`shortlist_recall` (share of the true labels among each example's top M scores) at every size M."""
+    return {f"recall@{m}": shortlist_recall(scores.numpy(), y.numpy(), m) for m in SIZES}
 
 
 def train(loss: str, start: torch.Tensor | None, x, y, args) -> LabelRanker:
@@ -73,16 +64,15 @@ def train(loss: str, start: torch.Tensor | None, x, y, args) -> LabelRanker:
 
 
 def rows_of(args: argparse.Namespace) -> list[dict]:
-    data = load_data(DataArguments(data_dir=args.data_dir, max_train_samples=args.max_train_samples))
-    names = data.label_names
-    train_rows = list(data.splits["train"])[: args.max_train_samples]
+    splits, names = load_splits(args.data_dir)
+    train_rows = splits["train"][: args.max_train_samples]
     model, tokenizer = _load_encoder(None)
 
     def vectors(texts: list[str]) -> torch.Tensor:
         return torch.from_numpy(embed(texts, model, tokenizer)).float()
 
-    x, xv = vectors([r["text"] for r in train_rows]), vectors(list(data.splits["validation"]["text"]))
-    y, yv = targets(train_rows, names), targets(list(data.splits["validation"]), names)
+    x, xv = vectors(_texts(train_rows)), vectors(_texts(splits["validation"]))
+    y, yv = (torch.from_numpy(label_matrix(rows, names)).float() for rows in (train_rows, splits["validation"]))
     name_vectors = vectors([n.replace("-", " ").replace("_", " ") for n in names])
     zero_shot = F.normalize(xv, dim=-1) @ F.normalize(name_vectors, dim=-1).T
     rows = [{"loss": "none (zero-shot)", "start": "names", **recall(zero_shot, yv)}]

@@ -323,11 +323,15 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         """`stream_logits`, except that eval-mode all-masked scoring of every label scores only the ranker's
         shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places the rest)."""
         size = self.config.label_shortlist_size
-        masked = candidate_state is None or bool((candidate_state == MASKED).all())
-        if self.ranker is None or self.training or candidate_ids is not None or not masked:
+        shortlists = (
+            self.ranker is not None
+            and not self.training
+            and candidate_ids is None
+            and size < self.config.num_labels
+            and (candidate_state is None or bool((candidate_state == MASKED).all()))  # checked last: it syncs
+        )
+        if not shortlists:
             return self.stream_logits(text, candidate_ids, candidate_state)
-        if size >= self.config.num_labels:
-            return self.stream_logits(text)
         ranker_logits = self.ranker_logits(text) if ranker_logits is None else ranker_logits
         chosen = shortlist(ranker_logits, size)
         return merge_shortlisted(ranker_logits, chosen, self.stream_logits(text, chosen))
