@@ -37,6 +37,7 @@ from lmmlc.evaluation import (
     threshold_settings,
 )
 from lmmlc.metrics import METRIC_NAMES
+from lmmlc.thresholds import GRID, tune_global_threshold, tune_label_thresholds
 from lmmlc.tokenization import encode_splits
 from lmmlc.training import file_options, parse_args
 from lmmlc.training import main as train
@@ -52,8 +53,14 @@ on the cpu profile (docs/BENCHMARKS.md, section 1b)."""
 DEFAULT_LR = ["--learning_rate", f"{LEARNING_RATES['lmmlc']:g}"]
 """LM-MLC's default rate (lmmlc-train's, section 1c), given explicitly so it wins over a profile's rate."""
 ROUNDS = ("one_shot", "confidence")
+ROUNDS_AND_BEAM = (*ROUNDS, "certain", "beam")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
 STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none"]  # text never sees labels in the stream
+STREAM_REVEAL = ["--label_stream", "true", "--prompt_tokens_before", "1", "--reveal_strategy", "random"]
+"""The stream trained with random reveals: a prompt token per label names a revealed label (the compact stream
+puts every label at the same positions), otherwise the shipped defaults (docs/BENCHMARKS.md, section 7)."""
+ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
+SELF_CONDITION = ["--self_condition_prob", "0.5"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,13 @@ METHODS = {
             "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
         ),
         Method("lmmlc-defaults", DEFAULT_LR),  # what a user gets with no option: the shipped defaults
+        Method("lmmlc-stream-reveal", [*DEFAULT_LR, *STREAM_REVEAL], ROUNDS_AND_BEAM),
+        Method("lmmlc-stream-reveal-view", [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
+        Method(
+            "lmmlc-stream-reveal-view-self",
+            [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],
+            ROUNDS_AND_BEAM,
+        ),
         Method("anchor-linear", [], anchor="linear"),
         Method("anchor-fasttext", [], anchor="fasttext"),
         Method("anchor-logreg", [], anchor="logreg"),
@@ -204,6 +218,24 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", nargs="+", type=int, default=[42], help="Train every BERT row once per seed.")
     parser.add_argument("--work_dir", default="outputs/benchmarks", help="Where the trained models go.")
     parser.add_argument("--report_dir", default="docs/benchmarks")
+    parser.add_argument(
+        "--round_thresholds",
+        nargs="+",
+        choices=THRESHOLD_SETTINGS,
+        help="Threshold settings decoded in rounds (default: the profile's).",
+    )
+    parser.add_argument(
+        "--round_strategies",
+        nargs="+",
+        choices=("confidence", "certain", "beam"),
+        help="Strategies decoded in rounds for every method that decodes in rounds (default: each method's own).",
+    )
+    parser.add_argument(
+        "--reuse_trained",
+        action="store_true",
+        help="Decode a model already trained in --work_dir by the same "
+        "command (its all_results.json) instead of training it again; its seconds are then left out.",
+    )
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="More lmmlc-train options (last).")
     return parser.parse_args(argv)
 
@@ -217,22 +249,49 @@ def train_options(args: argparse.Namespace, dataset: str, method: Method, output
     return options + PROFILES[args.profile].datasets[dataset] + method.options + args.extra
 
 
-def round_scores(folder: Path, options: list[str], settings: tuple[str, ...]) -> dict:
-    """`{prefix}_{metric}@{setting}` of confidence decoding on the run's own validation and test data,
-    each setting's thresholds used while decoding."""
+def round_scores(folder: Path, options: list[str], settings: tuple[str, ...], strategy: str = "confidence") -> dict:
+    """`{prefix}_{metric}@{setting}` of decoding by `strategy` on the run's own validation and test data, each
+    setting's thresholds used while decoding; `test_examples_per_second` of the last setting's test decoding. For
+    "certain", also `retuned`: the same metrics at thresholds tuned on its own validation probabilities
+    (`retuned_scores`)."""
     model, tokenizer = load_trained(str(folder))
     data_args = parse_args(options)[1]
     data = load_data(data_args, model.config.label_names, need_train=False)
     encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
     thresholds = threshold_settings(model.config)
-    results = {}
+    margin = model.config.decode_margin
+    results, decoded = {}, {}
     for split, dataset in encoded.items():
         for setting in settings:
-            probs = predict_dataset(model, tokenizer, dataset, strategy="confidence", thresholds=thresholds[setting])
+            start = time.perf_counter()
+            probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=thresholds[setting])
+            if split == "test":
+                results["test_examples_per_second"] = len(dataset) / (time.perf_counter() - start)
             references = np.asarray(dataset["labels"])
             chosen = {setting: thresholds[setting]}
             results.update(metrics_at_thresholds(probs, references, chosen, SPLIT_PREFIXES[split]))
+            if margin < np.min(thresholds[setting]) and np.max(thresholds[setting]) < 1 - margin:
+                decoded[split] = (probs, references)
+        if strategy == "certain" and split not in decoded:
+            probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=0.5)
+            decoded[split] = (probs, np.asarray(dataset["labels"]))
+    if strategy == "certain" and {"validation", "test"} <= set(decoded):
+        results["retuned"] = retuned_scores(decoded["validation"], decoded["test"], margin)
     return results
+
+
+def retuned_scores(validation: tuple, test: tuple, margin: float) -> dict:
+    """`{prefix}_{metric}@global` / `@per_label` of "certain" decoding at thresholds tuned on its own validation
+    probabilities (`(probs, references)` per split), within (margin, 1 - margin). There "certain" shows the same
+    labels with the same values whatever the threshold (only labels within the margin of 0 or 1 are shown), so
+    its probabilities do not depend on the thresholds and tuning on them is exact."""
+    grid = GRID[np.abs(GRID - 0.5) < 0.5 - margin]  # margin < threshold < 1 - margin
+    best = tune_global_threshold(*validation, grid)
+    chosen = {"global": best, "per_label": tune_label_thresholds(*validation, grid, fallback=best)}
+    return {
+        **metrics_at_thresholds(*validation, chosen, SPLIT_PREFIXES["validation"]),
+        **metrics_at_thresholds(*test, chosen, SPLIT_PREFIXES["test"]),
+    }
 
 
 def run_method(args: argparse.Namespace, dataset: str, method: Method) -> list[dict]:
@@ -252,15 +311,27 @@ def run_seed(args: argparse.Namespace, dataset: str, method: Method, seed: int) 
         output = output / f"seed-{seed}"
     options = train_options(args, dataset, method, output, seed)
     start = time.perf_counter()
-    train(options)
-    seconds = time.perf_counter() - start
+    reused = args.reuse_trained and (output / "all_results.json").exists()
+    if not reused:
+        train(options)
+    seconds = None if reused else time.perf_counter() - start
     trained = json.loads((output / "all_results.json").read_text())
     head = {"dataset": dataset, "method": method.name, "seed": seed}
-    rows = [{**head, "decoding": "one_shot", "seconds": seconds, **trained}]
-    if "confidence" in method.decodings:
+    rows = [{**head, "decoding": "one_shot", "seconds": seconds, **trained, **({"reused": True} if reused else {})}]
+    settings = tuple(args.round_thresholds or PROFILES[args.profile].confidence_thresholds)
+    rounds = (args.round_strategies or method.decodings[1:]) if len(method.decodings) > 1 else ()
+    if rounds or args.round_strategies:  # one pass timed as the rounds are (every row of a study of rounds)
+        rows[0]["test_examples_per_second"] = round_scores(output, options, settings[-1:], "one_shot")[
+            "test_examples_per_second"
+        ]
+    for strategy in rounds:
         start = time.perf_counter()
-        scores = round_scores(output, options, PROFILES[args.profile].confidence_thresholds)
-        rows.append({**head, "decoding": "confidence", **scores, "seconds": time.perf_counter() - start})
+        scores = round_scores(output, options, settings, strategy)
+        retuned = scores.pop("retuned", None)
+        rows.append({**head, "decoding": strategy, **scores, "seconds": time.perf_counter() - start})
+        if retuned is not None:  # thresholds tuned for this decoder on validation
+            speed = {"test_examples_per_second": scores["test_examples_per_second"]}
+            rows.append({**head, "decoding": f"{strategy}-retuned", **retuned, **speed})
     return rows
 
 

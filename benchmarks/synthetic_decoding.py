@@ -1,6 +1,8 @@
 """Where does decoding in rounds beat one pass? Tiny BERTs trained on `benchmarks.synthetic` data.
 
 python -m benchmarks.synthetic_decoding --seeds 0 1 2
+python -m benchmarks.synthetic_decoding --schemes all-masked reveal stream-all-masked stream-reveal stream-view \
+    stream-view-self --dependencies exclusion --output_file docs/benchmarks/views/synthetic.json   # training schemes
 """
 
 from __future__ import annotations
@@ -22,9 +24,23 @@ from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 from lmmlc.metrics import multilabel_metrics
 from lmmlc.testing import write_tiny_bert
 
-STRATEGIES = ("one_shot", "confidence", "beam")  # beam: config.decode_beam_size (4)
+STRATEGIES = ("one_shot", "confidence", "certain", "beam")  # beam: config.decode_beam_size (4)
 ROUNDS = STRATEGIES[1:]
 METRICS = ("subset_accuracy", "micro_f1")
+COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
+SINGLE = {**COMPACT, "text_attends_labels": True, "label_stream": False}
+STREAM = {**COMPACT, "label_stream": True, "prompt_tokens_before": 1}  # a prompt token names a revealed label
+REVEAL = {"reveal_strategy": "random", "reveal_example_prob": 0.5}
+SCHEMES = {  # name: (model options, collator options)
+    "reveal": (SINGLE, REVEAL),  # the single sequence, random reveal (this benchmark's first setting)
+    "all-masked": (SINGLE, {"reveal_strategy": "none"}),
+    "stream-all-masked": (STREAM, {"reveal_strategy": "none"}),
+    "stream-reveal": (STREAM, REVEAL),
+    "stream-view": ({**STREAM, "all_masked_loss_weight": 1.0}, REVEAL),
+    "stream-view-self": ({**STREAM, "all_masked_loss_weight": 1.0, "self_condition_prob": 0.5}, REVEAL),
+}
+"""Training schemes (`reveal_views_lmmlc.py`); an all-masked model decodes one pass only (its rounds would show
+labels it never saw revealed)."""
 
 
 def tiny_encoder(folder: Path) -> Path:
@@ -40,9 +56,10 @@ def train_and_decode(
     seed: int = 0,
     steps: int = 600,
     learning_rate: float = 3e-3,
+    scheme: str = "reveal",
 ) -> dict[str, dict[str, float]]:
-    """Train an LM-MLC model (compact template, text sees the template, random reveal) and score every strategy
-    on `test`.
+    """Train an LM-MLC model by `scheme` (default: compact template, text sees the template, random reveal) and
+    score every strategy on `test` (one pass only for an all-masked scheme).
 
     Returns:
         per strategy, the metrics of `lmmlc.metrics.multilabel_metrics` at threshold 0.5.
@@ -54,18 +71,9 @@ def train_and_decode(
         return [{**tokenizer(r["text"]), **hot(r)} for r in rows]
 
     torch.manual_seed(seed)
-    model = BertForLabelMaskClassification.from_encoder(
-        encoder,
-        label_names=names,
-        mask_mode="per_label",
-        prompt_tokens_before=0,
-        prompt_tokens_after=0,
-        text_attends_labels=True,
-        label_stream=False,
-    )
-    collator = DataCollatorForLabelMask(
-        tokenizer, model.config, reveal_strategy="random", reveal_example_prob=0.5, seed=seed
-    )
+    model_options, collator_options = SCHEMES[scheme]
+    model = BertForLabelMaskClassification.from_encoder(encoder, label_names=names, **model_options)
+    collator = DataCollatorForLabelMask(tokenizer, model.config, seed=seed, **collator_options)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     generator, train_features = torch.Generator().manual_seed(seed), features(train)
     model.train()
@@ -81,15 +89,17 @@ def train_and_decode(
         strategy: multilabel_metrics(
             model.decode(**batch, strategy=strategy, thresholds=0.5).predictions.numpy(), truth
         )
-        for strategy in STRATEGIES
+        for strategy in (STRATEGIES if collator_options["reveal_strategy"] != "none" else STRATEGIES[:1])
     }
 
 
-def run_setting(encoder: Path, dependency: str, visibility: float, seed: int, steps: int, lr: float) -> dict:
+def run_setting(
+    encoder: Path, dependency: str, visibility: float, seed: int, steps: int, lr: float, scheme: str = "reveal"
+) -> dict:
     train, names = synthetic_data(2000, seed=1000 + seed, dependency=dependency, group_size=3, visibility=visibility)
     test, _ = synthetic_data(1000, seed=2000 + seed, dependency=dependency, group_size=3, visibility=visibility)
-    scores = train_and_decode(encoder, train, test, names, seed=seed, steps=steps, learning_rate=lr)
-    row = {"dependency": dependency, "visibility": visibility, "seed": seed}
+    scores = train_and_decode(encoder, train, test, names, seed=seed, steps=steps, learning_rate=lr, scheme=scheme)
+    row = {"scheme": scheme, "dependency": dependency, "visibility": visibility, "seed": seed}
     for strategy, metrics in scores.items():
         for metric in METRICS:
             row[f"{strategy}_{metric}"] = metrics[metric]
@@ -99,15 +109,20 @@ def run_setting(encoder: Path, dependency: str, visibility: float, seed: int, st
 def summarize(rows: list[dict]) -> list[dict]:
     """Mean and standard deviation over seeds of each strategy's scores and of its gain over one pass, per
     setting."""
-    settings = sorted({(r["dependency"], r["visibility"]) for r in rows})
+    settings = list(dict.fromkeys((r.get("scheme", "reveal"), r["dependency"], r["visibility"]) for r in rows))
     table = []
-    for dependency, visibility in settings:
-        runs = [r for r in rows if (r["dependency"], r["visibility"]) == (dependency, visibility)]
-        entry = {"dependency": dependency, "visibility": visibility, "seeds": len(runs)}
+    for scheme, dependency, visibility in sorted(settings, key=lambda x: (x[1], x[2])):
+        runs = [
+            r
+            for r in rows
+            if (r.get("scheme", "reveal"), r["dependency"], r["visibility"]) == (scheme, dependency, visibility)
+        ]
+        entry = {"scheme": scheme, "dependency": dependency, "visibility": visibility, "seeds": len(runs)}
+        decoded = [s for s in STRATEGIES if f"{s}_{METRICS[0]}" in runs[0]]
         for metric in METRICS:
-            for strategy in STRATEGIES:
+            for strategy in decoded:
                 entry[f"{strategy}_{metric}"] = statistics.mean(r[f"{strategy}_{metric}"] for r in runs)
-            for strategy in ROUNDS:
+            for strategy in decoded[1:]:
                 gains = [r[f"{strategy}_{metric}"] - r[f"one_shot_{metric}"] for r in runs]
                 entry[f"{strategy}_gain_{metric}"] = statistics.mean(gains)
                 entry[f"{strategy}_gain_{metric}_sd"] = statistics.stdev(gains) if len(gains) > 1 else 0.0
@@ -117,16 +132,18 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 def markdown(table: list[dict]) -> str:
     """Per setting and metric: one pass, then each round strategy with its gain over one pass (sd over seeds)."""
-    header = ["dependency", "visibility"]
+    header = ["scheme", "dependency", "visibility"]
     for metric in METRICS:
         header += [f"one_shot {metric}", *(f"{strategy} {metric} (gain, sd)" for strategy in ROUNDS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for e in table:
-        cells = [e["dependency"], str(e["visibility"])]
+        cells = [e.get("scheme", "reveal"), e["dependency"], str(e["visibility"])]
         for metric in METRICS:
             cells.append(f"{e[f'one_shot_{metric}']:.3f}")
             cells += [
                 f"{e[f'{s}_{metric}']:.3f} ({e[f'{s}_gain_{metric}']:+.3f}, {e[f'{s}_gain_{metric}_sd']:.3f})"
+                if f"{s}_{metric}" in e
+                else "n/a"
                 for s in ROUNDS
             ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -136,6 +153,7 @@ def markdown(table: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--schemes", nargs="+", choices=sorted(SCHEMES), default=["reveal"], help="Training schemes.")
     parser.add_argument("--dependencies", nargs="+", choices=DEPENDENCIES, default=list(DEPENDENCIES))
     parser.add_argument("--visibilities", type=float, nargs="+", default=[0.3, 0.6, 0.9])
     parser.add_argument("--steps", type=int, default=600)
@@ -145,7 +163,8 @@ def main() -> None:
     transformers.logging.set_verbosity_error()
     encoder = tiny_encoder(Path(tempfile.mkdtemp()) / "bert")
     rows = [
-        run_setting(encoder, dependency, visibility, seed, args.steps, args.learning_rate)
+        run_setting(encoder, dependency, visibility, seed, args.steps, args.learning_rate, scheme)
+        for scheme in args.schemes
         for dependency in args.dependencies
         for visibility in args.visibilities
         for seed in args.seeds

@@ -11,7 +11,7 @@ POOLINGS = ("cls", "mean", "layer_weighted")
 TEMPLATE_POSITIONS = ("end", "begin")
 MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
-DECODE_STRATEGIES = ("one_shot", "confidence", "beam", "fixed", "random")
+DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "random")
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 STREAM_ATTENTIONS = ("revealed", "group")
@@ -218,8 +218,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         prompt_token_ids: per label, the ids of its prompt tokens, before then after the slot.
         text_attends_labels: False lets text tokens attend only to text (template tokens attend to
             everything), in training and inference; decoding then encodes the text once per batch.
-        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, beam, fixed
-            or random (thresholds tuned by `lmmlc-train` are one_shot ones).
+        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, certain, beam,
+            fixed or random (thresholds tuned by `lmmlc-train` are one_shot ones).
         labels_per_round: fewest labels decided per decoding round.
         decode_margin: `confidence` decoding also decides every label whose probability is within
             this margin of 0 or 1 (0: exactly `labels_per_round` per round).
@@ -245,6 +245,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
             ranks first per example; the others score below every shortlisted label and below
             probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). None (default): score every label.
             Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
+        all_masked_loss_weight: label stream only: in training batches that reveal labels, also score every sampled
+            label from the all-masked view and add this weight times its loss (0: off; `reveal_views_lmmlc.py`).
+        self_condition_prob: label stream only: share of revealing training examples whose revealed labels and
+            values are the model's own most certain all-masked decisions instead of the truth (0: off).
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -257,7 +261,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "mask_mode": "shared ([MASK] at every slot) or per_label.",
         "token_type_strategy": "none, same or per_label.",
         "text_attends_labels": "False: text tokens do not see the template (enables text-once decoding).",
-        "decode_strategy": "Decoder the model ships with: one_shot, confidence, beam, fixed or random.",
+        "decode_strategy": "Decoder the model ships with: one_shot, confidence, certain, beam, fixed or random.",
         "labels_per_round": "Fewest labels decided per decoding round.",
         "decode_margin": "Confidence decoding also decides labels within this margin of 0 or 1.",
         "decode_beam_size": "Hypotheses kept per example by beam decoding.",
@@ -270,6 +274,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "embeddings (default: all).",
         "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "
         "inference (many labels; default: score every label).",
+        "all_masked_loss_weight": "Label stream, training with reveals: weight of a loss on every label from the "
+        "all-masked view (0: off).",
+        "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
+        "model's own most certain decisions instead of the truth (0: off).",
     }
 
     def __init__(
@@ -295,6 +303,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream_layers: int | None = None,
         label_stream_attention: str = "revealed",
         label_shortlist_size: int | None = None,
+        all_masked_loss_weight: float = 0.0,
+        self_condition_prob: float = 0.0,
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -342,7 +352,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 "or None (every layer)."
             )
         self.label_shortlist_size = None if label_shortlist_size is None else int(label_shortlist_size)
+        self.all_masked_loss_weight = float(all_masked_loss_weight)
+        self.self_condition_prob = float(self_condition_prob)
         self._check_stream_options()
+        self._check_reveal_views()
         if self.decode_strategy != "one_shot":
             self.check_reveals(f"decode_strategy={self.decode_strategy!r}")
         self.text_budget()
@@ -378,6 +391,23 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 "cannot be told apart from the others. Fix: add prompt tokens (--prompt_tokens_before 1), or "
                 "--token_type_strategy per_label, or --label_stream_attention group, or --label_stream false."
             )
+
+    def _check_reveal_views(self) -> None:
+        """Refuse training views outside their range or without the label stream (`reveal_views_lmmlc.py`)."""
+        if self.all_masked_loss_weight < 0:
+            raise ValueError(f"all_masked_loss_weight must be >= 0, got {self.all_masked_loss_weight}.")
+        if not 0.0 <= self.self_condition_prob <= 1.0:
+            raise ValueError(f"self_condition_prob must lie in [0, 1], got {self.self_condition_prob}.")
+        if self.uses_reveal_views and not self.label_stream:
+            raise ValueError(
+                "all_masked_loss_weight and self_condition_prob need label_stream=True (the all-masked view reruns "
+                "only the label stream over the text encoded once)."
+            )
+
+    @property
+    def uses_reveal_views(self) -> bool:
+        """Whether training batches that reveal labels also need the all-masked view."""
+        return self.all_masked_loss_weight > 0 or self.self_condition_prob > 0
 
     def _check_stream_options(self) -> None:
         """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""

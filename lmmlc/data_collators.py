@@ -137,7 +137,9 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
 
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
     `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
-    `config.label_shortlist_size` also `ranker_targets`, every label's 0/1 target (nothing revealed or sampled).
+    `config.label_shortlist_size` also `ranker_targets`, every label's 0/1 target (nothing revealed or sampled); with
+    `config.all_masked_loss_weight` or `config.self_condition_prob`, batches that reveal labels also hold
+    `slot_targets`, the 0/1 truth of every scored label, revealed ones included (`reveal_views_lmmlc.py`).
     """
 
     config: LabelMaskConfig
@@ -203,7 +205,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         ranker_targets = labels if getattr(self.config, "label_shortlist_size", None) else None
         if label_ids is not None:
             labels = labels.gather(1, label_ids)
-        state = None
+        state, truth = None, labels
         if labels is not None:
             reveal = self._reveal(labels.shape[0], label_ids)
             shown = torch.where(self._rand(labels.shape) < self.wrong_label_prob, 1 - labels, labels)
@@ -213,7 +215,9 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             batch = dict(padded)
             self._mask_text(batch, self._text_tokens(batch))
             shown = state if state is not None and (state >= 0).any() else None
+            views = shown is not None and self.config.uses_reveal_views
             batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
+            batch["slot_targets"] = truth if views else None
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
             batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)

@@ -1,5 +1,6 @@
-"""Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, beam search over
-the decisions, a fixed or random order) and the single-sequence text cache with the guards of what it assumes.
+"""Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, two rounds that show
+only the sure labels, beam search over the decisions, a fixed or random order) and the single-sequence text cache
+with the guards of what it assumes.
 
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch, transformers and the other travelling files.
 """
@@ -167,6 +168,9 @@ class DecodePlan:
             return _top_open(priority, open_, self.per_round), priority
         priority = _certainty(p, thresholds)
         sure = open_ & ((p <= self.margin) | (p >= 1 - self.margin))
+        if self.strategy == "certain":  # first round: only the sure labels (all when none is); then the rest
+            first = open_.all(dim=1, keepdim=True) & sure.any(dim=1, keepdim=True)
+            return torch.where(first, sure, open_), priority
         return sure | _top_open(priority, open_, self.per_round), priority
 
 

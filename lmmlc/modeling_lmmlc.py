@@ -1,8 +1,8 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
 Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
-`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`, `template_lmmlc.py`,
-`warm_start_lmmlc.py`):
+`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `reveal_views_lmmlc.py`, `shortlist_lmmlc.py`,
+`template_lmmlc.py`, `warm_start_lmmlc.py`):
 imports only torch, transformers and those files.
 """
 
@@ -41,6 +41,7 @@ from .label_stream_lmmlc import (
 )
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
+from .reveal_views_lmmlc import choose_rows, self_conditioned_state
 from .shortlist_lmmlc import LabelRanker, merge_shortlisted, ranker_loss, shortlist
 from .template_lmmlc import (
     LEGACY_MASKS,
@@ -228,6 +229,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         candidate_ids: torch.Tensor | None = None,
         candidate_state: torch.Tensor | None = None,
         ranker_targets: torch.Tensor | None = None,
+        slot_targets: torch.Tensor | None = None,
     ) -> MultiLabelOutput:
         """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
@@ -245,6 +247,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 -1 masked, 0 shown as NO, 1 shown as YES; None = all masked.
             ranker_targets: with `config.label_shortlist_size`: `(batch, num_labels)` 0/1 targets of the label
                 ranker (-100 skips an entry); default `labels` when they cover every label.
+            slot_targets: label stream, training with `config.all_masked_loss_weight` or `config.self_condition_prob`
+                and reveals: `(batch, k)` the 0/1 truth of every scored label, revealed ones included
+                (`reveal_views_lmmlc.py`).
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
@@ -253,10 +258,15 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         """
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
-            return self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
-        if candidate_ids is not None or candidate_state is not None or ranker_targets is not None:
+            views = self._reveal_views(text, candidate_ids, candidate_state, labels, slot_targets)
+            candidate_state, labels, view_loss = views
+            output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
+            if view_loss is not None and output.loss is not None:
+                output.loss = output.loss + view_loss
+            return output
+        if any(x is not None for x in (candidate_ids, candidate_state, ranker_targets, slot_targets)):
             raise ValueError(
-                "candidate_ids/candidate_state/ranker_targets are label-stream inputs; this model has "
+                "candidate_ids/candidate_state/ranker_targets/slot_targets are label-stream inputs; this model has "
                 "label_stream=False."
             )
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
@@ -284,6 +294,42 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             attention_mask = torch.ones_like(input_ids)
         dropout, full = attention_dropout(self), mlm_targets is not None or self.ranker is not None
         return encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=dropout, full_last_layer=full)
+
+    def _reveal_views(
+        self,
+        text: TextStream,
+        candidate_ids: torch.Tensor | None,
+        candidate_state: torch.Tensor | None,
+        labels: torch.Tensor | None,
+        slot_targets: torch.Tensor | None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+        """The training views of `reveal_views_lmmlc.py` over the examples that reveal labels: (state, labels) of
+        the revealed view, self-conditioned where drawn, and the weighted loss of their all-masked view (None when
+        not weighted). Outside training with reveals, the inputs pass through unchanged."""
+        config = self.config
+        active = self.training and config.uses_reveal_views and labels is not None and candidate_state is not None
+        if not active or not bool((candidate_state != MASKED).any()):
+            return candidate_state, labels, None
+        if slot_targets is None or slot_targets.shape != candidate_state.shape:
+            raise ValueError(
+                "This model trains with all_masked_loss_weight / self_condition_prob: a batch that reveals labels "
+                "also needs slot_targets, the 0/1 truth of every scored label in candidate_state's shape, as "
+                "DataCollatorForLabelMask gives."
+            )
+        rows = (candidate_state != MASKED).any(dim=1).nonzero().squeeze(1)
+        ids = None if candidate_ids is None else candidate_ids[rows]
+        weighted = config.all_masked_loss_weight > 0
+        with torch.set_grad_enabled(weighted and torch.is_grad_enabled()):
+            all_masked = self.stream_logits(text.rows(rows), ids, None)
+        view_loss = None
+        if weighted:
+            view_loss = config.all_masked_loss_weight * multilabel_loss(all_masked, slot_targets[rows], config)
+        if config.self_condition_prob > 0:
+            logits = torch.zeros(candidate_state.shape, dtype=all_masked.dtype, device=all_masked.device)
+            logits[rows] = all_masked.detach()
+            chosen = choose_rows(candidate_state, config.self_condition_prob)
+            candidate_state, labels = self_conditioned_state(logits, candidate_state, slot_targets, chosen)
+        return candidate_state, labels, view_loss
 
     def _stream_forward(
         self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets
@@ -321,10 +367,12 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         ranker_logits: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """`stream_logits`, except that eval-mode all-masked scoring of every label scores only the ranker's
-        shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places the rest)."""
+        shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places the rest);
+        that size set to None scores every label."""
         size = self.config.label_shortlist_size
         shortlists = (
             self.ranker is not None
+            and size is not None
             and not self.training
             and candidate_ids is None
             and size < self.config.num_labels
@@ -446,7 +494,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             input_ids / attention_mask / token_type_ids / slot_positions: an all-masked batch from
                 `DataCollatorForLabelMask`, or plain tokenizer output.
             strategy: "one_shot" (one pass), "confidence" (most certain first: every label within
-                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "beam" (confidence
+                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "certain" (two rounds: the
+                labels within `margin` of 0 or 1 are decided and shown, then every other label; one round when
+                none is within the margin), "beam" (confidence
                 rounds over `beam_size` hypotheses, see `DecodePlan._run_beam`), "fixed" (the given or
                 configured order) or "random" (a seeded random order per example).
                 Default: `config.decode_strategy`.

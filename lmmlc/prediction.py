@@ -27,7 +27,8 @@ class PredictArguments:
     text_column: str = field(default="text", metadata={"help": "Field holding the text."})
     batch_size: int = field(default=64, metadata={"help": "Texts per forward pass."})
     strategy: str | None = field(
-        default=None, metadata={"help": "Label-mask decoding: one_shot, confidence, fixed, random (default: config)."}
+        default=None,
+        metadata={"help": "Label-mask decoding: one_shot, confidence, certain, beam, fixed, random (default: config)."},
     )
 
 

@@ -108,6 +108,12 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError("--label_sample_size and --negative_sampling need the label stream (an lmmlc model).")
     if (lm_args.mlm_probability > 0) != (model_args.mlm_loss_weight > 0):
         raise ValueError("Joint MLM needs both --mlm_probability > 0 and --mlm_loss_weight > 0 (or neither).")
+    views = (model_args.all_masked_loss_weight or 0) > 0 or (model_args.self_condition_prob or 0) > 0
+    if views and (lm_args.reveal_strategy == "none" or lm_args.reveal_example_prob == 0):
+        raise ValueError(
+            "--all_masked_loss_weight / --self_condition_prob act on training examples that reveal labels, and this "
+            "run reveals none: add --reveal_strategy random (and --reveal_example_prob > 0), or leave both at 0."
+        )
     if (lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None) and lm_args.mlm_probability == 0:
         raise ValueError(
             "--mlm_epochs/--mlm_steps schedule joint MLM: also set --mlm_probability and --mlm_loss_weight."

@@ -92,3 +92,27 @@ def test_beam_size_below_one_is_refused(sharp_model, tokenizer):
         model.decode(**inference_batch(tokenizer, model.config), strategy="beam", beam_size=0)
     with pytest.raises(ValueError, match="beam size must be >= 1"):
         type(model.config)(label_names=["a"], decode_beam_size=0)
+
+
+# label 1 is surely NO and label 2 surely YES (margin 0.15); label 0 is YES alone (0.52) but NO given label 2 (0.49).
+SURE_THEN_FLIP = [0.02, 0.46, 0.0, 0.0, 0.08, 0.44, 0.0, 0.0]
+
+
+def test_certain_shows_only_the_sure_labels_then_decides_the_rest_in_one_more_round():
+    out = decode(SURE_THEN_FLIP, "certain", margin=0.15)
+    assert out.rounds.tolist() == [2] and sorted(out.order[0, :2].tolist()) == [1, 2] and out.order[0, 2] == 0
+    assert out.predictions[0].tolist() == [0, 0, 1]
+    torch.testing.assert_close(out.probs[0, 0], torch.tensor(0.44 / 0.90))
+    assert decide(SURE_THEN_FLIP, "one_shot", margin=0.15) == (1, 0, 1)
+
+
+def test_certain_is_one_pass_when_no_label_is_sure():
+    out = decode(AMBIGUOUS, "certain", margin=0.0)
+    assert out.rounds.tolist() == [1] and decide(AMBIGUOUS, "certain") == decide(AMBIGUOUS, "one_shot")
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.5, 0.8])
+def test_certain_decodes_the_same_probabilities_at_any_threshold_inside_the_margin(threshold):
+    plan = DecodePlan("certain", 1, torch.full((3,), threshold), 0.15, None, None)
+    out = plan.run(exact_conditionals(SURE_THEN_FLIP), 1, torch.device("cpu"))
+    torch.testing.assert_close(out.probs, decode(SURE_THEN_FLIP, "certain", margin=0.15).probs)

@@ -22,6 +22,7 @@ HUB_FILES = (
     "losses_lmmlc.py",
     "modeling_lmmlc.py",
     "pipeline_lmmlc.py",
+    "reveal_views_lmmlc.py",
     "shortlist_lmmlc.py",
     "template_lmmlc.py",
     "warm_start_lmmlc.py",

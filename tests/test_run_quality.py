@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import yaml
 
@@ -11,9 +12,9 @@ from .conftest import slice_data
 
 
 @pytest.mark.slow
-def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir):
+def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monkeypatch):
     slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
-    methods = ["stock", "lmmlc-reveal", "anchor-logreg"]
+    methods = ["stock", "lmmlc-reveal", "lmmlc-stream-reveal-view-self", "anchor-logreg"]
     extra = ["--max_steps", "2", "--per_device_train_batch_size", "8", "--max_seq_length", "24"]
     argv = ["--datasets", "goemotions", "--data_root", str(tmp_path / "data"), "--model_name_or_path", str(bert_dir)]
     argv += ["--work_dir", str(tmp_path / "work"), "--report_dir", str(tmp_path / "report"), "--methods", *methods]
@@ -23,9 +24,15 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir):
         ("stock", "one_shot"),
         ("lmmlc-reveal", "one_shot"),
         ("lmmlc-reveal", "confidence"),
+        *[
+            ("lmmlc-stream-reveal-view-self", d)
+            for d in ("one_shot", "confidence", "certain", "certain-retuned", "beam")
+        ],
         ("anchor-logreg", "one_shot"),
     ]
-    anchor = report["rows"][3]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
+    assert all(r["test_examples_per_second"] > 0 for r in report["rows"][3:8])  # rounds timed against one pass
+    assert "test_macro_f1@per_label" in report["rows"][6]  # certain, thresholds retuned on its validation output
+    anchor = report["rows"][8]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
     assert anchor["train_examples"] == 24 and anchor["anchor"] == "logreg" and "test_micro_f1@per_label" in anchor
     for row in report["rows"][:3]:
         for prefix in ("eval", "test"):
@@ -35,6 +42,13 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir):
     table = (tmp_path / "report" / "quality_cpu.md").read_text()
     assert "| lmmlc-reveal | confidence |" in table and "n/a" in table
     assert (tmp_path / "report" / "quality_cpu.png").stat().st_size > 1000
+    monkeypatch.setattr("benchmarks.run_quality.train", lambda options: pytest.fail("trained again"))
+    again = [*argv[:8], "--methods", "lmmlc-stream-reveal-view-self", "--reuse_trained"]  # through --work_dir
+    again += ["--round_strategies", "certain"]
+    main([*again, "--report_dir", str(tmp_path / "again"), "--extra", *extra])
+    rows = json.loads((tmp_path / "again" / "quality_cpu.json").read_text())["rows"]
+    assert [r["decoding"] for r in rows] == ["one_shot", "certain", "certain-retuned"] and rows[0]["reused"]
+    assert rows[0]["test_micro_f1@global"] == report["rows"][3]["test_micro_f1@global"]  # the saved results
 
 
 def test_unknown_dataset_fails_before_training(tmp_path):
@@ -101,3 +115,19 @@ def test_readme_profile_is_the_readme_job_less_its_paths_and_seed():
     assert options[options.index("--max_train_samples") + 1] == str(
         yaml.safe_load(README_JOB.read_text())["max_train_samples"]
     )
+
+
+def test_certain_thresholds_are_retuned_on_validation_only_and_inside_the_margin():
+    from benchmarks.run_quality import retuned_scores
+
+    refs = np.array([[1], [0], [1], [0]])
+    validation = (np.array([[0.35], [0.25], [0.95], [0.05]]), refs)  # best: 0.26..0.35 -> closest to 0.5: 0.35
+    test = (np.array([[0.32], [0.34], [0.9], [0.1]]), refs)  # at 0.35 both 0.32 and 0.34 are NO
+    scores = retuned_scores(validation, test, margin=0.1)
+    assert scores["eval_micro_f1@global"] == 1.0 and scores["test_micro_f1@global"] == pytest.approx(2 / 3)
+    low = retuned_scores(
+        (np.array([[0.05], [0.01], [0.95], [0.0]]), refs), (np.array([[0.5], [0.06], [0.9], [0.07]]), refs), margin=0.1
+    )
+    assert (
+        low["test_micro_f1@global"] == 1.0
+    )  # validation's best is 0.02-0.05 (all YES here): the grid starts above 0.1

@@ -60,6 +60,8 @@ def test_inference_scores_only_the_shortlist_with_the_stream(shortlisted, tokeni
         torch.testing.assert_close(probs, torch.sigmoid(logits), atol=1e-6, rtol=1e-6)
         shortlisted.config.label_shortlist_size = len(LABELS)  # a shortlist of every label: the plain stream
         torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
+        shortlisted.config.label_shortlist_size = None  # switched off on a model that has a ranker: every label
+        torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
 
 
 def test_training_scores_every_label_and_trains_the_ranker(shortlisted, tokenizer):

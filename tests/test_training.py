@@ -102,6 +102,8 @@ def test_config_files_parse_like_the_command_line(tmp_path):
         (["--mlm_probability", "0.15"], "both --mlm_probability"),
         (["--mlm_epochs", "1"], "schedule joint MLM"),
         (["--decode_strategy", "fixed"], "needs a label order"),
+        (["--all_masked_loss_weight", "1"], "reveals none: add --reveal_strategy random"),
+        (["--self_condition_prob", "0.5", "--reveal_strategy", "random", "--reveal_example_prob", "0"], "reveals none"),
     ],
 )
 def test_contradictory_options_fail_before_loading(tmp_path, extra, message):
@@ -253,6 +255,8 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
         "label_stream": True,
         "label_group_size": 2,
         "label_stream_layers": 1,
+        "all_masked_loss_weight": 0.5,
+        "self_condition_prob": 0.25,
     }
     args = ModelArguments(model_name_or_path=str(bert_dir), model_type=model_type, **chosen)
     model, _ = build_model(args, ["joy", "anger"])
