@@ -245,8 +245,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
             ranks first per example; the others score below every shortlisted label and below
             probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). None (default): score every label.
             Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
-        all_masked_loss_weight: label stream only: in training batches that reveal labels, also score every sampled
-            label from the all-masked view and add this weight times its loss (0: off; `reveal_views_lmmlc.py`).
+        all_masked_loss_weight: label stream only: in training batches that reveal labels, also score the revealing
+            examples' sampled labels from their all-masked view and add this weight times that loss (0: off;
+            `reveal_views_lmmlc.py`).
         self_condition_prob: label stream only: share of revealing training examples whose revealed labels and
             values are the model's own most certain all-masked decisions instead of the truth (0: off).
         kwargs: see `MultiLabelBertConfig`.
