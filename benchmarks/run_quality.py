@@ -27,6 +27,7 @@ import transformers
 
 from benchmarks.anchors import run_anchor
 from lmmlc.arguments import HEAD_LEARNING_RATES, LEARNING_RATES
+from lmmlc.configuration_lmmlc import LabelMaskConfig, label_names_of
 from lmmlc.data import load_data
 from lmmlc.evaluation import (
     SPLIT_PREFIXES,
@@ -256,15 +257,17 @@ def round_scores(folder: Path, options: list[str], settings: tuple[str, ...], st
     (`retuned_scores`)."""
     model, tokenizer = load_trained(str(folder))
     data_args = parse_args(options)[1]
-    data = load_data(data_args, model.config.label_names, need_train=False)
+    data = load_data(data_args, label_names_of(model.config), need_train=False)
     encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
     thresholds = threshold_settings(model.config)
-    margin = model.config.decode_margin
+    decodes = isinstance(model.config, LabelMaskConfig)  # other models score in one pass (timed all the same)
+    margin = getattr(model.config, "decode_margin", 0.0)
     results, decoded = {}, {}
     for split, dataset in encoded.items():
         for setting in settings:
             start = time.perf_counter()
-            probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=thresholds[setting])
+            options = {"strategy": strategy, "thresholds": thresholds[setting]} if decodes else {}
+            probs = predict_dataset(model, tokenizer, dataset, **options)
             if split == "test":
                 results["test_examples_per_second"] = len(dataset) / (time.perf_counter() - start)
             references = np.asarray(dataset["labels"])

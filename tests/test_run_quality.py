@@ -43,12 +43,13 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
     assert "| lmmlc-reveal | confidence |" in table and "n/a" in table
     assert (tmp_path / "report" / "quality_cpu.png").stat().st_size > 1000
     monkeypatch.setattr("benchmarks.run_quality.train", lambda options: pytest.fail("trained again"))
-    again = [*argv[:8], "--methods", "lmmlc-stream-reveal-view-self", "--reuse_trained"]  # through --work_dir
+    again = [*argv[:8], "--methods", "stock", "lmmlc-stream-reveal-view-self", "--reuse_trained"]  # through --work_dir
     again += ["--round_strategies", "certain"]
     main([*again, "--report_dir", str(tmp_path / "again"), "--extra", *extra])
     rows = json.loads((tmp_path / "again" / "quality_cpu.json").read_text())["rows"]
-    assert [r["decoding"] for r in rows] == ["one_shot", "certain", "certain-retuned"] and rows[0]["reused"]
-    assert rows[0]["test_micro_f1@global"] == report["rows"][3]["test_micro_f1@global"]  # the saved results
+    assert [r["decoding"] for r in rows] == ["one_shot", "one_shot", "certain", "certain-retuned"] and rows[1]["reused"]
+    assert rows[1]["test_micro_f1@global"] == report["rows"][3]["test_micro_f1@global"]  # the saved results
+    assert rows[0]["method"] == "stock" and rows[0]["test_examples_per_second"] > 0  # a one-pass model, timed too
 
 
 def test_unknown_dataset_fails_before_training(tmp_path):
