@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -38,9 +39,9 @@ from lmmlc.evaluation import (
     threshold_settings,
 )
 from lmmlc.metrics import METRIC_NAMES
-from lmmlc.thresholds import GRID, tune_global_threshold, tune_label_thresholds
+from lmmlc.thresholds import GRID
 from lmmlc.tokenization import encode_splits
-from lmmlc.training import file_options, parse_args
+from lmmlc.training import file_options, parse_args, tune_thresholds
 from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -288,9 +289,9 @@ def retuned_scores(validation: tuple, test: tuple, margin: float) -> dict:
     probabilities (`(probs, references)` per split), within (margin, 1 - margin). There "certain" shows the same
     labels with the same values whatever the threshold (only labels within the margin of 0 or 1 are shown), so
     its probabilities do not depend on the thresholds and tuning on them is exact."""
-    grid = GRID[np.abs(GRID - 0.5) < 0.5 - margin]  # margin < threshold < 1 - margin
-    best = tune_global_threshold(*validation, grid)
-    chosen = {"global": best, "per_label": tune_label_thresholds(*validation, grid, fallback=best)}
+    tuned = SimpleNamespace()
+    tune_thresholds(tuned, *validation, GRID[np.abs(GRID - 0.5) < 0.5 - margin])  # margin < threshold < 1 - margin
+    chosen = {"global": tuned.threshold, "per_label": tuned.label_thresholds}
     return {
         **metrics_at_thresholds(*validation, chosen, SPLIT_PREFIXES["validation"]),
         **metrics_at_thresholds(*test, chosen, SPLIT_PREFIXES["test"]),

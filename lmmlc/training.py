@@ -36,7 +36,7 @@ from .evaluation import (
 )
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
-from .thresholds import tune_global_threshold, tune_label_thresholds
+from .thresholds import GRID, tune_global_threshold, tune_label_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 from .warm_start_lmmlc import config_parameters
@@ -266,11 +266,11 @@ def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, 
     )
 
 
-def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray) -> None:
-    """Store a global (best micro-F1) and per-label (best F1 each) threshold in the model config; a label with
-    fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one."""
-    config.threshold = tune_global_threshold(probabilities, references)
-    config.label_thresholds = tune_label_thresholds(probabilities, references, fallback=config.threshold)
+def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> None:
+    """Store a global (best micro-F1) and per-label (best F1 each) threshold from `grid` in the model config; a label
+    with fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one."""
+    config.threshold = tune_global_threshold(probabilities, references, grid=grid)
+    config.label_thresholds = tune_label_thresholds(probabilities, references, grid=grid, fallback=config.threshold)
 
 
 def main(argv: list[str] | None = None) -> None:
