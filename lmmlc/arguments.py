@@ -26,6 +26,16 @@ def check_model_path(path: str | None, option: str) -> None:
         raise FileNotFoundError(f"{option} {path}: no such folder (./{Path(path).parts[0]} has no {Path(path).name}).")
 
 
+def check_output_file(path: str, option: str = "--output_file") -> None:
+    """Refuse an `option` file that cannot be written (its folder missing, or the path a folder), before any
+    work is spent."""
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{option} {path} is a folder; give a file path, e.g. {Path(path) / 'out.json'}.")
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"The folder of {option}, {folder}, does not exist; create it first.")
+
+
 def _help(text: str, default=None, **kwargs):
     return field(default=default, metadata={"help": text, **kwargs})
 

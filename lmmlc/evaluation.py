@@ -20,7 +20,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from .arguments import DataArguments, check_model_path
+from .arguments import DataArguments, check_model_path, check_output_file
 from .configuration_lmmlc import (
     TOKENIZER_FIX,
     LabelMaskConfig,
@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     model ships with (its config's strategy and thresholds) and, on request, of other strategies."""
     parser = HfArgumentParser((EvaluateArguments, DataArguments))
     eval_args, data_args = parser.parse_args_into_dataclasses(argv)
+    check_output_file(eval_args.output_file)
     model, tokenizer = load_trained(eval_args.model_path)
     others = eval_args.compare_strategies or []
     if others and not isinstance(model.config, LabelMaskConfig):

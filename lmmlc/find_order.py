@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from transformers import HfArgumentParser
 
-from .arguments import DataArguments
+from .arguments import DataArguments, check_output_file
 from .configuration_lmmlc import LabelMaskConfig, resolve_thresholds
 from .data import load_data
 from .evaluation import load_trained, predict_dataset
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     args, data_args = HfArgumentParser((FindOrderArguments, DataArguments)).parse_args_into_dataclasses(argv)
     if args.method not in ("genetic", "random") or args.metric not in METRIC_NAMES:
         raise ValueError(f"--method genetic|random and --metric one of {METRIC_NAMES}.")
+    if args.output_file is not None:
+        check_output_file(args.output_file)
     model, tokenizer = load_trained(args.model_path)
     if not isinstance(model.config, LabelMaskConfig):
         raise ValueError(f"{args.model_path} is not a label-mask model: reveal orders need one (model_type lmmlc).")

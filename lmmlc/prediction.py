@@ -10,6 +10,7 @@ import datasets
 import numpy as np
 from transformers import HfArgumentParser
 
+from .arguments import check_output_file
 from .configuration_lmmlc import LabelMaskConfig, label_names_of, resolve_thresholds
 from .data import check_text, read_json_lines
 from .evaluation import (
@@ -56,9 +57,7 @@ def prediction_records(rows: list[dict], probabilities: np.ndarray, names: list[
 def main(argv: list[str] | None = None) -> None:
     """Predict with the thresholds stored in the model config."""
     (args,) = HfArgumentParser(PredictArguments).parse_args_into_dataclasses(argv)
-    folder = Path(args.output_file).resolve().parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"The folder of --output_file, {folder}, does not exist; create it first.")
+    check_output_file(args.output_file)
     model, tokenizer = load_trained(args.model_path)
     if args.strategy is not None and not isinstance(model.config, LabelMaskConfig):
         raise ValueError(

@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, LabelMaskConfig, MultiLabelBertConfig
-from lmmlc.arguments import ModelArguments, check_model_path
+from lmmlc.arguments import ModelArguments, check_model_path, check_output_file
 from lmmlc.training import parse_args
 
 
@@ -73,3 +73,11 @@ def test_learning_rates_default_by_model_type_and_options_win(model_type, rate, 
     given = ["--learning_rate", "2e-5", "--head_learning_rate", "1e-3"]
     args = parse_args(["--output_dir", str(tmp_path), "--model_type", model_type, *given])[3]
     assert (args.learning_rate, args.head_learning_rate) == (2e-5, 1e-3)
+
+
+def test_check_output_file_refuses_a_missing_folder_and_a_folder(tmp_path):
+    check_output_file(str(tmp_path / "out.json"))  # its folder exists
+    with pytest.raises(FileNotFoundError, match=r"absent.*create it first"):
+        check_output_file(str(tmp_path / "absent" / "out.json"), "--output_file")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        check_output_file(str(tmp_path))

@@ -139,6 +139,16 @@ def confident_folder(make_model, tokenizer, tmp_path):
     return tmp_path / "model", data
 
 
+@pytest.mark.parametrize("command", ["evaluate", "find_order"])
+def test_an_unwritable_output_file_fails_before_the_model_loads(command, tmp_path):
+    from lmmlc import find_order
+
+    run = main if command == "evaluate" else find_order.main
+    options = ["--data_dir", str(tmp_path), "--output_file", str(tmp_path / "absent" / "metrics.json")]
+    with pytest.raises(FileNotFoundError, match="absent"):  # the model folder is missing too: checked later
+        run(["--model_path", str(tmp_path / "no-model"), *options])
+
+
 def test_comparing_a_fixed_order_the_model_lacks_fails_before_scoring(confident_folder, tmp_path):
     folder, data = confident_folder
     output = tmp_path / "metrics.json"
