@@ -22,17 +22,22 @@ METRICS = ("subset_accuracy", "micro_f1", "macro_f1")
 def frontier_rows(reports: list[dict], reference: str, setting: str = "global") -> list[dict]:
     """One row per dataset, method and decoding (taken from the first report that has it): test metrics at `setting`
     (mean and sd over seeds), the gain over the `reference` method's one pass on the same dataset, and test
-    examples/s relative to it where both were timed."""
-    summary = {}
-    for r in (row for report in reports for row in report["summary"]):  # a repeated row: the first report's
-        summary.setdefault((r["dataset"], r["method"], r["decoding"]), r)
+    examples/s relative to that reference timed in the same report (speeds are ratios within one run only)."""
+    summary, reference_speed = {}, {}
+    for index, report in enumerate(reports):
+        for r in report["summary"]:  # a repeated row: the first report's
+            summary.setdefault((r["dataset"], r["method"], r["decoding"]), (index, r))
+            if (r["method"], r["decoding"]) == (reference, "one_shot"):
+                reference_speed[index, r["dataset"]] = r.get("test_examples_per_second")
     rows = []
-    for r in summary.values():
+    for index, r in summary.values():
         row = {"dataset": r["dataset"], "method": r["method"], "decoding": r["decoding"], "seeds": r.get("seeds")}
         for metric in METRICS:
             key = f"test_{metric}@{setting}"
             row[metric], row[f"{metric}_sd"] = r.get(key), r.get(f"{key}_sd")
         row["examples_per_second"] = r.get("test_examples_per_second")
+        speeds = (row["examples_per_second"], reference_speed.get((index, r["dataset"])))
+        row["speed_ratio"] = speeds[0] / speeds[1] if None not in speeds else None
         rows.append(row)
     for row in rows:
         base = next(
@@ -42,8 +47,6 @@ def frontier_rows(reports: list[dict], reference: str, setting: str = "global") 
         for metric in METRICS:
             ready = base is not None and None not in (row[metric], base[metric])
             row[f"{metric}_gain"] = row[metric] - base[metric] if ready else None
-        speeds = None if base is None else (row["examples_per_second"], base["examples_per_second"])
-        row["speed_ratio"] = speeds[0] / speeds[1] if speeds and None not in speeds else None
     return rows
 
 

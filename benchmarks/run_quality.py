@@ -62,6 +62,9 @@ STREAM_REVEAL = ["--label_stream", "true", "--prompt_tokens_before", "1", "--rev
 """The stream trained with random reveals: a prompt token per label names a revealed label (the compact stream
 puts every label at the same positions), otherwise the shipped defaults (docs/BENCHMARKS.md, section 7)."""
 ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
+GROUP_REVEAL = ["--label_stream", "true", "--label_stream_attention", "group", "--reveal_strategy", "random"]
+"""The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
+label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7)."""
 SELF_CONDITION = ["--self_condition_prob", "0.5"]
 
 
@@ -100,6 +103,9 @@ METHODS = {
         Method("lmmlc-defaults", DEFAULT_LR),  # what a user gets with no option: the shipped defaults
         Method("lmmlc-stream-reveal", [*DEFAULT_LR, *STREAM_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-stream-reveal-view", [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
+        Method("lmmlc-group-reveal", [*DEFAULT_LR, *GROUP_REVEAL], ROUNDS_AND_BEAM),
+        Method("lmmlc-group-reveal-view", [*DEFAULT_LR, *GROUP_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
+        Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group"]),
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],

@@ -19,6 +19,7 @@ def summary_row(method, decoding, subset, micro, macro, speed=None, dataset="d")
 REPORTS = [
     {"summary": [summary_row("ref", "one_shot", 0.30, 0.50, 0.40, speed=200.0)]},
     {"summary": [summary_row("rev", "one_shot", 0.28, 0.49, 0.38), summary_row("rev", "beam", 0.34, 0.48, 0.41, 50.0)]},
+    {"summary": [summary_row("rev", "certain", 0.3, 0.5, 0.4, 30.0), summary_row("ref", "one_shot", 0, 0, 0, 120.0)]},
     {"summary": [summary_row("rev", "beam", 0.5, 0.5, 0.5, 10.0, dataset="other")]},
     {"summary": [summary_row("rev", "beam", 0.9, 0.9, 0.9, 1.0)]},  # repeated: the first report's row is kept
 ]
@@ -29,8 +30,10 @@ def test_gains_and_speed_are_against_the_reference_one_pass_of_the_same_dataset(
     beam = rows["d", "rev", "beam"]
     assert beam["subset_accuracy_gain"] == pytest.approx(0.04)
     assert beam["micro_f1_gain"] == pytest.approx(-0.02) and beam["macro_f1_gain"] == pytest.approx(0.01)
-    assert beam["speed_ratio"] == pytest.approx(0.25) and beam["subset_accuracy_sd"] == 0.01
-    assert rows["d", "rev", "one_shot"]["speed_ratio"] is None  # not timed
+    assert beam["speed_ratio"] is None and beam["subset_accuracy_sd"] == 0.01  # the reference was timed in another run
+    assert rows["d", "rev", "certain"]["speed_ratio"] == pytest.approx(0.25)  # against its own run's reference
+    assert rows["d", "rev", "certain"]["micro_f1_gain"] == 0  # metrics: against the first report's reference
+    assert rows["d", "ref", "one_shot"]["speed_ratio"] == pytest.approx(1.0)
     assert rows["d", "ref", "one_shot"]["micro_f1_gain"] == 0
     other = rows["other", "rev", "beam"]
     assert other["subset_accuracy_gain"] is None and other["speed_ratio"] is None  # no reference there
@@ -43,6 +46,6 @@ def test_report_files(tmp_path):
         paths[-1].write_text(json.dumps(report))
     main([*map(str, paths), "--reference", "ref", "--output", str(tmp_path / "out" / "frontier")])
     saved = json.loads((tmp_path / "out" / "frontier.json").read_text())
-    assert len(saved["rows"]) == 4 and saved["command"].startswith("python -m benchmarks.frontier")
+    assert len(saved["rows"]) == 5 and saved["command"].startswith("python -m benchmarks.frontier")
     assert "| d | rev | beam | 0.3400 ± 0.0100 |" in (tmp_path / "out" / "frontier.md").read_text()
     assert (tmp_path / "out" / "frontier.png").stat().st_size > 1000

@@ -29,3 +29,10 @@ def test_all_masked_scheme_reveals_nothing_and_views_need_the_stream():
     for name in ("stream-view", "stream-view-self"):
         options, _ = SCHEMES[name]
         assert options["label_stream"] and options["all_masked_loss_weight"] > 0
+
+
+def test_group_schemes_name_a_revealed_label_by_its_position_not_a_prompt_token():
+    for name in ("stream-group-reveal", "stream-group-view"):
+        options, collator = SCHEMES[name]
+        assert options["label_stream_attention"] == "group" and options["prompt_tokens_before"] == 0
+        assert collator["reveal_strategy"] == "random"
