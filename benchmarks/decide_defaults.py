@@ -8,6 +8,11 @@ decision table. The defaults of `LabelMaskConfig` and `lmmlc-train` are tested a
         --methods lmmlc-stream --work_dir outputs/decide --report_dir docs/benchmarks/decide/stream
     python -m benchmarks.decide_defaults                     # -> docs/benchmarks/defaults.{json,md}
 
+The training recipe (loss and learning-rate schedule) is decided the same way, from `lmmlc-defaults` runs with
+`--extra --classification_loss L --lr_scheduler_type S` (`RECIPES` names their reports):
+
+    python -m benchmarks.decide_defaults --recipe            # -> docs/benchmarks/defaults-recipe.{json,md}
+
 Rule: the candidates come in tiers of cost, cheapest first; the winner is the best mean validation micro-F1
 (tuned global threshold) of the first tier holding a candidate within noise of the best mean overall (no lower
 than it by more than the larger of the two standard deviations over seeds). Test figures are shown, never used
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 from benchmarks.run_quality import METHODS
@@ -47,6 +53,19 @@ SHOWN = (
 )
 
 
+RECIPE_DECIDED = ("classification_loss", "lr_scheduler_type")
+RECIPES = {  # candidate: (lmmlc-train options, report folders whose lmmlc-defaults rows are its seeds)
+    "bce-linear": ([], ("docs/benchmarks/loss/bce-linear", "docs/benchmarks/lr/lmmlc-lr3e-4-seeds")),
+    "zlpr-linear": (
+        ["--classification_loss", "zlpr"],
+        ("docs/benchmarks/loss/zlpr-linear", "docs/benchmarks/loss/zlpr-linear-seeds"),
+    ),
+    "focal-linear": (["--classification_loss", "focal"], ("docs/benchmarks/loss/focal-linear",)),
+    "bce-cosine": (["--lr_scheduler_type", "cosine"], ("docs/benchmarks/loss/bce-cosine",)),
+}
+"""Same cost per step, so one tier. The lr-sweep seeds 43 and 44 of the shipped recipe (section 1c) are bce-linear's."""
+
+
 def options_of(method: str) -> dict:
     """The decided options' values in a method's `lmmlc-train` command line (parsed by lmmlc-train itself)."""
     model_args, _, lm_args, _ = parse_args([*METHODS[method].options, "--output_dir", "unused"])
@@ -70,10 +89,41 @@ def choose(summary: list[dict], tiers: tuple[tuple[str, ...], ...] = TIERS, metr
     return max(tier, key=lambda name: rows[name][metric])
 
 
-def table(summary: list[dict], chosen: str) -> str:
+def recipe_options(name: str) -> dict:
+    """The decided recipe options of a `RECIPES` candidate, as lmmlc-train parses them."""
+    model_args, _, _, training_args = parse_args([*RECIPES[name][0], "--output_dir", "unused"])
+    scheduler = training_args.lr_scheduler_type
+    return {
+        "classification_loss": model_args.classification_loss,
+        "lr_scheduler_type": getattr(scheduler, "value", scheduler),
+    }
+
+
+def recipe_summary(root: Path = Path(".")) -> list[dict]:
+    """One row per `RECIPES` candidate: mean (and sd over seeds, when several) of every shown metric of the one-pass
+    `lmmlc-defaults` rows of its reports."""
+    summary = []
+    for name, (_, folders) in RECIPES.items():
+        rows = [
+            row
+            for folder in folders
+            for row in json.loads((root / folder / "quality_cpu.json").read_text())["rows"]
+            if row["method"] == "lmmlc-defaults" and row["decoding"] == "one_shot"
+        ]
+        entry = {"method": name, "decoding": "one_shot", "seeds": [r["seed"] for r in rows]}
+        for key in SHOWN:
+            values = [r[key] for r in rows]
+            entry[key] = statistics.mean(values)
+            if len(values) > 1:
+                entry[f"{key}_sd"] = statistics.stdev(values)
+        summary.append(entry)
+    return summary
+
+
+def table(summary: list[dict], chosen: str, names: tuple[str, ...] = CANDIDATES) -> str:
     """Markdown: one row per candidate, mean ± sd of the shown metrics."""
     lines = ["| candidate | " + " | ".join(SHOWN) + " | chosen |", "|---|" + "---|" * (len(SHOWN) + 1)]
-    for name in CANDIDATES:
+    for name in names:
         row = next(r for r in summary if r["method"] == name and r["decoding"] == "one_shot")
         cells = [f"{row[k]:.4f} ± {row.get(f'{k}_sd', 0.0):.4f}" for k in SHOWN]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {'**yes**' if name == chosen else ''} |")
@@ -87,8 +137,12 @@ def main(argv: list[str] | None = None) -> None:
         nargs="+",
         default=["docs/benchmarks/decide/quality_cpu.json", "docs/benchmarks/decide/stream/quality_cpu.json"],
     )
-    parser.add_argument("--output", default="docs/benchmarks/defaults", help="Writes OUTPUT.json and OUTPUT.md.")
+    parser.add_argument("--output", default=None, help="Writes OUTPUT.json and OUTPUT.md.")
+    parser.add_argument("--recipe", action="store_true", help="Decide the loss and schedule (RECIPES) instead.")
     args = parser.parse_args(argv)
+    if args.recipe:
+        return decide_recipe(args.output or "docs/benchmarks/defaults-recipe")
+    args.output = args.output or "docs/benchmarks/defaults"
     reports = [json.loads(Path(path).read_text()) for path in args.reports]
     summary = [row for report in reports for row in report["summary"]]
     chosen = choose(summary)
@@ -105,6 +159,26 @@ def main(argv: list[str] | None = None) -> None:
     text = [f"# Defaults chosen by measurement: `{chosen}`", "", *(f"`{c}`" for c in decision["commands"]), ""]
     text += [decision["rule"], "", table(summary, chosen), "", f"Defaults: `{json.dumps(decision['defaults'])}`", ""]
     Path(f"{args.output}.md").write_text("\n".join(text))
+    print("\n".join(text))
+
+
+def decide_recipe(output: str) -> None:
+    """Choose the loss and schedule among `RECIPES` by the rule (one tier); write `output`.json/.md."""
+    summary = recipe_summary()
+    chosen = choose(summary, tiers=(tuple(RECIPES),))
+    decision = {
+        "reports": {name: list(folders) for name, (_, folders) in RECIPES.items()},
+        "rule": __doc__.split("Rule: ")[1].strip().replace("\n", " "),
+        "chosen": chosen,
+        "defaults": recipe_options(chosen),
+        "candidates": {row["method"]: {**recipe_options(row["method"]), "seeds": row["seeds"]} for row in summary},
+    }
+    Path(f"{output}.json").write_text(json.dumps(decision, indent=2) + "\n")
+    text = [f"# Training recipe chosen by measurement: `{chosen}`", "", "Reports (`quality_cpu.json` in each):", ""]
+    text += [f"- {name}: " + ", ".join(f"`{f}`" for f in folders) for name, (_, folders) in RECIPES.items()]
+    text += ["", decision["rule"], "", table(summary, chosen, tuple(RECIPES)), ""]
+    text += [f"Defaults: `{json.dumps(decision['defaults'])}`", ""]
+    Path(f"{output}.md").write_text("\n".join(text))
     print("\n".join(text))
 
 

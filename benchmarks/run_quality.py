@@ -257,15 +257,21 @@ def train_options(args: argparse.Namespace, dataset: str, method: Method, output
     return options + PROFILES[args.profile].datasets[dataset] + method.options + args.extra
 
 
-def round_scores(folder: Path, options: list[str], settings: tuple[str, ...], strategy: str = "confidence") -> dict:
-    """`{prefix}_{metric}@{setting}` of decoding by `strategy` on the run's own validation and test data, each
+def round_scores(
+    folder: Path,
+    options: list[str],
+    settings: tuple[str, ...],
+    strategy: str = "confidence",
+    splits: tuple[str, ...] = tuple(SPLIT_PREFIXES),
+) -> dict:
+    """`{prefix}_{metric}@{setting}` of decoding by `strategy` on the run's own `splits` (validation and test), each
     setting's thresholds used while decoding; `test_examples_per_second` of the last setting's test decoding. For
     "certain", also `retuned`: the same metrics at thresholds tuned on its own validation probabilities
     (`retuned_scores`)."""
     model, tokenizer = load_trained(str(folder))
     data_args = parse_args(options)[1]
     data = load_data(data_args, label_names_of(model.config), need_train=False)
-    encoded = encode_splits(data, tokenizer, model.config, data_args, tuple(SPLIT_PREFIXES))
+    encoded = encode_splits(data, tokenizer, model.config, data_args, splits)
     thresholds = threshold_settings(model.config)
     decodes = isinstance(model.config, LabelMaskConfig)  # other models score in one pass (timed all the same)
     margin = getattr(model.config, "decode_margin", 0.0)
@@ -331,9 +337,8 @@ def run_seed(args: argparse.Namespace, dataset: str, method: Method, seed: int) 
     settings = tuple(args.round_thresholds or PROFILES[args.profile].confidence_thresholds)
     rounds = (args.round_strategies or method.decodings[1:]) if len(method.decodings) > 1 else ()
     if rounds or args.round_strategies:  # one pass timed as the rounds are (every row of a study of rounds)
-        rows[0]["test_examples_per_second"] = round_scores(output, options, settings[-1:], "one_shot")[
-            "test_examples_per_second"
-        ]
+        timed = round_scores(output, options, settings[-1:], "one_shot", splits=("test",))
+        rows[0]["test_examples_per_second"] = timed["test_examples_per_second"]
     for strategy in rounds:
         start = time.perf_counter()
         scores = round_scores(output, options, settings, strategy)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.decide_defaults import CANDIDATES, choose, options_of
+from benchmarks import decide_defaults
+from benchmarks.decide_defaults import CANDIDATES, METRIC, SHOWN, choose, options_of, recipe_options, recipe_summary
 from lmmlc import DataCollatorForLabelMask, LabelMaskConfig
 from lmmlc.training import parse_args
 
@@ -57,3 +58,37 @@ def test_the_shipped_defaults_are_the_decided_ones():
             assert signature[name].default is getattr(model_args, name) is None, name
         else:
             assert getattr(new, name) == getattr(from_cli, name) == value, name
+
+
+RECIPE_DECISION = DECISION.with_name("defaults-recipe.json")
+
+
+def test_recipe_seeds_are_pooled_across_reports_from_the_shipped_models_one_pass_rows(tmp_path, monkeypatch):
+    def report(folder, *values, method="lmmlc-defaults"):
+        rows = [
+            {"method": method, "decoding": "one_shot", "seed": i, **dict.fromkeys(SHOWN, v)}
+            for i, v in enumerate(values)
+        ]
+        rows.append({"method": method, "decoding": "confidence", "seed": 0, **dict.fromkeys(SHOWN, 9.0)})
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "quality_cpu.json").write_text(json.dumps({"rows": rows}))
+
+    report("a", 0.5)
+    report("b", 0.6, 0.7)
+    report("c", 0.4)
+    report("d", 9.0, method="baseline")
+    monkeypatch.setattr(decide_defaults, "RECIPES", {"x": ([], ("a", "b", "d")), "y": ([], ("c",))})
+    x, y = recipe_summary(tmp_path)
+    assert x["seeds"] == [0, 0, 1] and x[METRIC] == pytest.approx(0.6) and x[f"{METRIC}_sd"] == pytest.approx(0.1)
+    assert y[METRIC] == pytest.approx(0.4) and f"{METRIC}_sd" not in y  # one seed: no sd
+    assert choose([x, y], tiers=(("x", "y"),)) == "x"
+
+
+def test_the_shipped_loss_and_schedule_are_the_decided_ones():
+    decision = json.loads(RECIPE_DECISION.read_text())
+    assert recipe_options(decision["chosen"]) == decision["defaults"]
+    model_args, _, _, training_args = parse_args(["--output_dir", "unused"])
+    config_default = LabelMaskConfig(label_names=["a", "b"]).classification_loss
+    assert model_args.classification_loss == decision["defaults"]["classification_loss"]
+    assert config_default == decision["defaults"]["classification_loss"]
+    assert training_args.lr_scheduler_type == decision["defaults"]["lr_scheduler_type"]

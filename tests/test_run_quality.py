@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
+import benchmarks.run_quality as run_quality
 from benchmarks.run_quality import README_JOB, main, mean_over_seeds, readme_job_options
 
 from .conftest import slice_data
@@ -45,7 +46,10 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
     monkeypatch.setattr("benchmarks.run_quality.train", lambda options: pytest.fail("trained again"))
     again = [*argv[:8], "--methods", "stock", "lmmlc-stream-reveal-view-self", "--reuse_trained"]  # through --work_dir
     again += ["--round_strategies", "certain"]
+    encoded, encode = [], run_quality.encode_splits
+    monkeypatch.setattr(run_quality, "encode_splits", lambda *a: encoded.append(a[-1]) or encode(*a))
     main([*again, "--report_dir", str(tmp_path / "again"), "--extra", *extra])
+    assert encoded == [("test",), ("test",), ("validation", "test")]  # one-pass timing decodes the test split only
     rows = json.loads((tmp_path / "again" / "quality_cpu.json").read_text())["rows"]
     assert [r["decoding"] for r in rows] == ["one_shot", "one_shot", "certain", "certain-retuned"] and rows[1]["reused"]
     assert rows[1]["test_micro_f1@global"] == report["rows"][3]["test_micro_f1@global"]  # the saved results
