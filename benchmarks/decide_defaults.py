@@ -34,6 +34,8 @@ TIERS = (("lmmlc-stream",), ("lmmlc-all-masked-text-once", "lmmlc-all-masked"), 
 (both compact single sequences; text-once is cheaper only when decoding in rounds) and 0.30x / 0.24x the stock
 model's (docs/BENCHMARKS.md, sections 2 and 5a)."""
 CANDIDATES = tuple(name for tier in TIERS for name in tier)
+REPORTS = ["docs/benchmarks/decide/quality_cpu.json", "docs/benchmarks/decide/stream/quality_cpu.json"]
+RULE = __doc__.split("Rule: ")[1].strip().replace("\n", " ")
 DECIDED = (
     "label_stream",
     "mask_mode",
@@ -53,7 +55,6 @@ SHOWN = (
 )
 
 
-RECIPE_DECIDED = ("classification_loss", "lr_scheduler_type")
 RECIPES = {  # candidate: (lmmlc-train options, report folders whose lmmlc-defaults rows are its seeds)
     "bce-linear": ([], ("docs/benchmarks/loss/bce-linear", "docs/benchmarks/lr/lmmlc-lr3e-4-seeds")),
     "zlpr-linear": (
@@ -61,7 +62,10 @@ RECIPES = {  # candidate: (lmmlc-train options, report folders whose lmmlc-defau
         ("docs/benchmarks/loss/zlpr-linear", "docs/benchmarks/loss/zlpr-linear-seeds"),
     ),
     "focal-linear": (["--classification_loss", "focal"], ("docs/benchmarks/loss/focal-linear",)),
-    "bce-cosine": (["--lr_scheduler_type", "cosine"], ("docs/benchmarks/loss/bce-cosine",)),
+    "bce-cosine": (
+        ["--lr_scheduler_type", "cosine"],
+        ("docs/benchmarks/loss/bce-cosine", "docs/benchmarks/loss/bce-cosine-seeds"),
+    ),
 }
 """Same cost per step, so one tier. The lr-sweep seeds 43 and 44 of the shipped recipe (section 1c) are bce-linear's."""
 
@@ -99,87 +103,98 @@ def recipe_options(name: str) -> dict:
     }
 
 
-def recipe_summary(root: Path = Path(".")) -> list[dict]:
+def recipe_summary(root: Path = Path(".")) -> tuple[list[dict], list[str]]:
     """One row per `RECIPES` candidate: mean (and sd over seeds, when several) of every shown metric of the one-pass
-    `lmmlc-defaults` rows of its reports."""
-    summary = []
+    `lmmlc-defaults` rows of its reports, and the commands that made those reports. A seed given twice, or rows of
+    more than one dataset, are refused."""
+    summary, commands = [], []
     for name, (_, folders) in RECIPES.items():
+        reports = [json.loads((root / folder / "quality_cpu.json").read_text()) for folder in folders]
+        commands += [report["command"] for report in reports if "command" in report]
         rows = [
             row
-            for folder in folders
-            for row in json.loads((root / folder / "quality_cpu.json").read_text())["rows"]
+            for report in reports
+            for row in report["rows"]
             if row["method"] == "lmmlc-defaults" and row["decoding"] == "one_shot"
         ]
-        entry = {"method": name, "decoding": "one_shot", "seeds": [r["seed"] for r in rows]}
+        seeds, datasets = [r["seed"] for r in rows], {r.get("dataset") for r in rows}
+        if len(set(seeds)) != len(seeds) or len(datasets) != 1:
+            raise ValueError(
+                f"{name}: its reports {folders} hold seeds {seeds} of datasets {sorted(map(str, datasets))}"
+            )
+        entry = {"method": name, "decoding": "one_shot", "seeds": seeds}
         for key in SHOWN:
             values = [r[key] for r in rows]
             entry[key] = statistics.mean(values)
             if len(values) > 1:
                 entry[f"{key}_sd"] = statistics.stdev(values)
         summary.append(entry)
-    return summary
+    return summary, commands
 
 
 def table(summary: list[dict], chosen: str, names: tuple[str, ...] = CANDIDATES) -> str:
-    """Markdown: one row per candidate, mean ± sd of the shown metrics."""
+    """Markdown: one row per candidate, mean ± sd of the shown metrics (the mean alone for one seed)."""
     lines = ["| candidate | " + " | ".join(SHOWN) + " | chosen |", "|---|" + "---|" * (len(SHOWN) + 1)]
     for name in names:
         row = next(r for r in summary if r["method"] == name and r["decoding"] == "one_shot")
-        cells = [f"{row[k]:.4f} ± {row.get(f'{k}_sd', 0.0):.4f}" for k in SHOWN]
+        cells = [f"{row[k]:.4f}" + (f" ± {row[f'{k}_sd']:.4f}" if f"{k}_sd" in row else "") for k in SHOWN]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {'**yes**' if name == chosen else ''} |")
     return "\n".join(lines)
 
 
+def write_decision(output: str, title: str, decision: dict, summary: list[dict], names: tuple[str, ...]) -> None:
+    """`output`.json (the decision) and `output`.md (commands, rule, table, defaults); the Markdown is printed."""
+    Path(f"{output}.json").write_text(json.dumps(decision, indent=2) + "\n")
+    text = [f"# {title}: `{decision['chosen']}`", "", *(f"`{c}`" for c in decision["commands"]), ""]
+    text += [RULE, "", table(summary, decision["chosen"], names), "", f"Defaults: `{json.dumps(decision['defaults'])}`"]
+    Path(f"{output}.md").write_text("\n".join([*text, ""]))
+    print("\n".join(text))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--reports",
-        nargs="+",
-        default=["docs/benchmarks/decide/quality_cpu.json", "docs/benchmarks/decide/stream/quality_cpu.json"],
-    )
+    parser.add_argument("--reports", nargs="+", default=None, help=f"Template decision's reports (default: {REPORTS}).")
     parser.add_argument("--output", default=None, help="Writes OUTPUT.json and OUTPUT.md.")
     parser.add_argument("--recipe", action="store_true", help="Decide the loss and schedule (RECIPES) instead.")
     args = parser.parse_args(argv)
+    if args.recipe and args.reports:
+        parser.error("--recipe reads the reports named in RECIPES; leave --reports out.")
     if args.recipe:
-        return decide_recipe(args.output or "docs/benchmarks/defaults-recipe")
-    args.output = args.output or "docs/benchmarks/defaults"
-    reports = [json.loads(Path(path).read_text()) for path in args.reports]
+        decide_recipe(args.output or "docs/benchmarks/defaults-recipe")
+    else:
+        decide_template(args.reports or REPORTS, args.output or "docs/benchmarks/defaults")
+
+
+def decide_template(paths: list[str], output: str) -> None:
+    """Choose the template and reveal defaults among `CANDIDATES` (`TIERS`); write `output`.json/.md."""
+    reports = [json.loads(Path(path).read_text()) for path in paths]
     summary = [row for report in reports for row in report["summary"]]
     chosen = choose(summary)
     decision = {
-        "reports": args.reports,
+        "reports": paths,
         "commands": [report["command"] for report in reports],
-        "rule": __doc__.split("Rule: ")[1].strip().replace("\n", " "),
+        "rule": RULE,
         "seeds": next(r["seeds"] for r in summary if r["method"] == chosen),
         "chosen": chosen,
         "defaults": options_of(chosen),
         "candidates": {name: options_of(name) for name in CANDIDATES},
     }
-    Path(f"{args.output}.json").write_text(json.dumps(decision, indent=2) + "\n")
-    text = [f"# Defaults chosen by measurement: `{chosen}`", "", *(f"`{c}`" for c in decision["commands"]), ""]
-    text += [decision["rule"], "", table(summary, chosen), "", f"Defaults: `{json.dumps(decision['defaults'])}`", ""]
-    Path(f"{args.output}.md").write_text("\n".join(text))
-    print("\n".join(text))
+    write_decision(output, "Defaults chosen by measurement", decision, summary, CANDIDATES)
 
 
 def decide_recipe(output: str) -> None:
     """Choose the loss and schedule among `RECIPES` by the rule (one tier); write `output`.json/.md."""
-    summary = recipe_summary()
+    summary, commands = recipe_summary()
     chosen = choose(summary, tiers=(tuple(RECIPES),))
     decision = {
         "reports": {name: list(folders) for name, (_, folders) in RECIPES.items()},
-        "rule": __doc__.split("Rule: ")[1].strip().replace("\n", " "),
+        "commands": commands,
+        "rule": RULE,
         "chosen": chosen,
         "defaults": recipe_options(chosen),
         "candidates": {row["method"]: {**recipe_options(row["method"]), "seeds": row["seeds"]} for row in summary},
     }
-    Path(f"{output}.json").write_text(json.dumps(decision, indent=2) + "\n")
-    text = [f"# Training recipe chosen by measurement: `{chosen}`", "", "Reports (`quality_cpu.json` in each):", ""]
-    text += [f"- {name}: " + ", ".join(f"`{f}`" for f in folders) for name, (_, folders) in RECIPES.items()]
-    text += ["", decision["rule"], "", table(summary, chosen, tuple(RECIPES)), ""]
-    text += [f"Defaults: `{json.dumps(decision['defaults'])}`", ""]
-    Path(f"{output}.md").write_text("\n".join(text))
-    print("\n".join(text))
+    write_decision(output, "Training recipe chosen by measurement", decision, summary, tuple(RECIPES))
 
 
 if __name__ == "__main__":

@@ -67,7 +67,10 @@ def markdown(rows: list[dict], reference: str) -> str:
         cells.append("n/a" if r["speed_ratio"] is None else f"{r['speed_ratio']:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"Gains and the speed ratio: against `{reference}` decoded in one pass on the same dataset (test).")
+    lines.append(
+        f"Gains: against `{reference}` decoded in one pass on the same dataset (test). Speed ratio: against that "
+        "reference timed in the same run (report); n/a where the run had none."
+    )
     return "\n".join(lines)
 
 

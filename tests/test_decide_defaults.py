@@ -63,29 +63,51 @@ def test_the_shipped_defaults_are_the_decided_ones():
 RECIPE_DECISION = DECISION.with_name("defaults-recipe.json")
 
 
-def test_recipe_seeds_are_pooled_across_reports_from_the_shipped_models_one_pass_rows(tmp_path, monkeypatch):
-    def report(folder, *values, method="lmmlc-defaults"):
-        rows = [
-            {"method": method, "decoding": "one_shot", "seed": i, **dict.fromkeys(SHOWN, v)}
-            for i, v in enumerate(values)
-        ]
-        rows.append({"method": method, "decoding": "confidence", "seed": 0, **dict.fromkeys(SHOWN, 9.0)})
-        (tmp_path / folder).mkdir()
-        (tmp_path / folder / "quality_cpu.json").write_text(json.dumps({"rows": rows}))
+def write_report(folder, *values, method="lmmlc-defaults", dataset="goemotions", first_seed=42):
+    rows = [
+        {
+            "dataset": dataset,
+            "method": method,
+            "decoding": "one_shot",
+            "seed": first_seed + i,
+            **dict.fromkeys(SHOWN, v),
+        }
+        for i, v in enumerate(values)
+    ]
+    rows.append(
+        {"dataset": dataset, "method": method, "decoding": "confidence", "seed": 0, **dict.fromkeys(SHOWN, 9.0)}
+    )
+    folder.mkdir()
+    (folder / "quality_cpu.json").write_text(json.dumps({"command": f"run {folder.name}", "rows": rows}))
 
-    report("a", 0.5)
-    report("b", 0.6, 0.7)
-    report("c", 0.4)
-    report("d", 9.0, method="baseline")
+
+def test_recipe_seeds_are_pooled_across_reports_from_the_shipped_models_one_pass_rows(tmp_path, monkeypatch):
+    write_report(tmp_path / "a", 0.5)
+    write_report(tmp_path / "b", 0.6, 0.7, first_seed=43)
+    write_report(tmp_path / "c", 0.4)
+    write_report(tmp_path / "d", 9.0, method="baseline")
     monkeypatch.setattr(decide_defaults, "RECIPES", {"x": ([], ("a", "b", "d")), "y": ([], ("c",))})
-    x, y = recipe_summary(tmp_path)
-    assert x["seeds"] == [0, 0, 1] and x[METRIC] == pytest.approx(0.6) and x[f"{METRIC}_sd"] == pytest.approx(0.1)
+    (x, y), commands = recipe_summary(tmp_path)
+    assert x["seeds"] == [42, 43, 44] and x[METRIC] == pytest.approx(0.6) and x[f"{METRIC}_sd"] == pytest.approx(0.1)
     assert y[METRIC] == pytest.approx(0.4) and f"{METRIC}_sd" not in y  # one seed: no sd
+    assert commands == ["run a", "run b", "run d", "run c"]
     assert choose([x, y], tiers=(("x", "y"),)) == "x"
+    assert "| y | 0.4000 |" in decide_defaults.table([x, y], "x", ("x", "y"))  # one seed: the mean alone
+
+
+@pytest.mark.parametrize("second", [{"first_seed": 42}, {"first_seed": 43, "dataset": "aapd-small"}])
+def test_recipe_reports_that_repeat_a_seed_or_mix_datasets_are_refused(second, tmp_path, monkeypatch):
+    write_report(tmp_path / "a", 0.5)
+    write_report(tmp_path / "b", 0.6, **second)
+    monkeypatch.setattr(decide_defaults, "RECIPES", {"x": ([], ("a", "b"))})
+    with pytest.raises(ValueError, match=r"x: its reports .* hold seeds"):
+        recipe_summary(tmp_path)
 
 
 def test_the_shipped_loss_and_schedule_are_the_decided_ones():
     decision = json.loads(RECIPE_DECISION.read_text())
+    summary, _ = recipe_summary(RECIPE_DECISION.parents[2])  # the committed reports still give this decision
+    assert choose(summary, tiers=(tuple(decide_defaults.RECIPES),)) == decision["chosen"]
     assert recipe_options(decision["chosen"]) == decision["defaults"]
     model_args, _, _, training_args = parse_args(["--output_dir", "unused"])
     config_default = LabelMaskConfig(label_names=["a", "b"]).classification_loss
