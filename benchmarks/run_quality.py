@@ -64,7 +64,7 @@ puts every label at the same positions), otherwise the shipped defaults (docs/BE
 ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
 GROUP_REVEAL = ["--label_stream", "true", "--label_stream_attention", "group", "--reveal_strategy", "random"]
 """The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
-label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7)."""
+label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7b)."""
 SELF_CONDITION = ["--self_condition_prob", "0.5"]
 
 
