@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from pathlib import Path
 
-from benchmarks.run_quality import METHODS
+from benchmarks.run_quality import METHODS, mean_over_seeds
 from lmmlc.training import parse_args
 
 TIERS = (("lmmlc-stream",), ("lmmlc-all-masked-text-once", "lmmlc-all-masked"), ("lmmlc-paper",))
@@ -55,6 +54,7 @@ SHOWN = (
 )
 
 
+RECIPE_DECIDED = ("classification_loss", "lr_scheduler_type")
 RECIPES = {  # candidate: (lmmlc-train options, report folders whose lmmlc-defaults rows are its seeds)
     "bce-linear": ([], ("docs/benchmarks/loss/bce-linear", "docs/benchmarks/lr/lmmlc-lr3e-4-seeds")),
     "zlpr-linear": (
@@ -70,10 +70,16 @@ RECIPES = {  # candidate: (lmmlc-train options, report folders whose lmmlc-defau
 """Same cost per step, so one tier. The lr-sweep seeds 43 and 44 of the shipped recipe (section 1c) are bce-linear's."""
 
 
+def parsed_options(options: list[str], names: tuple[str, ...]) -> dict:
+    """The values of option `names` in an `lmmlc-train` command line, as lmmlc-train parses them (enums by value)."""
+    parsed = parse_args([*options, "--output_dir", "unused"])
+    values = {name: getattr(next(a for a in parsed if hasattr(a, name)), name) for name in names}
+    return {name: getattr(value, "value", value) for name, value in values.items()}
+
+
 def options_of(method: str) -> dict:
-    """The decided options' values in a method's `lmmlc-train` command line (parsed by lmmlc-train itself)."""
-    model_args, _, lm_args, _ = parse_args([*METHODS[method].options, "--output_dir", "unused"])
-    return {name: getattr(lm_args if hasattr(lm_args, name) else model_args, name) for name in DECIDED}
+    """The decided options' values in a method's `lmmlc-train` command line."""
+    return parsed_options(METHODS[method].options, DECIDED)
 
 
 def choose(summary: list[dict], tiers: tuple[tuple[str, ...], ...] = TIERS, metric: str = METRIC) -> str:
@@ -95,24 +101,19 @@ def choose(summary: list[dict], tiers: tuple[tuple[str, ...], ...] = TIERS, metr
 
 def recipe_options(name: str) -> dict:
     """The decided recipe options of a `RECIPES` candidate, as lmmlc-train parses them."""
-    model_args, _, _, training_args = parse_args([*RECIPES[name][0], "--output_dir", "unused"])
-    scheduler = training_args.lr_scheduler_type
-    return {
-        "classification_loss": model_args.classification_loss,
-        "lr_scheduler_type": getattr(scheduler, "value", scheduler),
-    }
+    return parsed_options(RECIPES[name][0], RECIPE_DECIDED)
 
 
 def recipe_summary(root: Path = Path(".")) -> tuple[list[dict], list[str]]:
-    """One row per `RECIPES` candidate: mean (and sd over seeds, when several) of every shown metric of the one-pass
-    `lmmlc-defaults` rows of its reports, and the commands that made those reports. A seed given twice, or rows of
-    more than one dataset, are refused."""
+    """One row per `RECIPES` candidate: `run_quality.mean_over_seeds` of the one-pass `lmmlc-defaults` rows of its
+    reports, and the commands that made those reports. A seed given twice, or rows of more than one dataset, are
+    refused."""
     summary, commands = [], []
     for name, (_, folders) in RECIPES.items():
         reports = [json.loads((root / folder / "quality_cpu.json").read_text()) for folder in folders]
         commands += [report["command"] for report in reports if "command" in report]
         rows = [
-            row
+            {**row, "method": name}
             for report in reports
             for row in report["rows"]
             if row["method"] == "lmmlc-defaults" and row["decoding"] == "one_shot"
@@ -122,13 +123,7 @@ def recipe_summary(root: Path = Path(".")) -> tuple[list[dict], list[str]]:
             raise ValueError(
                 f"{name}: its reports {folders} hold seeds {seeds} of datasets {sorted(map(str, datasets))}"
             )
-        entry = {"method": name, "decoding": "one_shot", "seeds": seeds}
-        for key in SHOWN:
-            values = [r[key] for r in rows]
-            entry[key] = statistics.mean(values)
-            if len(values) > 1:
-                entry[f"{key}_sd"] = statistics.stdev(values)
-        summary.append(entry)
+        summary += mean_over_seeds(rows)
     return summary, commands
 
 
