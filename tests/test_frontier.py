@@ -34,6 +34,7 @@ def test_gains_and_speed_are_against_the_reference_one_pass_of_the_same_dataset(
     assert rows["d", "rev", "certain"]["speed_ratio"] == pytest.approx(0.25)  # against its own run's reference
     assert rows["d", "rev", "certain"]["micro_f1_gain"] == 0  # metrics: against the first report's reference
     assert rows["d", "ref", "one_shot"]["speed_ratio"] == pytest.approx(1.0)
+    assert rows["d", "rev", "one_shot"]["speed_ratio"] is None  # not timed
     assert rows["d", "ref", "one_shot"]["micro_f1_gain"] == 0
     other = rows["other", "rev", "beam"]
     assert other["subset_accuracy_gain"] is None and other["speed_ratio"] is None  # no reference there
