@@ -106,6 +106,7 @@ METHODS = {
         Method("lmmlc-group-reveal", [*DEFAULT_LR, *GROUP_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-group-reveal-view", [*DEFAULT_LR, *GROUP_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
         Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group"]),
+        Method("lmmlc-pooled-head", [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR]),  # + the baseline's head
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],

@@ -122,7 +122,8 @@ class LmmlcTrainingArguments(TrainingArguments):
         False,
     )
     head_learning_rate: float | None = _help(
-        "Peak learning rate of the parameters outside the encoder (the new head), on the same schedule; "
+        "Peak learning rate of the new head's parameters (pooled models: everything outside the encoder; lmmlc: "
+        "its --pooled_text_head and label ranker), on the same schedule; "
         "default: "
         + ", ".join(f"{name} {rate:g}" for name, rate in HEAD_LEARNING_RATES.items())
         + " (a new pooled head on a sentence encoder learns only with a larger one, docs/BENCHMARKS.md 1b), "

@@ -250,6 +250,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
             `reveal_views_lmmlc.py`).
         self_condition_prob: label stream only: share of revealing training examples whose revealed labels and
             values are the model's own most certain all-masked decisions instead of the truth (0: off).
+        pooled_text_head: label stream only: add to every label's cloze score a per-label linear score of the
+            mean-pooled text (the pooled baseline's head, zero at the start); with `--head_learning_rate` it
+            trains at that rate.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -279,6 +282,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "all-masked view (0: off).",
         "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
         "model's own most certain decisions instead of the truth (0: off).",
+        "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
+        "cloze score (trained at --head_learning_rate when given).",
     }
 
     def __init__(
@@ -306,6 +311,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_shortlist_size: int | None = None,
         all_masked_loss_weight: float = 0.0,
         self_condition_prob: float = 0.0,
+        pooled_text_head: bool = False,
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -355,6 +361,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.label_shortlist_size = None if label_shortlist_size is None else int(label_shortlist_size)
         self.all_masked_loss_weight = float(all_masked_loss_weight)
         self.self_condition_prob = float(self_condition_prob)
+        self.pooled_text_head = bool(pooled_text_head)
         self._check_stream_options()
         self._check_reveal_views()
         if self.decode_strategy != "one_shot":
@@ -416,6 +423,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""
         if self.label_stream_layers is not None and not self.label_stream:
             raise ValueError("label_stream_layers needs label_stream=True (labels as a second stream).")
+        if self.pooled_text_head and not self.label_stream:
+            raise ValueError("pooled_text_head needs label_stream=True (it pools the text the stream encodes once).")
         if self.label_shortlist_size is not None and not self.label_stream:
             raise ValueError("label_shortlist_size needs label_stream=True (labels as a second stream).")
         if self.label_shortlist_size is not None and self.label_shortlist_size < 1:

@@ -27,6 +27,7 @@ TEMPLATE_OPTIONS = (
     "label_group_size",
     "label_stream_layers",
     "label_stream_attention",
+    "pooled_text_head",
     "decode_strategy",
     "labels_per_round",
     "decode_margin",

@@ -127,6 +127,19 @@ def masked_mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torc
 # --- models
 
 
+class PooledTextHead(nn.Linear):
+    """Per-label linear scores of the mean-pooled text (the pooled baseline's head), added to the cloze scores."""
+
+    def __init__(self, config: MultiLabelBertConfig) -> None:
+        super().__init__(config.hidden_size, config.num_labels)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, text: TextStream) -> torch.Tensor:
+        """Logits `(batch, num_labels)` of `text` encoded with its last layer's outputs."""
+        return super().forward(self.dropout(masked_mean_pool(text.last_hidden, text.valid)))
+
+
 class _MultiLabelPreTrainedModel(BertPreTrainedModel):
     """Shared loading, saving, init and loss plumbing of the lmmlc models."""
 
@@ -139,6 +152,9 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             init.zeros_(module.bias)
         elif isinstance(module, LayerWeightedPooling):
             init.zeros_(module.layer_weights)
+        elif isinstance(module, PooledTextHead):  # a residual on the cloze scores: zero at the start
+            init.zeros_(module.weight)
+            init.zeros_(module.bias)
         elif isinstance(module, LabelRanker):
             init.normal_(module.label_vectors, mean=0.0, std=self.config.initializer_range)
             init.zeros_(module.label_bias)
@@ -180,6 +196,11 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             )
         return (model, info) if wants_info else model
 
+    def is_head_parameter(self, name: str) -> bool:
+        """Whether parameter `name` is the new head's, trained at `--head_learning_rate`: here everything outside
+        the encoder."""
+        return not name.startswith(f"{self.base_model_prefix}.")
+
     def _mlm_loss(self, hidden: torch.Tensor, mlm_targets: torch.Tensor) -> torch.Tensor:
         if self.cls is None:
             raise ValueError("mlm_targets were given but this model has no MLM head: set mlm_loss_weight > 0.")
@@ -214,6 +235,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         self.bert = BertModel(config, add_pooling_layer=False)
         self.cls = MLMHead(config)
         self.ranker = LabelRanker(config.num_labels, config.hidden_size) if config.label_shortlist_size else None
+        self.text_head = PooledTextHead(config) if config.pooled_text_head else None
         self.post_init()
 
     def forward(
@@ -284,6 +306,12 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         loss = self._total_loss(logits, labels, hidden, mlm_targets)
         return MultiLabelOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
+    def is_head_parameter(self, name: str) -> bool:
+        """Whether parameter `name` is a new head's, trained at `--head_learning_rate`: the pooled text head's and
+        the label ranker's. The cloze head's MLM transform stays at the encoder's rate (a larger one hurt,
+        docs/BENCHMARKS.md 1c)."""
+        return name.startswith(("text_head.", "ranker."))
+
     def _encode_stream_text(
         self, input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets=None
     ) -> TextStream:
@@ -292,7 +320,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             raise ValueError("This model runs the label stream: pass the plain text, not a single-sequence template.")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        dropout, full = attention_dropout(self), mlm_targets is not None or self.ranker is not None
+        dropout = attention_dropout(self)
+        full = mlm_targets is not None or self.ranker is not None or self.text_head is not None
         return encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=dropout, full_last_layer=full)
 
     def _reveal_views(
@@ -413,7 +442,10 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 f"examples in groups of {size} ({ids.shape[0]} group rows): lower --label_sample_size, "
                 "--per_device_train_batch_size or --label_group_size, or use --label_stream_layers."
             ) from error
-        return torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
+        logits = torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
+        if self.text_head is None:
+            return logits
+        return logits + self.text_head(text).gather(1, candidate_ids)
 
     def _checked_candidates(
         self, batch: int, candidate_ids: torch.Tensor | None, candidate_state: torch.Tensor | None

@@ -16,8 +16,9 @@ class MultiLabelTrainer(Trainer):
     Training batches of the label-mask model reveal labels; evaluation batches must not, so they
     get their own collator. With `fgm_epsilon > 0`, each step adds the gradient of an FGM
     adversarial copy of the batch (word embeddings moved by epsilon along their normalised gradient).
-    With `head_learning_rate`, the parameters outside the encoder (`model.base_model_prefix`: the new
-    classification head) train at that peak learning rate, on the same schedule as the encoder.
+    With `head_learning_rate`, the new head's parameters (the model's `is_head_parameter`; a model without it:
+    those outside the encoder, `model.base_model_prefix`) train at that peak learning rate, on the same schedule
+    as the encoder.
 
     Args:
         eval_data_collator: collator of evaluation and prediction batches (default: `data_collator`).
@@ -55,7 +56,10 @@ class MultiLabelTrainer(Trainer):
         if self.head_learning_rate is None or existed:
             return optimizer
         model = self.accelerator.unwrap_model(self.model)
-        head = {id(p) for name, p in model.named_parameters() if not name.startswith(f"{model.base_model_prefix}.")}
+        is_head = getattr(model, "is_head_parameter", None) or (
+            lambda name: not name.startswith(f"{model.base_model_prefix}.")
+        )
+        head = {id(p) for name, p in model.named_parameters() if is_head(name)}
         groups = []
         for group in optimizer.param_groups:
             body_params = [p for p in group["params"] if id(p) not in head]

@@ -153,6 +153,30 @@ def test_baseline_mlm_head_follows_the_weight(bert_dir, tokenizer):
     assert torch.isfinite(joint(**inputs, mlm_targets=inputs["input_ids"]).loss)
 
 
+def test_pooled_text_head_adds_a_linear_score_of_the_mean_pooled_text(make_model, tokenizer):
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    plain = make_model(label_stream=True).eval()
+    model = make_model(label_stream=True, pooled_text_head=True).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(**batch).logits, plain(**batch).logits)  # the head starts at zero
+        torch.nn.init.normal_(model.text_head.weight)
+        torch.nn.init.normal_(model.text_head.bias)
+        text = model.bert(**batch).last_hidden_state  # the stock encoder on the text alone
+        pooled = (text * batch["attention_mask"][..., None]).sum(1) / batch["attention_mask"].sum(1, keepdim=True)
+        expected = plain(**batch).logits + torch.nn.functional.linear(
+            pooled, model.text_head.weight, model.text_head.bias
+        )
+        torch.testing.assert_close(model(**batch).logits, expected, atol=1e-5, rtol=1e-5)
+        picked = model(**batch, candidate_ids=torch.tensor([[2, 0]] * len(TEXTS))).logits
+        torch.testing.assert_close(picked, expected[:, [2, 0]], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(model.decode(**batch).probs, torch.sigmoid(expected), atol=1e-5, rtol=1e-5)
+    model.train()
+    model(**batch, labels=torch.ones(len(TEXTS), len(LABELS))).loss.backward()
+    assert model.text_head.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="pooled_text_head needs label_stream=True"):
+        make_model(label_stream=False, pooled_text_head=True)
+
+
 def test_local_auto_classes_resolve_without_remote_code(make_model, tmp_path):
     make_model().save_pretrained(tmp_path)
     assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is BertForLabelMaskClassification
@@ -183,7 +207,7 @@ PYTHONS = [sys.executable, *([os.environ["LMMLC_CROSS_PYTHON"]] if os.environ.ge
 
 
 @pytest.mark.parametrize("python", PYTHONS, ids=["this", "other-transformers-line"][: len(PYTHONS)])
-@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "stream", "shortlist", "baseline"])
+@pytest.mark.parametrize("kind", ["label_mask", "text_blind", "stream", "shortlist", "pooled_text_head", "baseline"])
 def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir, tokenizer, tmp_path, kind, python):
     if kind != "baseline":
         options = {
@@ -191,8 +215,11 @@ def test_reload_with_remote_code_in_a_process_without_lmmlc(make_model, bert_dir
             "text_blind": {"text_attends_labels": False},
             "stream": {"label_stream": True, "label_group_size": 3},
             "shortlist": {"label_stream": True, "label_group_size": 3, "label_shortlist_size": 2},
+            "pooled_text_head": {"label_stream": True, "label_group_size": 3, "pooled_text_head": True},
         }[kind]
         model = make_model(mask_mode="per_label", token_type_strategy="per_label", **options)
+        if kind == "pooled_text_head":  # zero at the start: give it weights a reload must keep
+            torch.nn.init.normal_(model.text_head.weight)
         inputs = dict(batch_for(tokenizer, model.config, [[1, 0, 1, 0]] * 4, reveal_example_prob=1.0, seed=0))
         inputs.pop("labels")
         if kind == "shortlist":  # all masked, so the ranker's shortlist decides which labels the stream scores

@@ -1,7 +1,7 @@
 import datasets
 import pytest
 import torch
-from transformers import TrainingArguments
+from transformers import DataCollatorWithPadding, TrainingArguments
 
 from lmmlc import DataCollatorForLabelMask
 from lmmlc.trainer import MultiLabelTrainer
@@ -24,8 +24,13 @@ def trainer_for(model, tokenizer, dataset, tmp_path, **kwargs):
         learning_rate=1e-3,
         seed=0,
     )
-    train = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="random", reveal_example_prob=1.0, seed=0)
-    evaluation = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="none")
+    if hasattr(model.config, "check_reveals"):
+        train = DataCollatorForLabelMask(
+            tokenizer, model.config, reveal_strategy="random", reveal_example_prob=1.0, seed=0
+        )
+        evaluation = DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="none")
+    else:  # a pooled model: padding only
+        train = evaluation = DataCollatorWithPadding(tokenizer)
     return MultiLabelTrainer(
         model=model,
         args=args,
@@ -99,14 +104,31 @@ def test_negative_fgm_is_rejected(make_model, tokenizer, dataset, tmp_path):
         trainer_for(make_model(), tokenizer, dataset, tmp_path, fgm_epsilon=-1.0)
 
 
-def test_head_learning_rate_moves_the_head_at_its_own_rate(make_model, tokenizer, dataset, tmp_path):
-    model = make_model()
+def _moved_by_one_step(trainer, model) -> dict[str, float]:
+    """How far each parameter moved in one AdamW step (about its group's rate where it has a gradient)."""
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
-    trainer = trainer_for(model, tokenizer, dataset, tmp_path, head_learning_rate=0.1)
-    trainer.train()  # one AdamW step: each parameter with a gradient moves by about its group's rate
+    trainer.train()
     optimized = [p for group in trainer.optimizer.param_groups for p in group["params"]]
     assert len(optimized) == len({id(p) for p in optimized}) == sum(p.requires_grad for p in model.parameters())
-    moved = {name: (p.detach() - before[name]).abs().max().item() for name, p in model.named_parameters()}
+    return {name: (p.detach() - before[name]).abs().max().item() for name, p in model.named_parameters()}
+
+
+def test_head_learning_rate_moves_lmmlcs_pooled_text_head_only(make_model, tokenizer, dataset, tmp_path):
+    model = make_model(label_stream=True, pooled_text_head=True, prompt_tokens_before=1)
+    moved = _moved_by_one_step(trainer_for(model, tokenizer, dataset, tmp_path, head_learning_rate=0.1), model)
+    head = [name for name in moved if name.startswith("text_head.")]
+    assert head and min(moved[name] for name in head) == pytest.approx(0.1, rel=0.05)
+    rest = [name for name in moved if name not in head and moved[name] > 0]
+    assert any(name.startswith("cls.") for name in rest)  # the cloze head's transform keeps the encoder's rate
+    assert max(moved[name] for name in rest) == pytest.approx(1e-3, rel=0.05)
+
+
+def test_head_learning_rate_moves_a_pooled_models_head(bert_dir, tokenizer, dataset, tmp_path):
+    from lmmlc import BertForMultiLabelClassification
+
+    torch.manual_seed(0)
+    model = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=["a", "b", "c", "d"])
+    moved = _moved_by_one_step(trainer_for(model, tokenizer, dataset, tmp_path, head_learning_rate=0.1), model)
     head = [name for name in moved if not name.startswith("bert.")]
     assert head and max(moved[name] for name in head) == pytest.approx(0.1, rel=0.05)
     assert max(moved[name] for name in moved if name.startswith("bert.")) == pytest.approx(1e-3, rel=0.05)
