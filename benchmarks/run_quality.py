@@ -65,6 +65,16 @@ ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
 GROUP_REVEAL = ["--label_stream", "true", "--label_stream_attention", "group", "--reveal_strategy", "random"]
 """The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
 label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7b)."""
+POSITIONS_REVEAL = [
+    "--label_stream",
+    "true",
+    "--label_stream_attention",
+    "revealed_positions",
+    "--reveal_strategy",
+    "random",
+]
+"""The compact stream with random reveals where labels sit at their own positions but see only revealed labels
+(a masked label ignores the other masked labels, as in the shipped `revealed` attention): section 7c."""
 SELF_CONDITION = ["--self_condition_prob", "0.5"]
 
 
@@ -107,6 +117,9 @@ METHODS = {
         Method("lmmlc-group-reveal-view", [*DEFAULT_LR, *GROUP_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
         Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group"]),
         Method("lmmlc-pooled-head", [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR]),  # + the baseline's head
+        Method("lmmlc-positions-reveal", [*DEFAULT_LR, *POSITIONS_REVEAL], ROUNDS_AND_BEAM),
+        Method("lmmlc-positions-reveal-view", [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
+        Method("lmmlc-positions-all-masked", [*DEFAULT_LR, "--label_stream_attention", "revealed_positions"]),
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],

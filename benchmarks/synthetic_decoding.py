@@ -32,6 +32,7 @@ SINGLE = {**COMPACT, "text_attends_labels": True, "label_stream": False}
 STREAM = {**COMPACT, "label_stream": True, "prompt_tokens_before": 1}  # a prompt token names a revealed label
 GROUP = {**COMPACT, "label_stream": True, "label_stream_attention": "group"}
 TYPES = {**COMPACT, "label_stream": True, "token_type_strategy": "per_label"}
+POSITIONS = {**COMPACT, "label_stream": True, "label_stream_attention": "revealed_positions"}
 REVEAL = {"reveal_strategy": "random", "reveal_example_prob": 0.5}
 SCHEMES = {  # name: (model options, collator options)
     "reveal": (SINGLE, REVEAL),  # the single sequence, random reveal (this benchmark's first setting)
@@ -41,6 +42,8 @@ SCHEMES = {  # name: (model options, collator options)
     "stream-reveal": (STREAM, REVEAL),
     "stream-group-reveal": (GROUP, REVEAL),  # labels see their group as in one sequence: revealed ones by position
     "stream-types-reveal": (TYPES, REVEAL),  # revealed attention, a revealed label named by its own token type
+    "stream-positions-reveal": (POSITIONS, REVEAL),  # revealed attention, a revealed label named by its position
+    "stream-positions-all-masked": (POSITIONS, {"reveal_strategy": "none"}),
     "stream-group-view": ({**GROUP, "all_masked_loss_weight": 1.0}, REVEAL),
     "stream-view": ({**STREAM, "all_masked_loss_weight": 1.0}, REVEAL),
     "stream-view-self": ({**STREAM, "all_masked_loss_weight": 1.0, "self_condition_prob": 0.5}, REVEAL),

@@ -14,7 +14,7 @@ TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
 DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "random")
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
-STREAM_ATTENTIONS = ("revealed", "group")
+STREAM_ATTENTIONS = ("revealed", "group", "revealed_positions")
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
@@ -239,7 +239,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream_attention: what a label's tokens see besides the text and their own tokens: "revealed"
             (the labels shown as YES/NO; a masked label's score then does not depend on its group or on which
             labels were sampled with it) or "group" (every label of its group, as in one sequence: equal to
-            the text-blind single sequence when all labels share one group).
+            the text-blind single sequence when all labels share one group) or "revealed_positions" (sees as
+            "revealed", with the labels of a group at their own positions as in "group", so a revealed label is
+            named by its position).
         label_shortlist_size: label stream only: train a light label ranker with the model (cosine of the
             mean-pooled text and a vector per label) and, at inference, score with the stream only the N labels it
             ranks first per example; the others score below every shortlisted label and below
@@ -273,7 +275,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "labels). Default: the stream for a new model whose encoder has absolute positions.",
         "label_group_size": "Labels per group of the label stream (labels attend within their group).",
         "label_stream_attention": "Label stream: revealed (a label sees the text, its own tokens and revealed "
-        "labels) or group (also the other labels of its group).",
+        "labels), group (also the other labels of its group) or revealed_positions (as revealed, with each label of a "
+        "group at its own position).",
         "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
         "embeddings (default: all).",
         "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "
@@ -386,7 +389,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         """Whether a label shown as YES/NO can be told apart from the others: in one sequence (or a stream group
         laid out as one) labels sit at their own positions; in the stream with `revealed` attention every label
         sits at the same positions, so only its prompt tokens or its own token type name it."""
-        if not self.label_stream or self.label_stream_attention == "group":
+        if not self.label_stream or self.label_stream_attention != "revealed":
             return True
         return self.tokens_per_label > 1 or self.token_type_strategy == "per_label"
 

@@ -224,6 +224,20 @@ def template_table(config, device: torch.device) -> torch.Tensor:
     return torch.tensor(template, dtype=torch.long, device=device).view(config.num_labels, config.tokens_per_label)
 
 
+def _label_positions(config, text_lengths: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Position ids `(groups, group_size * tokens_per_label)` of label tokens: after the example's text, shifted back
+    when they would pass the last position; one after another (`group`, `revealed_positions`) or every label at the
+    same positions (`revealed`)."""
+    width = config.tokens_per_label
+    device = text_lengths.device
+    if config.label_stream_attention == "revealed":
+        start = text_lengths.clamp(max=config.max_position_embeddings - width)
+        return start[:, None] + torch.arange(width, device=device).repeat(group_size)
+    size = group_size * width
+    start = text_lengths.clamp(max=config.max_position_embeddings - size)
+    return start[:, None] + torch.arange(size, device=device)
+
+
 def label_group_inputs(
     config, table: torch.Tensor, ids: torch.Tensor, state: torch.Tensor, text_lengths: torch.Tensor
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -233,7 +247,9 @@ def label_group_inputs(
     the last position (the text can then use every position). With `label_stream_attention="group"` the
     group's tokens are laid out one after another and see each other, as in one sequence; with "revealed"
     every label takes the same positions and its tokens see only its own tokens and the revealed labels'
-    (`attends`), so a masked label's score does not depend on which other labels share its group.
+    (`attends`), so a masked label's score does not depend on which other labels share its group;
+    "revealed_positions" sees as "revealed" with the positions of "group" (a revealed label is named by its
+    position; a masked label's score depends on its place in the group, not on the other masked labels).
 
     Args:
         config: a `LabelMaskConfig` with template token ids.
@@ -258,12 +274,9 @@ def label_group_inputs(
     elif config.token_type_strategy == "per_label":
         types = (ids.clamp(min=0) + 1)[..., None].expand_as(tokens)
     valid = real[..., None].expand_as(tokens).reshape(-1, size)
-    if config.label_stream_attention == "group":
-        start = text_lengths.clamp(max=config.max_position_embeddings - size)
-        positions, attends = start[:, None] + torch.arange(size, device=device), None
-    else:  # every label at the same positions, seeing its own tokens and the revealed labels only
-        start = text_lengths.clamp(max=config.max_position_embeddings - width)
-        positions = start[:, None] + torch.arange(width, device=device).repeat(ids.shape[1])
+    positions = _label_positions(config, text_lengths, ids.shape[1])
+    attends = None
+    if config.label_stream_attention != "group":  # a label sees its own tokens and the revealed labels only
         owner = torch.arange(size, device=device) // width
         shown = (state != MASKED)[..., None].expand_as(tokens).reshape(-1, size)
         attends = valid[:, None, :] & ((owner[:, None] == owner[None, :])[None] | shown[:, None, :])

@@ -85,6 +85,22 @@ def test_a_masked_label_ignores_which_labels_share_its_group(make_model, tokeniz
     assert not torch.allclose(shown.logits[:, 1], whole[:, 2], atol=1e-4)  # a revealed label is seen
 
 
+def test_revealed_positions_name_a_label_by_its_position_and_ignore_masked_labels(make_model, tokenizer):
+    """`revealed_positions`: a label's place in its group is its position, and it still sees only revealed labels."""
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    model = make_model(label_stream=True, label_stream_attention="revealed_positions").eval()
+    assert model.config.revealed_labels_identifiable
+    with torch.no_grad():
+        whole = model(**batch).logits
+        other_masked = model(**batch, candidate_ids=torch.tensor([[0, 1, 3, 2]] * 4)).logits
+        shown = model(**batch, candidate_state=torch.tensor([[-1, 1, -1, -1]] * 4)).logits
+        shared = make_model(label_stream=True).eval()(**batch).logits  # every label at the same positions
+    torch.testing.assert_close(other_masked[:, :2], whole[:, :2], atol=1e-5, rtol=1e-5)  # masked labels unseen
+    assert not torch.allclose(other_masked[:, 2], whole[:, 3], atol=1e-4)  # label 3 moved: its position changed
+    assert not torch.allclose(shown[:, 0], whole[:, 0], atol=1e-4)  # a revealed label is seen
+    assert not torch.allclose(shared[:, 1:], whole[:, 1:], atol=1e-4)
+
+
 def test_chunked_inference_equals_one_pass(make_model, tokenizer, monkeypatch):
     import lmmlc.modeling_lmmlc as modeling
 
@@ -283,5 +299,10 @@ def test_reveals_and_rounds_are_refused_where_revealed_labels_are_anonymous(make
     with pytest.raises(ValueError, match=r"decode_strategy='beam'.*cannot be told apart"):
         type(model.config)(label_names=LABELS, label_stream=True, decode_strategy="beam")
     assert model.decode(**batch, strategy="one_shot").probs.shape == (2, len(LABELS))
-    for fix in ({"prompt_tokens_before": 1}, {"token_type_strategy": "per_label"}, {"label_stream_attention": "group"}):
+    for fix in (
+        {"prompt_tokens_before": 1},
+        {"token_type_strategy": "per_label"},
+        {"label_stream_attention": "group"},
+        {"label_stream_attention": "revealed_positions"},
+    ):
         assert type(model.config)(label_names=LABELS, label_stream=True, **fix).revealed_labels_identifiable

@@ -32,7 +32,11 @@ def test_all_masked_scheme_reveals_nothing_and_views_need_the_stream():
 
 
 def test_group_schemes_name_a_revealed_label_by_its_position_not_a_prompt_token():
-    for name in ("stream-group-reveal", "stream-group-view"):
+    for name, attention in (
+        ("stream-group-reveal", "group"),
+        ("stream-group-view", "group"),
+        ("stream-positions-reveal", "revealed_positions"),
+    ):
         options, collator = SCHEMES[name]
-        assert options["label_stream_attention"] == "group" and options["prompt_tokens_before"] == 0
+        assert options["label_stream_attention"] == attention and options["prompt_tokens_before"] == 0
         assert collator["reveal_strategy"] == "random"
