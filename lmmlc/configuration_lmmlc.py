@@ -240,8 +240,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
             (the labels shown as YES/NO; a masked label's score then does not depend on its group or on which
             labels were sampled with it) or "group" (every label of its group, as in one sequence: equal to
             the text-blind single sequence when all labels share one group) or "revealed_positions" (sees as
-            "revealed", with the labels of a group at their own positions as in "group", so a revealed label is
-            named by its position).
+            "revealed", each label at a position of its own, label index modulo `label_group_size`, so a revealed
+            label is named by its position and a masked label's score still ignores its group).
         label_shortlist_size: label stream only: train a light label ranker with the model (cosine of the
             mean-pooled text and a vector per label) and, at inference, score with the stream only the N labels it
             ranks first per example; the others score below every shortlisted label and below
@@ -275,8 +275,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "labels). Default: the stream for a new model whose encoder has absolute positions.",
         "label_group_size": "Labels per group of the label stream (labels attend within their group).",
         "label_stream_attention": "Label stream: revealed (a label sees the text, its own tokens and revealed "
-        "labels), group (also the other labels of its group) or revealed_positions (as revealed, with each label of a "
-        "group at its own position).",
+        "labels), group (also the other labels of its group) or revealed_positions (as revealed, each label at a "
+        "position of its own).",
         "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
         "embeddings (default: all).",
         "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "

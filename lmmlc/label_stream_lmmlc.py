@@ -224,18 +224,23 @@ def template_table(config, device: torch.device) -> torch.Tensor:
     return torch.tensor(template, dtype=torch.long, device=device).view(config.num_labels, config.tokens_per_label)
 
 
-def _label_positions(config, text_lengths: torch.Tensor, group_size: int) -> torch.Tensor:
-    """Position ids `(groups, group_size * tokens_per_label)` of label tokens: after the example's text, shifted back
-    when they would pass the last position; one after another (`group`, `revealed_positions`) or every label at the
-    same positions (`revealed`)."""
-    width = config.tokens_per_label
-    device = text_lengths.device
+def _label_positions(config, text_lengths: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Position ids `(groups, group_size * tokens_per_label)` of label groups `ids` `(groups, group_size)`: after
+    the example's text, shifted back when they would pass the last position. `revealed`: every label at the same
+    positions; `group`: one after another, as in one sequence; `revealed_positions`: each label at its own place,
+    label index modulo `label_group_size` (so it keeps its position whatever labels are sampled or grouped with it).
+    """
+    width, device = config.tokens_per_label, text_lengths.device
+    offsets = torch.arange(width, device=device)
     if config.label_stream_attention == "revealed":
-        start = text_lengths.clamp(max=config.max_position_embeddings - width)
-        return start[:, None] + torch.arange(width, device=device).repeat(group_size)
-    size = group_size * width
-    start = text_lengths.clamp(max=config.max_position_embeddings - size)
-    return start[:, None] + torch.arange(size, device=device)
+        places, span = torch.zeros_like(ids), 1
+    elif config.label_stream_attention == "group":
+        places, span = torch.arange(ids.shape[1], device=device).expand_as(ids), ids.shape[1]
+    else:
+        span = min(config.label_group_size, config.num_labels)
+        places = ids.clamp(min=0) % span
+    start = text_lengths.clamp(max=config.max_position_embeddings - span * width)
+    return (start[:, None, None] + places[..., None] * width + offsets).reshape(ids.shape[0], -1)
 
 
 def label_group_inputs(
@@ -248,8 +253,9 @@ def label_group_inputs(
     group's tokens are laid out one after another and see each other, as in one sequence; with "revealed"
     every label takes the same positions and its tokens see only its own tokens and the revealed labels'
     (`attends`), so a masked label's score does not depend on which other labels share its group;
-    "revealed_positions" sees as "revealed" with the positions of "group" (a revealed label is named by its
-    position; a masked label's score depends on its place in the group, not on the other masked labels).
+    "revealed_positions" sees as "revealed", each label at a position of its own (label index modulo
+    `label_group_size`), so a revealed label is named by its position and a masked label's score still does not
+    depend on the other labels of its group.
 
     Args:
         config: a `LabelMaskConfig` with template token ids.
@@ -274,7 +280,7 @@ def label_group_inputs(
     elif config.token_type_strategy == "per_label":
         types = (ids.clamp(min=0) + 1)[..., None].expand_as(tokens)
     valid = real[..., None].expand_as(tokens).reshape(-1, size)
-    positions = _label_positions(config, text_lengths, ids.shape[1])
+    positions = _label_positions(config, text_lengths, ids)
     attends = None
     if config.label_stream_attention != "group":  # a label sees its own tokens and the revealed labels only
         owner = torch.arange(size, device=device) // width

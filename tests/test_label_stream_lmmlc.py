@@ -86,18 +86,22 @@ def test_a_masked_label_ignores_which_labels_share_its_group(make_model, tokeniz
 
 
 def test_revealed_positions_name_a_label_by_its_position_and_ignore_masked_labels(make_model, tokenizer):
-    """`revealed_positions`: a label's place in its group is its position, and it still sees only revealed labels."""
+    """`revealed_positions`: each label has a position of its own, whatever is sampled with it, and a label still
+    sees only the revealed labels."""
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     model = make_model(label_stream=True, label_stream_attention="revealed_positions").eval()
     assert model.config.revealed_labels_identifiable
     with torch.no_grad():
         whole = model(**batch).logits
-        other_masked = model(**batch, candidate_ids=torch.tensor([[0, 1, 3, 2]] * 4)).logits
-        shown = model(**batch, candidate_state=torch.tensor([[-1, 1, -1, -1]] * 4)).logits
+        reordered = model(**batch, candidate_ids=torch.tensor([[0, 1, 3, 2]] * 4)).logits
+        sampled = model(**batch, candidate_ids=torch.tensor([[0, 2, 3]] * 4)).logits
+        first_shown = model(**batch, candidate_state=torch.tensor([[-1, 1, -1, -1]] * 4)).logits
+        second_shown = model(**batch, candidate_state=torch.tensor([[-1, -1, 1, -1]] * 4)).logits
         shared = make_model(label_stream=True).eval()(**batch).logits  # every label at the same positions
-    torch.testing.assert_close(other_masked[:, :2], whole[:, :2], atol=1e-5, rtol=1e-5)  # masked labels unseen
-    assert not torch.allclose(other_masked[:, 2], whole[:, 3], atol=1e-4)  # label 3 moved: its position changed
-    assert not torch.allclose(shown[:, 0], whole[:, 0], atol=1e-4)  # a revealed label is seen
+    torch.testing.assert_close(reordered, whole[:, [0, 1, 3, 2]], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(sampled, whole[:, [0, 2, 3]], atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(first_shown[:, 0], whole[:, 0], atol=1e-4)  # a revealed label is seen
+    assert not torch.allclose(first_shown[:, 0], second_shown[:, 0], atol=1e-4)  # and told apart by its position
     assert not torch.allclose(shared[:, 1:], whole[:, 1:], atol=1e-4)
 
 
