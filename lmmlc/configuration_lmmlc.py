@@ -399,10 +399,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
             raise ValueError(
                 f"{what} shows labels as YES/NO, but in this label stream (one token per label, "
                 "label_stream_attention='revealed') every label sits at the same positions, so a revealed label "
-                "cannot be told apart from the others. Fix: --label_stream_attention group (labels at their own "
-                "positions, as in one sequence: the stream form whose rounds were measured to read revealed labels, "
-                "docs/BENCHMARKS.md section 7b), or --prompt_tokens_before 1, or --token_type_strategy per_label, "
-                "or --label_stream false."
+                "cannot be told apart from the others. Fix: --label_stream_attention revealed_positions (each label "
+                "at a position of its own: the stream form whose rounds came closest to paying, docs/BENCHMARKS.md "
+                "section 7c), or --label_stream_attention group (labels see their group, as in one sequence), or "
+                "--prompt_tokens_before 1, or --token_type_strategy per_label, or --label_stream false."
             )
 
     def _check_reveal_views(self) -> None:

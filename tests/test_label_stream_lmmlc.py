@@ -295,7 +295,7 @@ def test_reveals_and_rounds_are_refused_where_revealed_labels_are_anonymous(make
     model = make_model(label_stream=True)  # one token per label, every label at the same positions
     assert not model.config.revealed_labels_identifiable
     batch = tokenizer(TEXTS[:2], padding=True, return_tensors="pt")
-    fixes = r"cannot be told apart.*--label_stream_attention group.*--prompt_tokens_before 1"
+    fixes = r"cannot be told apart.*revealed_positions.*--label_stream_attention group.*--prompt_tokens_before 1"
     with pytest.raises(ValueError, match=fixes):
         DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="random")
     with pytest.raises(ValueError, match=r"strategy='confidence'.*cannot be told apart"):
