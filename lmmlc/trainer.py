@@ -47,6 +47,20 @@ class MultiLabelTrainer(Trainer):
         self.eval_data_collator = eval_data_collator or self.data_collator
         self.fgm_epsilon = fgm_epsilon
         self.head_learning_rate = head_learning_rate
+        if head_learning_rate is not None and not self._head_parameter_ids():
+            raise ValueError(
+                f"head_learning_rate={head_learning_rate} was given but this model has no new head to train at it "
+                "(LM-MLC's heads: --pooled_text_head true, the label ranker of --label_shortlist_size). Leave "
+                "--head_learning_rate out, or add such a head."
+            )
+
+    def _head_parameter_ids(self) -> set[int]:
+        """Ids of the new head's parameters: the model's `is_head_parameter`, or those outside the encoder."""
+        model = self.accelerator.unwrap_model(self.model)
+        is_head = getattr(model, "is_head_parameter", None) or (
+            lambda name: not name.startswith(f"{model.base_model_prefix}.")
+        )
+        return {id(p) for name, p in model.named_parameters() if is_head(name)}
 
     def create_optimizer(self, *args: Any, **kwargs: Any) -> torch.optim.Optimizer:
         """The stock optimizer; with `head_learning_rate`, each parameter group is split into its encoder
@@ -55,11 +69,7 @@ class MultiLabelTrainer(Trainer):
         optimizer = super().create_optimizer(*args, **kwargs)
         if self.head_learning_rate is None or existed:
             return optimizer
-        model = self.accelerator.unwrap_model(self.model)
-        is_head = getattr(model, "is_head_parameter", None) or (
-            lambda name: not name.startswith(f"{model.base_model_prefix}.")
-        )
-        head = {id(p) for name, p in model.named_parameters() if is_head(name)}
+        head = self._head_parameter_ids()
         groups = []
         for group in optimizer.param_groups:
             body_params = [p for p in group["params"] if id(p) not in head]

@@ -123,6 +123,12 @@ def test_head_learning_rate_moves_lmmlcs_pooled_text_head_only(make_model, token
     assert max(moved[name] for name in rest) == pytest.approx(1e-3, rel=0.05)
 
 
+def test_head_learning_rate_without_a_new_head_is_refused(make_model, tokenizer, dataset, tmp_path):
+    model = make_model(label_stream=True, prompt_tokens_before=1)  # no pooled text head, no ranker
+    with pytest.raises(ValueError, match=r"head_learning_rate=0.1 .* no new head.*--pooled_text_head true"):
+        trainer_for(model, tokenizer, dataset, tmp_path, head_learning_rate=0.1)
+
+
 def test_head_learning_rate_moves_a_pooled_models_head(bert_dir, tokenizer, dataset, tmp_path):
     from lmmlc import BertForMultiLabelClassification
 
