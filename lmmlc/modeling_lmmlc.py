@@ -124,6 +124,11 @@ def masked_mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torc
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
 
 
+def classifier_dropout(config: MultiLabelBertConfig) -> float:
+    """Dropout before a pooled head: `classifier_dropout`, else the encoder's hidden dropout."""
+    return config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+
+
 # --- models
 
 
@@ -132,8 +137,7 @@ class PooledTextHead(nn.Linear):
 
     def __init__(self, config: MultiLabelBertConfig) -> None:
         super().__init__(config.hidden_size, config.num_labels)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(classifier_dropout(config))
 
     def forward(self, text: TextStream) -> torch.Tensor:
         """Logits `(batch, num_labels)` of `text` encoded with its last layer's outputs."""
@@ -195,11 +199,6 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
                 "pass label_names."
             )
         return (model, info) if wants_info else model
-
-    def is_head_parameter(self, name: str) -> bool:
-        """Whether parameter `name` is the new head's, trained at `--head_learning_rate`: here everything outside
-        the encoder."""
-        return not name.startswith(f"{self.base_model_prefix}.")
 
     def _mlm_loss(self, hidden: torch.Tensor, mlm_targets: torch.Tensor) -> torch.Tensor:
         if self.cls is None:
@@ -602,8 +601,7 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=config.pooling == "cls")
         self.layer_pool = LayerWeightedPooling(config) if config.pooling == "layer_weighted" else None
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.cls = MLMHead(config) if config.mlm_loss_weight > 0 else None
         self.post_init()

@@ -55,7 +55,8 @@ class MultiLabelTrainer(Trainer):
             )
 
     def _head_parameter_ids(self) -> set[int]:
-        """Ids of the new head's parameters: the model's `is_head_parameter`, or those outside the encoder."""
+        """Ids of the new head's parameters: the model's `is_head_parameter` (LM-MLC), else those outside the
+        encoder (the pooled baseline, the stock model)."""
         model = self.accelerator.unwrap_model(self.model)
         is_head = getattr(model, "is_head_parameter", None) or (
             lambda name: not name.startswith(f"{model.base_model_prefix}.")
