@@ -28,6 +28,11 @@ BERT_ROWS = {
     "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1"],
     # with a label ranker: inference scores only its top 128 labels per example (benchmarks.shortlist: other sizes)
     "lmmlc-stream-shortlist": [*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
+    # the same + the pooled baseline's head beside the cloze scores; new heads (this one, the ranker) at 3e-2
+    "lmmlc-stream-shortlist-pooled": [
+        *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *["--pooled_text_head", "true", "--head_learning_rate", "3e-2"],
+    ],
     "baseline": ["--model_type", "baseline", "--pooling", "mean"],
     # a recipe for many labels: ZLPR (multi-label softmax) and a 5x learning rate for the new 736-way head
     "baseline-zlpr": [

@@ -57,12 +57,17 @@ DEFAULT_LR = ["--learning_rate", f"{LEARNING_RATES['lmmlc']:g}"]
 ROUNDS = ("one_shot", "confidence")
 ROUNDS_AND_BEAM = (*ROUNDS, "certain", "beam")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
-STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none"]  # text never sees labels in the stream
-STREAM_REVEAL = ["--label_stream", "true", "--prompt_tokens_before", "1", "--reveal_strategy", "random"]
+CLOZE_ONLY = ["--pooled_text_head", "false"]
+"""The label stream's scores from its cloze slots alone, as before the pooled text head became the default (1f):
+the rows measured before then keep their meaning."""
+STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none", *CLOZE_ONLY]  # text never sees labels
+STREAM_REVEAL = ["--label_stream", "true", "--prompt_tokens_before", "1", "--reveal_strategy", "random", *CLOZE_ONLY]
 """The stream trained with random reveals: a prompt token per label names a revealed label (the compact stream
 puts every label at the same positions), otherwise the shipped defaults (docs/BENCHMARKS.md, section 7)."""
 ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
-GROUP_REVEAL = ["--label_stream", "true", "--label_stream_attention", "group", "--reveal_strategy", "random"]
+GROUP_REVEAL = [
+    *["--label_stream", "true", "--label_stream_attention", "group", "--reveal_strategy", "random", *CLOZE_ONLY]
+]
 """The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
 label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7b)."""
 POSITIONS_REVEAL = [
@@ -72,6 +77,7 @@ POSITIONS_REVEAL = [
     "revealed_positions",
     "--reveal_strategy",
     "random",
+    *CLOZE_ONLY,
 ]
 """The compact stream with random reveals where labels sit at their own positions but see only revealed labels
 (a masked label ignores the other masked labels, as in the shipped `revealed` attention): section 7c."""
@@ -111,15 +117,18 @@ METHODS = {
             "lmmlc-stream-top2-sample8", [*COMPACT, *STREAM, "--label_stream_layers", "2", "--label_sample_size", "8"]
         ),
         Method("lmmlc-defaults", DEFAULT_LR),  # what a user gets with no option: the shipped defaults
+        Method("lmmlc-cloze-only", [*DEFAULT_LR, *CLOZE_ONLY]),  # the defaults before the pooled text head (1f)
         Method("lmmlc-stream-reveal", [*DEFAULT_LR, *STREAM_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-stream-reveal-view", [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
         Method("lmmlc-group-reveal", [*DEFAULT_LR, *GROUP_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-group-reveal-view", [*DEFAULT_LR, *GROUP_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
-        Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group"]),
+        Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group", *CLOZE_ONLY]),
         Method("lmmlc-pooled-head", [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR]),  # + the baseline's head
         Method("lmmlc-positions-reveal", [*DEFAULT_LR, *POSITIONS_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-positions-reveal-view", [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
-        Method("lmmlc-positions-all-masked", [*DEFAULT_LR, "--label_stream_attention", "revealed_positions"]),
+        Method(
+            "lmmlc-positions-all-masked", [*DEFAULT_LR, "--label_stream_attention", "revealed_positions", *CLOZE_ONLY]
+        ),
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],

@@ -29,10 +29,11 @@ ROUNDS = STRATEGIES[1:]
 METRICS = ("subset_accuracy", "micro_f1")
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
 SINGLE = {**COMPACT, "text_attends_labels": True, "label_stream": False}
-STREAM = {**COMPACT, "label_stream": True, "prompt_tokens_before": 1}  # a prompt token names a revealed label
-GROUP = {**COMPACT, "label_stream": True, "label_stream_attention": "group"}
-TYPES = {**COMPACT, "label_stream": True, "token_type_strategy": "per_label"}
-POSITIONS = {**COMPACT, "label_stream": True, "label_stream_attention": "revealed_positions"}
+CLOZE_STREAM = {**COMPACT, "label_stream": True, "pooled_text_head": False}  # cloze scores only: the schemes' setting
+STREAM = {**CLOZE_STREAM, "prompt_tokens_before": 1}  # a prompt token names a revealed label
+GROUP = {**CLOZE_STREAM, "label_stream_attention": "group"}
+TYPES = {**CLOZE_STREAM, "token_type_strategy": "per_label"}
+POSITIONS = {**CLOZE_STREAM, "label_stream_attention": "revealed_positions"}
 REVEAL = {"reveal_strategy": "random", "reveal_example_prob": 0.5}
 SCHEMES = {  # name: (model options, collator options)
     "reveal": (SINGLE, REVEAL),  # the single sequence, random reveal (this benchmark's first setting)

@@ -102,8 +102,9 @@ class DataArguments:
 LEARNING_RATES = {"lmmlc": 3e-4, "baseline": 1e-4, "stock": 1e-4}
 """Default peak learning rate per `--model_type`: the best tried on GoEmotions validation with MiniLM
 (docs/BENCHMARKS.md, section 1c)."""
-HEAD_LEARNING_RATES = {"baseline": 3e-2, "stock": 3e-2}
-"""Default peak learning rate of a new pooled head per `--model_type` (section 1b); LM-MLC: its learning rate."""
+HEAD_LEARNING_RATES = {"lmmlc": 3e-2, "baseline": 3e-2, "stock": 3e-2}
+"""Default peak learning rate of a model's new head per `--model_type` (sections 1b, 1f). A pooled model always has
+one; an LM-MLC model only with its pooled text head or label ranker (`lmmlc.training.head_learning_rate`)."""
 
 
 @dataclass
@@ -126,8 +127,8 @@ class LmmlcTrainingArguments(TrainingArguments):
         "its --pooled_text_head and label ranker), on the same schedule; "
         "default: "
         + ", ".join(f"{name} {rate:g}" for name, rate in HEAD_LEARNING_RATES.items())
-        + " (a new pooled head on a sentence encoder learns only with a larger one, docs/BENCHMARKS.md 1b), "
-        "lmmlc --learning_rate."
+        + " (a new pooled head on a sentence encoder learns only with a larger one, docs/BENCHMARKS.md 1b, 1f); "
+        "an lmmlc model without such a head trains at --learning_rate alone."
     )
 
     def __post_init__(self) -> None:
@@ -141,7 +142,7 @@ class LmmlcTrainingArguments(TrainingArguments):
         """Fill the learning rates left out with `model_type`'s defaults (`LEARNING_RATES`, `HEAD_LEARNING_RATES`)."""
         if self.learning_rate is None:
             self.learning_rate = LEARNING_RATES.get(model_type, LEARNING_RATES["lmmlc"])
-        if self.head_learning_rate is None:
+        if self.head_learning_rate is None and model_type != "lmmlc":  # lmmlc: only once its model has a head
             self.head_learning_rate = HEAD_LEARNING_RATES.get(model_type)
 
 

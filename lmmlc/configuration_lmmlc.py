@@ -253,8 +253,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self_condition_prob: label stream only: share of revealing training examples whose revealed labels and
             values are the model's own most certain all-masked decisions instead of the truth (0: off).
         pooled_text_head: label stream only: add to every label's cloze score a per-label linear score of the
-            mean-pooled text (the pooled baseline's head, zero at the start); with `--head_learning_rate` it
-            trains at that rate.
+            mean-pooled text (the pooled baseline's head, zero at the start), trained at `--head_learning_rate`.
+            None (default): on for a new label-stream model (docs/BENCHMARKS.md 1f), off for a single sequence
+            and for a trained config saved without the field.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -286,7 +287,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
         "model's own most certain decisions instead of the truth (0: off).",
         "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
-        "cloze score (trained at --head_learning_rate when given).",
+        "cloze score, trained at --head_learning_rate (default: on with the label stream; false: cloze scores only).",
     }
 
     def __init__(
@@ -314,7 +315,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_shortlist_size: int | None = None,
         all_masked_loss_weight: float = 0.0,
         self_condition_prob: float = 0.0,
-        pooled_text_head: bool = False,
+        pooled_text_head: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -364,7 +365,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.label_shortlist_size = None if label_shortlist_size is None else int(label_shortlist_size)
         self.all_masked_loss_weight = float(all_masked_loss_weight)
         self.self_condition_prob = float(self_condition_prob)
-        self.pooled_text_head = bool(pooled_text_head)
+        self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
         self._check_stream_options()
         self._check_reveal_views()
         if self.decode_strategy != "one_shot":
@@ -449,6 +450,11 @@ class LabelMaskConfig(MultiLabelBertConfig):
             return False
         position = getattr(self, "position_embedding_type", "absolute") or "absolute"
         return position == "absolute"
+
+    def _choose_pooled_head(self) -> bool:
+        """`pooled_text_head=None`: on for a new label-stream model; off for a single sequence and for a trained
+        config without the field (written before the head existed)."""
+        return self.label_stream and not self.has_template_tokens
 
     def _single_sequence_budget(self) -> int:
         """Text tokens left beside the whole template in one sequence."""

@@ -22,7 +22,14 @@ from transformers import (
     set_seed,
 )
 
-from .arguments import DataArguments, LabelMaskArguments, LmmlcTrainingArguments, ModelArguments, check_model_path
+from .arguments import (
+    HEAD_LEARNING_RATES,
+    DataArguments,
+    LabelMaskArguments,
+    LmmlcTrainingArguments,
+    ModelArguments,
+    check_model_path,
+)
 from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
 from .configuration_lmmlc import LabelMaskConfig, check_tokenizer
 from .data import load_data
@@ -262,8 +269,18 @@ def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, 
         compute_metrics=compute_metrics,
         callbacks=callbacks,
         fgm_epsilon=lm_args.fgm_epsilon,
-        head_learning_rate=getattr(args, "head_learning_rate", None),
+        head_learning_rate=head_learning_rate(args, model),
     )
+
+
+def head_learning_rate(args: TrainingArguments, model: torch.nn.Module) -> float | None:
+    """`--head_learning_rate` when given (the trainer refuses it for a model without a new head); left out, the
+    measured default (`HEAD_LEARNING_RATES`) for an LM-MLC model with a new head (pooled text head, label ranker)."""
+    given = getattr(args, "head_learning_rate", None)
+    is_head = getattr(model, "is_head_parameter", None)
+    if given is not None or is_head is None or not any(is_head(name) for name, _ in model.named_parameters()):
+        return given
+    return HEAD_LEARNING_RATES["lmmlc"]
 
 
 def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> None:

@@ -152,3 +152,16 @@ def test_the_stream_is_not_chosen_where_it_cannot_run_or_a_checkpoint_predates_i
     assert relative.label_stream is False
     legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
     assert LabelMaskConfig(label_names=["a", "b"], **legacy).label_stream is False  # trained, saved without the field
+
+
+def test_a_new_stream_model_gets_the_pooled_text_head_and_a_checkpoint_without_the_field_does_not(tmp_path):
+    assert LabelMaskConfig(label_names=["a", "b"]).pooled_text_head is True  # the measured default (BENCHMARKS 1f)
+    assert LabelMaskConfig(label_names=["a", "b"], label_stream=False).pooled_text_head is False  # nothing to add to
+    assert LabelMaskConfig(label_names=["a", "b"], pooled_text_head=False).pooled_text_head is False
+    legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
+    trained = LabelMaskConfig(label_names=["a", "b"], label_stream=True, **legacy)  # saved before the head existed
+    assert trained.pooled_text_head is False
+    for head in (True, False):  # a trained config keeps what it was trained with
+        config = LabelMaskConfig(label_names=["a", "b"], label_stream=True, pooled_text_head=head, **legacy)
+        config.save_pretrained(tmp_path / str(head))
+        assert LabelMaskConfig.from_pretrained(tmp_path / str(head)).pooled_text_head is head

@@ -7,8 +7,18 @@ from pathlib import Path
 import pytest
 
 from benchmarks import decide_defaults
-from benchmarks.decide_defaults import CANDIDATES, METRIC, SHOWN, choose, options_of, recipe_options, recipe_summary
+from benchmarks.decide_defaults import (
+    CANDIDATES,
+    METRIC,
+    SHOWN,
+    Recipe,
+    choose,
+    options_of,
+    recipe_options,
+    recipe_summary,
+)
 from lmmlc import DataCollatorForLabelMask, LabelMaskConfig
+from lmmlc.arguments import HEAD_LEARNING_RATES
 from lmmlc.training import parse_args
 
 DECISION = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "defaults.json"
@@ -86,11 +96,13 @@ def test_recipe_seeds_are_pooled_across_reports_from_the_shipped_models_one_pass
     write_report(tmp_path / "b", 0.6, 0.7, first_seed=43)
     write_report(tmp_path / "c", 0.4)
     write_report(tmp_path / "d", 9.0, method="baseline")
-    monkeypatch.setattr(decide_defaults, "RECIPES", {"x": ([], ("a", "b", "d")), "y": ([], ("c",))})
-    (x, y), commands = recipe_summary(tmp_path)
+    recipes = {"x": Recipe([], ("a", "b", "d")), "y": Recipe([], ("c",)), "z": Recipe([], ("d",), "baseline")}
+    monkeypatch.setattr(decide_defaults, "RECIPES", recipes)
+    (x, y, z), commands = recipe_summary(tmp_path)
     assert x["seeds"] == [42, 43, 44] and x[METRIC] == pytest.approx(0.6) and x[f"{METRIC}_sd"] == pytest.approx(0.1)
     assert y[METRIC] == pytest.approx(0.4) and f"{METRIC}_sd" not in y  # one seed: no sd
-    assert commands == ["run a", "run b", "run d", "run c"]
+    assert z["method"] == "z" and z[METRIC] == pytest.approx(9.0)  # a candidate's own method's rows
+    assert commands == ["run a", "run b", "run d", "run c", "run d"]
     assert choose([x, y], tiers=(("x", "y"),)) == "x"
     assert "| y | 0.4000 |" in decide_defaults.table([x, y], "x", ("x", "y"))  # one seed: the mean alone
 
@@ -99,12 +111,12 @@ def test_recipe_seeds_are_pooled_across_reports_from_the_shipped_models_one_pass
 def test_recipe_reports_that_repeat_a_seed_or_mix_datasets_are_refused(second, tmp_path, monkeypatch):
     write_report(tmp_path / "a", 0.5)
     write_report(tmp_path / "b", 0.6, **second)
-    monkeypatch.setattr(decide_defaults, "RECIPES", {"x": ([], ("a", "b"))})
+    monkeypatch.setattr(decide_defaults, "RECIPES", {"x": Recipe([], ("a", "b"))})
     with pytest.raises(ValueError, match=r"x: its reports .* hold seeds"):
         recipe_summary(tmp_path)
 
 
-def test_the_shipped_loss_and_schedule_are_the_decided_ones():
+def test_the_shipped_loss_schedule_and_text_head_are_the_decided_ones():
     decision = json.loads(RECIPE_DECISION.read_text())
     summary, _ = recipe_summary(RECIPE_DECISION.parents[2])  # the committed reports still give this decision
     assert choose(summary, tiers=(tuple(decide_defaults.RECIPES),)) == decision["chosen"]
@@ -114,3 +126,7 @@ def test_the_shipped_loss_and_schedule_are_the_decided_ones():
     assert model_args.classification_loss == decision["defaults"]["classification_loss"]
     assert config_default == decision["defaults"]["classification_loss"]
     assert training_args.lr_scheduler_type == decision["defaults"]["lr_scheduler_type"]
+    new = LabelMaskConfig(label_names=["a", "b"], pooled_text_head=model_args.pooled_text_head)  # a new stream model
+    assert new.label_stream and new.pooled_text_head == decision["defaults"]["pooled_text_head"]
+    assert training_args.head_learning_rate is None  # lmmlc-train trains a new head at the decided rate:
+    assert HEAD_LEARNING_RATES["lmmlc"] == decision["defaults"]["head_learning_rate"]  # tests/test_training.py

@@ -124,7 +124,7 @@ def test_head_learning_rate_moves_lmmlcs_pooled_text_head_only(make_model, token
 
 
 def test_head_learning_rate_without_a_new_head_is_refused(make_model, tokenizer, dataset, tmp_path):
-    model = make_model(label_stream=True, prompt_tokens_before=1)  # no pooled text head, no ranker
+    model = make_model(label_stream=True, prompt_tokens_before=1, pooled_text_head=False)  # no new head
     with pytest.raises(ValueError, match=r"head_learning_rate=0.1 .* no new head.*--pooled_text_head true"):
         trainer_for(model, tokenizer, dataset, tmp_path, head_learning_rate=0.1)
 

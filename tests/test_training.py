@@ -11,13 +11,13 @@ import torch
 import yaml
 from transformers import AutoModelForSequenceClassification
 
-from lmmlc.arguments import ModelArguments
+from lmmlc.arguments import HEAD_LEARNING_RATES, ModelArguments
 from lmmlc.evaluation import THRESHOLD_SETTINGS, predict_dataset
 from lmmlc.evaluation import main as evaluate
 from lmmlc.metrics import METRIC_NAMES
 from lmmlc.prediction import main as predict
 from lmmlc.push import PushArguments, push
-from lmmlc.training import CHECKPOINT_FILES, build_model, main, parse_args
+from lmmlc.training import CHECKPOINT_FILES, build_model, head_learning_rate, main, parse_args
 
 from .conftest import scored_by_sklearn, slice_data, tiny_run_args
 
@@ -257,6 +257,7 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
         "label_stream_layers": 1,
         "all_masked_loss_weight": 0.5,
         "self_condition_prob": 0.25,
+        "pooled_text_head": False,  # on by default with the stream
     }
     args = ModelArguments(model_name_or_path=str(bert_dir), model_type=model_type, **chosen)
     model, _ = build_model(args, ["joy", "anger"])
@@ -413,3 +414,21 @@ def test_resume_latest_skips_an_incomplete_checkpoint_and_a_given_incomplete_one
         (tmp_path / f"checkpoint-{step}" / "trainer_state.json").unlink()
     with pytest.raises(FileNotFoundError, match="holds no complete checkpoint-N"):
         resume("latest")
+
+
+@pytest.mark.parametrize(
+    ("options", "given", "expected"),
+    [
+        ({"label_stream": True}, None, HEAD_LEARNING_RATES["lmmlc"]),  # the default: a pooled text head
+        ({"label_stream": True, "pooled_text_head": False}, None, None),  # no new head: one rate for all
+        ({"label_stream": False}, None, None),
+        ({"label_stream": True}, 1e-3, 1e-3),
+        ({"label_stream": False}, 1e-3, 1e-3),  # given: passed on, and the trainer refuses it (tests/test_trainer.py)
+    ],
+)
+def test_lmmlc_heads_train_at_the_measured_head_rate_unless_given(make_model, options, given, expected):
+    _, _, _, args = parse_args(
+        ["--output_dir", "unused", *([] if given is None else ["--head_learning_rate", str(given)])]
+    )
+    assert args.head_learning_rate == given  # lmmlc: left to the model
+    assert head_learning_rate(args, make_model(**options)) == expected
