@@ -118,6 +118,7 @@ METHODS = {
         ),
         Method("lmmlc-defaults", DEFAULT_LR),  # what a user gets with no option: the shipped defaults
         Method("lmmlc-cloze-only", [*DEFAULT_LR, *CLOZE_ONLY]),  # the defaults before the pooled text head (1f)
+        Method("lmmlc-top1", [*DEFAULT_LR, "--label_stream_layers", "1"]),  # the defaults, labels in the top layer only
         Method("lmmlc-stream-reveal", [*DEFAULT_LR, *STREAM_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-stream-reveal-view", [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
         Method("lmmlc-group-reveal", [*DEFAULT_LR, *GROUP_REVEAL], ROUNDS_AND_BEAM),

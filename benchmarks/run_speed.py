@@ -29,22 +29,19 @@ from lmmlc.training import build_model, train_collator
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
 SEED_TEMPLATE = {"mask_mode": "shared", "prompt_tokens_before": 1, "prompt_tokens_after": 1}
 SINGLE = {"label_stream": False, "text_attends_labels": True, "reveal_strategy": "random"}  # as in speed.json
+STREAM = {"model_type": "lmmlc", **COMPACT, "label_stream": True, "pooled_text_head": False}  # cloze scores only
 METHODS = {
     "stock": {"model_type": "stock"},
     "baseline": {"model_type": "baseline", "pooling": "mean"},
     "lmmlc-compact": {"model_type": "lmmlc", **COMPACT, **SINGLE},
     "lmmlc-seed-template": {"model_type": "lmmlc", **SEED_TEMPLATE, **SINGLE},
-    "lmmlc-stream": {"model_type": "lmmlc", **COMPACT, "label_stream": True},
-    "lmmlc-stream-top2": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 2},
-    "lmmlc-stream-top3": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 3},
-    "lmmlc-stream-top1": {"model_type": "lmmlc", **COMPACT, "label_stream": True, "label_stream_layers": 1},
-    "lmmlc-stream-top2-sample8": {
-        "model_type": "lmmlc",
-        **COMPACT,
-        "label_stream": True,
-        "label_stream_layers": 2,
-        "label_sample_size": 8,
-    },
+    "lmmlc-stream": STREAM,
+    "lmmlc-stream-top2": {**STREAM, "label_stream_layers": 2},
+    "lmmlc-stream-top3": {**STREAM, "label_stream_layers": 3},
+    "lmmlc-stream-top1": {**STREAM, "label_stream_layers": 1},
+    "lmmlc-stream-top2-sample8": {**STREAM, "label_stream_layers": 2, "label_sample_size": 8},
+    "lmmlc-defaults": {"model_type": "lmmlc"},  # the shipped defaults: the stream with the pooled text head
+    "lmmlc-top1": {"model_type": "lmmlc", "label_stream_layers": 1},  # the same, labels in the top layer only
 }
 DEFAULT_METHODS = ["stock", "baseline", "lmmlc-compact", "lmmlc-seed-template"]
 COLLATOR_OPTIONS = ("label_sample_size", "reveal_strategy")
