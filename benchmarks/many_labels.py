@@ -28,7 +28,15 @@ BERT_ROWS = {
     "lmmlc-stream": [*STREAM, "--label_stream_layers", "2"],
     "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1"],
     # with a label ranker: inference scores only its top 128 labels per example (benchmarks.shortlist: other sizes)
-    "lmmlc-stream-shortlist": [*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
+    "lmmlc-stream-shortlist": [
+        *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *["--head_learning_rate", "3e-4"],  # the ranker at the encoder's rate, as measured before 3e-2 was its default
+    ],
+    # what the shipped defaults do with this recipe: no pooled text head past one group, the ranker at 3e-2
+    "lmmlc-shortlist-defaults": [
+        *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32"],
+        *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
+    ],
     # the same + the pooled baseline's head beside the cloze scores; new heads (this one, the ranker) at 3e-2
     "lmmlc-stream-shortlist-pooled": [
         *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],

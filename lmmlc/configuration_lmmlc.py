@@ -254,8 +254,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
             values are the model's own most certain all-masked decisions instead of the truth (0: off).
         pooled_text_head: label stream only: add to every label's cloze score a per-label linear score of the
             mean-pooled text (the pooled baseline's head, zero at the start), trained at `--head_learning_rate`.
-            None (default): on for a new label-stream model (docs/BENCHMARKS.md 1f), off for a single sequence
-            and for a trained config saved without the field.
+            None (default): on for a new label-stream model whose labels fit one group (every label scored in
+            training; docs/BENCHMARKS.md 1f), off past that (on cooking-stackexchange's 736 tags it lost, 5g), for a
+            single sequence and for a trained config saved without the field.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -287,7 +288,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
         "model's own most certain decisions instead of the truth (0: off).",
         "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
-        "cloze score, trained at --head_learning_rate (default: on with the label stream; false: cloze scores only).",
+        "cloze score, trained at --head_learning_rate (default: on with the label stream when the labels fit one "
+        "--label_group_size; false: cloze scores only).",
     }
 
     def __init__(
@@ -452,9 +454,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
         return position == "absolute"
 
     def _choose_pooled_head(self) -> bool:
-        """`pooled_text_head=None`: on for a new label-stream model; off for a single sequence and for a trained
-        config without the field (written before the head existed)."""
-        return self.label_stream and not self.has_template_tokens
+        """`pooled_text_head=None`: on for a new label-stream model whose labels fit one group (measured to win
+        there, and to lose with sampled labels at 736); off otherwise, and for a trained config without the field
+        (written before the head existed)."""
+        return self.label_stream and not self.has_template_tokens and self.num_labels <= self.label_group_size
 
     def _single_sequence_budget(self) -> int:
         """Text tokens left beside the whole template in one sequence."""

@@ -154,8 +154,12 @@ def test_the_stream_is_not_chosen_where_it_cannot_run_or_a_checkpoint_predates_i
     assert LabelMaskConfig(label_names=["a", "b"], **legacy).label_stream is False  # trained, saved without the field
 
 
-def test_a_new_stream_model_gets_the_pooled_text_head_and_a_checkpoint_without_the_field_does_not(tmp_path):
+def test_a_new_stream_model_with_one_group_of_labels_gets_the_pooled_text_head_and_older_checkpoints_do_not(tmp_path):
     assert LabelMaskConfig(label_names=["a", "b"]).pooled_text_head is True  # the measured default (BENCHMARKS 1f)
+    many = [f"l{i}" for i in range(65)]  # more than one group: labels sampled in training, where it lost (5g)
+    assert LabelMaskConfig(label_names=many).pooled_text_head is False
+    assert LabelMaskConfig(label_names=many, label_group_size=65).pooled_text_head is True
+    assert LabelMaskConfig(label_names=many, pooled_text_head=True).pooled_text_head is True
     assert LabelMaskConfig(label_names=["a", "b"], label_stream=False).pooled_text_head is False  # nothing to add to
     assert LabelMaskConfig(label_names=["a", "b"], pooled_text_head=False).pooled_text_head is False
     legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
