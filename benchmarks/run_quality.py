@@ -66,7 +66,13 @@ STREAM_REVEAL = ["--label_stream", "true", "--prompt_tokens_before", "1", "--rev
 puts every label at the same positions), otherwise the shipped defaults (docs/BENCHMARKS.md, section 7)."""
 ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
 GROUP_REVEAL = [
-    *["--label_stream", "true", "--label_stream_attention", "group", "--reveal_strategy", "random", *CLOZE_ONLY]
+    "--label_stream",
+    "true",
+    "--label_stream_attention",
+    "group",
+    "--reveal_strategy",
+    "random",
+    *CLOZE_ONLY,
 ]
 """The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
 label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7b)."""
