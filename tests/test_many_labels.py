@@ -10,7 +10,7 @@ from benchmarks.many_labels import main
 @pytest.mark.slow
 def test_many_labels_report(tmp_path, shared_data, bert_dir):
     argv = ["--data_dir", str(shared_data / "cooking-stackexchange"), "--model_name_or_path", str(bert_dir)]
-    argv += ["--rows", "lmmlc-stream", "stock", "--max_train_samples", "16", "--max_eval_samples", "16"]
+    argv += ["--rows", "lmmlc-stream", "stock", "--max_train_samples", "16", "--max_eval_samples", "16", "--seed", "7"]
     main([*argv, "--work_dir", str(tmp_path / "work"), "--output", str(tmp_path / "many")])
     report = json.loads((tmp_path / "many.json").read_text())
     rows = {r["row"]: r for r in report["rows"]}
@@ -18,5 +18,6 @@ def test_many_labels_report(tmp_path, shared_data, bert_dir):
     for key in ("test_p@1", "test_p@5", "test_r@5", "test_ndcg@5", "test_micro_f1@global", "test_macro_f1@per_label"):
         assert all(key in r for r in rows.values()), key
     assert "label_stream_layers" in rows["lmmlc-stream"]["command"]
+    assert rows["stock"]["seed"] == 7 and "--seed 7 " in rows["stock"]["command"]
     table = (tmp_path / "many.md").read_text()
     assert "| lmmlc-stream |" in table and "| 1.00 |" in table  # stock's speed ratio to itself
