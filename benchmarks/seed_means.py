@@ -1,0 +1,103 @@
+"""Mean ± sd over seeds, from several committed reports: `run_quality` reports (rows named by dataset, method and
+decoding) and `many_labels` reports (rows named by `row`; seed 42 where an older report did not record it).
+
+    python -m benchmarks.seed_means --reports docs/benchmarks/cpu-full/baseline/quality_cpu-full.json \\
+        docs/benchmarks/cpu-full/goemotions-pooled-head/quality_cpu-full.json \\
+        docs/benchmarks/cpu-full/goemotions-seeds/quality_cpu-full.json \\
+        --dataset goemotions --output docs/benchmarks/cpu-full/goemotions-3-seeds
+
+Writes `output`.{json,md,png}: one row per method (mean, sd and seeds), the keys chosen by `--keys`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from benchmarks.reporting import save_figure, write_report
+from benchmarks.run_quality import cell, mean_over_seeds
+
+KEYS = (
+    "eval_micro_f1@global",
+    "eval_macro_f1@per_label",
+    "test_micro_f1@global",
+    "test_macro_f1@per_label",
+    "test_macro_f1@global",
+    "test_subset_accuracy@global",
+    "test_p@1",
+)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", nargs="+", required=True, help="Report JSON files (run_quality or many_labels).")
+    parser.add_argument("--dataset", help="Keep only this dataset's rows (run_quality reports).")
+    parser.add_argument("--decoding", default="one_shot", help="Keep only this decoding (run_quality reports).")
+    parser.add_argument("--keys", nargs="+", default=list(KEYS), help="Metrics shown in the table.")
+    parser.add_argument("--output", required=True, help="Path prefix of the .json/.md/.png report.")
+    return parser.parse_args(argv)
+
+
+def report_rows(path: Path, dataset: str | None, decoding: str) -> list[dict]:
+    """A report's rows in run_quality's naming (dataset, method, decoding, seed), filtered."""
+    rows = []
+    for row in json.loads(path.read_text())["rows"]:
+        if "row" in row:  # many_labels: one dataset, one-pass decoding
+            row = {"dataset": "cooking-stackexchange", "method": row["row"], "decoding": "one_shot", **row}
+            row.setdefault("seed", 42)
+        if (dataset is None or row["dataset"] == dataset) and row["decoding"] == decoding:
+            rows.append(row)
+    return rows
+
+
+def combined(paths: list[Path], dataset: str | None, decoding: str) -> list[dict]:
+    """Mean over seeds per method; a seed of a method found in two reports is an error (it would count twice)."""
+    rows = [row for path in paths for row in report_rows(path, dataset, decoding)]
+    seen: set[tuple] = set()
+    for row in rows:
+        key = (row["dataset"], row["method"], row["seed"])
+        if key in seen:
+            raise ValueError(f"{key} appears in more than one report: pass each seed's report once.")
+        seen.add(key)
+    if not rows:
+        raise ValueError(f"No rows for dataset {dataset!r} and decoding {decoding!r} in {[str(p) for p in paths]}.")
+    return mean_over_seeds(rows)
+
+
+def table(summary: list[dict], keys: list[str]) -> str:
+    lines = ["| dataset | method | seeds | " + " | ".join(keys) + " |", "|---" * (len(keys) + 3) + "|"]
+    for row in summary:
+        cells = " | ".join(cell(row, key) for key in keys)
+        lines.append(f"| {row['dataset']} | {row['method']} | {', '.join(map(str, row['seeds']))} | {cells} |")
+    return "\n".join(lines)
+
+
+def plot(summary: list[dict], path: Path, keys: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(10, 4))
+    width = 0.8 / len(summary)
+    for i, row in enumerate(summary):
+        x = [j + i * width for j in range(len(keys))]
+        errors = [row.get(f"{key}_sd", 0.0) for key in keys]
+        values = [row.get(key) or 0.0 for key in keys]
+        axis.bar(x, values, width, yerr=errors, label=f"{row['dataset']} {row['method']}")
+    axis.set_xticks([j + 0.4 - width / 2 for j in range(len(keys))], keys, fontsize=7, rotation=15)
+    axis.set(ylabel="mean over seeds (± sd)")
+    save_figure(figure, axis, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    summary = combined([Path(p) for p in args.reports], args.dataset, args.decoding)
+    text = table(summary, args.keys)
+    print(text)
+    write_report(args.output, "benchmarks.seed_means", argv, summary, text, lambda rows, p: plot(rows, p, args.keys))
+
+
+if __name__ == "__main__":
+    main()
