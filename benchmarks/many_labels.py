@@ -32,7 +32,8 @@ BERT_ROWS = {
         *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
         *["--head_learning_rate", "3e-4"],  # the ranker at the encoder's rate, as measured before 3e-2 was its default
     ],
-    # what the shipped defaults do with this recipe: no pooled text head past one group, the ranker at 3e-2
+    # the shipped heads with this recipe (32 sampled labels; lmmlc-train's default is 64): no pooled text head past
+    # one group, the ranker at 3e-2
     "lmmlc-shortlist-defaults": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32"],
         *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
@@ -42,7 +43,7 @@ BERT_ROWS = {
         *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
         *["--pooled_text_head", "true", "--head_learning_rate", "3e-2"],  # later options win
     ],
-    # the shipped defaults with negatives drawn in proportion to their training counts (frequent tags: hard negatives)
+    # the row above with negatives drawn in proportion to their training counts (frequent tags: hard negatives)
     "lmmlc-shortlist-frequency": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "--negative_sampling", "frequency"],
         *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
@@ -88,7 +89,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--learning_rate", help="Of every BERT row (default: lmmlc-train's measured default of each row's model type)."
     )
-    parser.add_argument("--seed", default="42", help="Training seed of the BERT rows (use a work_dir per seed).")
+    parser.add_argument("--seed", type=int, default=42, help="Training seed of the BERT rows (a work_dir per seed).")
     parser.add_argument("--max_train_samples", help="Cut the train set (smoke runs only).")
     parser.add_argument("--max_eval_samples", help="Cut validation and test (smoke runs only).")
     parser.add_argument("--work_dir", default="outputs/many_labels")
@@ -100,7 +101,7 @@ def bert_options(args: argparse.Namespace, name: str) -> list[str]:
     """The `lmmlc-train` command line of one BERT row."""
     options = ["--data_dir", args.data_dir, "--output_dir", str(Path(args.work_dir) / name)]
     options += ["--num_train_epochs", args.epochs, "--warmup_steps", "30"]
-    options += ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64", "--seed", args.seed]
+    options += ["--per_device_train_batch_size", "32", "--per_device_eval_batch_size", "64", "--seed", str(args.seed)]
     options += ["--save_strategy", "no", "--report_to", "none", "--logging_steps", "50", "--max_seq_length", "64"]
     options += ["--overwrite_output_dir"]  # a rerun replaces the row's earlier model
     for flag in ("learning_rate", "max_train_samples", "max_eval_samples", "model_name_or_path"):
@@ -120,7 +121,7 @@ def run_bert(args: argparse.Namespace, name: str) -> dict:
         "train_examples_per_second": results.get("train_samples_per_second"),
         "wall_seconds": time.perf_counter() - start,
     }
-    return {"row": name, "seed": int(args.seed), "command": "lmmlc-train " + " ".join(options), **speed, **results}
+    return {"row": name, "seed": args.seed, "command": "lmmlc-train " + " ".join(options), **speed, **results}
 
 
 def table(rows: list[dict]) -> str:

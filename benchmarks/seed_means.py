@@ -6,7 +6,8 @@ decoding) and `many_labels` reports (rows named by `row`; seed 42 where an older
         docs/benchmarks/cpu-full/goemotions-seeds/quality_cpu-full.json \\
         --dataset goemotions --output docs/benchmarks/cpu-full/goemotions-3-seeds
 
-Writes `output`.{json,md,png}: one row per method (mean, sd and seeds), the keys chosen by `--keys`.
+Writes `output`.{json,md,png}: one row per method (every metric's mean and sd, and the seeds); the table and the
+plot show the metrics named by `--keys`. The machine recorded is the one that combined the reports.
 """
 
 from __future__ import annotations
@@ -39,33 +40,50 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _many_labels_row(row: dict) -> dict:
+    """A many_labels row in run_quality's naming: the dataset and seed from its lmmlc-train command (an anchor
+    row has no command and no seed)."""
+    words = row.get("command", "").split()
+    flag = {name: words[i + 1] for i, name in enumerate(words[:-1]) if name in ("--data_dir", "--seed")}
+    named = {"dataset": Path(flag.get("--data_dir", "cooking-stackexchange")).name, "method": row["row"]}
+    return {**named, "decoding": "one_shot", "seed": int(flag["--seed"]) if "--seed" in flag else None, **row}
+
+
 def report_rows(path: Path, dataset: str | None, decoding: str) -> list[dict]:
-    """A report's rows in run_quality's naming (dataset, method, decoding, seed), filtered."""
+    """A report's rows in run_quality's naming (dataset, method, decoding, seed), filtered by dataset and
+    decoding. Rows without a seed (anchors, older reports) cannot be averaged over seeds: left out, and named."""
     rows = []
     for row in json.loads(path.read_text())["rows"]:
-        if "row" in row:  # many_labels: one dataset, one-pass decoding
-            row = {"dataset": "cooking-stackexchange", "method": row["row"], "decoding": "one_shot", **row}
-            row.setdefault("seed", 42)
-        if (dataset is None or row["dataset"] == dataset) and row["decoding"] == decoding:
-            rows.append(row)
+        row = _many_labels_row(row) if "row" in row else row
+        if (dataset is not None and row["dataset"] != dataset) or row["decoding"] != decoding:
+            continue
+        if row.get("seed") is None:
+            print(f"{path}: {row['method']} has no seed; left out.")
+            continue
+        rows.append(row)
     return rows
 
 
-def combined(paths: list[Path], dataset: str | None, decoding: str) -> list[dict]:
-    """Mean over seeds per method; a seed of a method found in two reports is an error (it would count twice)."""
+def combined(paths: list[Path], dataset: str | None, decoding: str, keys: list[str]) -> list[dict]:
+    """Mean over seeds per method; a seed of a method given twice (it would count twice), no rows, or a key no
+    row holds are errors."""
     rows = [row for path in paths for row in report_rows(path, dataset, decoding)]
+    if not rows:
+        raise ValueError(f"No rows for dataset {dataset!r} and decoding {decoding!r} in {[str(p) for p in paths]}.")
     seen: set[tuple] = set()
     for row in rows:
         key = (row["dataset"], row["method"], row["seed"])
         if key in seen:
-            raise ValueError(f"{key} appears in more than one report: pass each seed's report once.")
+            raise ValueError(f"{key} appears twice in the reports: pass each seed's report once.")
         seen.add(key)
-    if not rows:
-        raise ValueError(f"No rows for dataset {dataset!r} and decoding {decoding!r} in {[str(p) for p in paths]}.")
+    missing = [key for key in keys if not any(key in row for row in rows)]
+    if missing:
+        raise ValueError(f"No row holds {missing}: check --keys against the reports' metric names.")
     return mean_over_seeds(rows)
 
 
 def table(summary: list[dict], keys: list[str]) -> str:
+    """A Markdown row per method: its seeds and `mean ± sd` of each key."""
     lines = ["| dataset | method | seeds | " + " | ".join(keys) + " |", "|---" * (len(keys) + 3) + "|"]
     for row in summary:
         cells = " | ".join(cell(row, key) for key in keys)
@@ -74,6 +92,8 @@ def table(summary: list[dict], keys: list[str]) -> str:
 
 
 def plot(summary: list[dict], path: Path, keys: list[str]) -> None:
+    """Bars with sd error bars of the keys that are scores in [0, 1] (speeds and seconds are left to the table)."""
+    keys = [key for key in keys if all(0.0 <= (row.get(key) or 0.0) <= 1.0 for row in summary)]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -93,7 +113,7 @@ def plot(summary: list[dict], path: Path, keys: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    summary = combined([Path(p) for p in args.reports], args.dataset, args.decoding)
+    summary = combined([Path(p) for p in args.reports], args.dataset, args.decoding, args.keys)
     text = table(summary, args.keys)
     print(text)
     write_report(args.output, "benchmarks.seed_means", argv, summary, text, lambda rows, p: plot(rows, p, args.keys))
