@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.anchors import run_anchor
-from benchmarks.reporting import write_report
+from benchmarks.reporting import grouped_bars, save_figure, write_report
 from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -143,15 +143,10 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(10, 4))
-    width = 0.8 / len(rows)
-    for i, row in enumerate(rows):
-        values = [row.get(key) or 0 for _, key in COLUMNS]
-        axis.bar([j + i * width for j in range(len(COLUMNS))], values, width, label=row["row"])
-    axis.set_xticks([j + 0.4 - width / 2 for j in range(len(COLUMNS))], [name for name, _ in COLUMNS], fontsize=8)
+    bars = [(row["row"], [row.get(key) or 0 for _, key in COLUMNS], None) for row in rows]
+    grouped_bars(axis, [name for name, _ in COLUMNS], bars, fontsize=8)
     axis.set(ylabel="test", title="cooking-stackexchange (736 tags), MiniLM, 2 CPU cores")
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, axis, path)
 
 
 def main(argv: list[str] | None = None) -> None:

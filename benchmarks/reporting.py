@@ -31,3 +31,14 @@ def save_figure(figure: Any, axis: Any, path: str | Path) -> None:
     axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+
+
+def grouped_bars(
+    axis: Any, columns: list[str], bars: list[tuple[str, list[float], list[float] | None]], **ticks: Any
+) -> None:
+    """One group per column, one bar per `(label, values, errors)` in each group (`errors`: error bars or None);
+    `ticks` go to the column labels."""
+    width = 0.8 / len(bars)
+    for i, (label, values, errors) in enumerate(bars):
+        axis.bar([j + i * width for j in range(len(columns))], values, width, yerr=errors, label=label)
+    axis.set_xticks([j + 0.4 - width / 2 for j in range(len(columns))], columns, **ticks)

@@ -1,5 +1,6 @@
 """Mean ± sd over seeds, from several committed reports: `run_quality` reports (rows named by dataset, method and
-decoding) and `many_labels` reports (rows named by `row`; seed 42 where an older report did not record it).
+decoding) and `many_labels` reports (rows named by `row`; dataset and seed read from the row's lmmlc-train command; rows
+without a seed, such as anchors, are left out and named).
 
     python -m benchmarks.seed_means --reports docs/benchmarks/cpu-full/baseline/quality_cpu-full.json \\
         docs/benchmarks/cpu-full/goemotions-pooled-head/quality_cpu-full.json \\
@@ -16,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.reporting import save_figure, write_report
+from benchmarks.reporting import grouped_bars, save_figure, write_report
 from benchmarks.run_quality import cell, mean_over_seeds
 
 KEYS = (
@@ -100,13 +101,15 @@ def plot(summary: list[dict], path: Path, keys: list[str]) -> None:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(10, 4))
-    width = 0.8 / len(summary)
-    for i, row in enumerate(summary):
-        x = [j + i * width for j in range(len(keys))]
-        errors = [row.get(f"{key}_sd", 0.0) for key in keys]
-        values = [row.get(key) or 0.0 for key in keys]
-        axis.bar(x, values, width, yerr=errors, label=f"{row['dataset']} {row['method']}")
-    axis.set_xticks([j + 0.4 - width / 2 for j in range(len(keys))], keys, fontsize=7, rotation=15)
+    bars = [
+        (
+            f"{row['dataset']} {row['method']}",
+            [row.get(key) or 0.0 for key in keys],
+            [row.get(f"{key}_sd", 0.0) for key in keys],
+        )
+        for row in summary
+    ]
+    grouped_bars(axis, keys, bars, fontsize=7, rotation=15)
     axis.set(ylabel="mean over seeds (± sd)")
     save_figure(figure, axis, path)
 
