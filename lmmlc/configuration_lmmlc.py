@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from transformers import BertConfig
@@ -15,6 +16,8 @@ DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "rand
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 STREAM_ATTENTIONS = ("revealed", "group", "revealed_positions")
+RANKER_SCORE_WEIGHT = 0.0
+"""`ranker_score_weight` of a new model with a label ranker (measured: docs/BENCHMARKS.md 5h)."""
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
@@ -247,6 +250,11 @@ class LabelMaskConfig(MultiLabelBertConfig):
             ranks first per example; the others score below every shortlisted label and below
             probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). None (default): score every label.
             Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
+        ranker_score_weight: with a label ranker (`label_shortlist_size`): at inference, add this weight times the
+            ranker's log-probability of each scored label (a log-softmax over every label) to its stream logit,
+            the retrieve-then-rerank fusion of extreme multi-label systems; training is unchanged (0: the stream's
+            scores alone). None (default): `RANKER_SCORE_WEIGHT` for a new model with a ranker, else 0, and 0 for
+            a trained config saved without the field.
         all_masked_loss_weight: label stream only: in training batches that reveal labels, also score the revealing
             examples' sampled labels from their all-masked view and add this weight times that loss (0: off;
             `reveal_views_lmmlc.py`).
@@ -283,6 +291,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "embeddings (default: all).",
         "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "
         "inference (many labels; default: score every label).",
+        "ranker_score_weight": "With --label_shortlist_size: at inference, add this weight times the label ranker's "
+        "log-probability to each label's stream logit (0: the stream alone; default: the measured weight).",
         "all_masked_loss_weight": "Label stream, training with reveals: weight of a loss on every label from the "
         "all-masked view (0: off).",
         "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
@@ -315,6 +325,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_stream_layers: int | None = None,
         label_stream_attention: str = "revealed",
         label_shortlist_size: int | None = None,
+        ranker_score_weight: float | None = None,
         all_masked_loss_weight: float = 0.0,
         self_condition_prob: float = 0.0,
         pooled_text_head: bool | None = None,
@@ -365,6 +376,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 "or None (every layer)."
             )
         self.label_shortlist_size = None if label_shortlist_size is None else int(label_shortlist_size)
+        self.ranker_score_weight = (
+            self._choose_ranker_weight() if ranker_score_weight is None else float(ranker_score_weight)
+        )
         self.all_masked_loss_weight = float(all_masked_loss_weight)
         self.self_condition_prob = float(self_condition_prob)
         self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
@@ -438,6 +452,13 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"label_shortlist_size must be >= 1 (labels scored per example at inference) or None (every label), "
                 f"got {self.label_shortlist_size}."
             )
+        if not (self.ranker_score_weight >= 0 and math.isfinite(self.ranker_score_weight)):
+            raise ValueError(f"ranker_score_weight must be a finite number >= 0, got {self.ranker_score_weight}.")
+        if self.ranker_score_weight > 0 and self.label_shortlist_size is None:
+            raise ValueError(
+                f"ranker_score_weight={self.ranker_score_weight} needs the label ranker: set label_shortlist_size "
+                "(--label_shortlist_size N), or ranker_score_weight=0."
+            )
         position = getattr(self, "position_embedding_type", "absolute") or "absolute"
         if self.label_stream and position != "absolute":
             raise ValueError(
@@ -458,6 +479,12 @@ class LabelMaskConfig(MultiLabelBertConfig):
         there, and to lose with sampled labels at 736); off otherwise, and for a trained config without the field
         (written before the head existed)."""
         return self.label_stream and not self.has_template_tokens and self.num_labels <= self.label_group_size
+
+    def _choose_ranker_weight(self) -> float:
+        """`ranker_score_weight=None`: `RANKER_SCORE_WEIGHT` for a new model with a label ranker; 0 without one
+        and for a trained config without the field (written before the fusion existed)."""
+        trained = self.has_template_tokens
+        return RANKER_SCORE_WEIGHT if self.label_shortlist_size is not None and not trained else 0.0
 
     def _single_sequence_budget(self) -> int:
         """Text tokens left beside the whole template in one sequence."""

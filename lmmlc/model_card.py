@@ -28,6 +28,8 @@ TEMPLATE_OPTIONS = (
     "label_stream_layers",
     "label_stream_attention",
     "pooled_text_head",
+    "label_shortlist_size",
+    "ranker_score_weight",
     "decode_strategy",
     "labels_per_round",
     "decode_margin",

@@ -42,7 +42,7 @@ from .label_stream_lmmlc import (
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 from .reveal_views_lmmlc import choose_rows, self_conditioned_state
-from .shortlist_lmmlc import LabelRanker, merge_shortlisted, ranker_loss, shortlist
+from .shortlist_lmmlc import LabelRanker, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
 from .template_lmmlc import (
     LEGACY_MASKS,
     insert_label_template,
@@ -394,23 +394,29 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         candidate_state: torch.Tensor | None,
         ranker_logits: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """`stream_logits`, except that eval-mode all-masked scoring of every label scores only the ranker's
-        shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places the rest);
-        that size set to None scores every label."""
+        """`stream_logits`, except in eval mode with a label ranker: all-masked scoring of every label scores only
+        the ranker's shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places
+        the rest; that size set to None scores every label), and every scored label's logit gains
+        `config.ranker_score_weight` times the ranker's log-probability of it (`fuse_ranker`)."""
         size = self.config.label_shortlist_size
+        ranks = self.ranker is not None and not self.training
         shortlists = (
-            self.ranker is not None
+            ranks
             and size is not None
-            and not self.training
             and candidate_ids is None
             and size < self.config.num_labels
             and (candidate_state is None or bool((candidate_state == MASKED).all()))  # checked last: it syncs
         )
-        if not shortlists:
+        weight = getattr(self.config, "ranker_score_weight", 0.0) if ranks else 0.0
+        if not (shortlists or weight):
             return self.stream_logits(text, candidate_ids, candidate_state)
         ranker_logits = self.ranker_logits(text) if ranker_logits is None else ranker_logits
+        if not shortlists:
+            logits = self.stream_logits(text, candidate_ids, candidate_state)
+            return fuse_ranker(logits, ranker_logits, candidate_ids, weight)
         chosen = shortlist(ranker_logits, size)
-        return merge_shortlisted(ranker_logits, chosen, self.stream_logits(text, chosen))
+        scored = fuse_ranker(self.stream_logits(text, chosen), ranker_logits, chosen, weight)
+        return merge_shortlisted(ranker_logits, chosen, scored)
 
     def stream_logits(
         self, text: TextStream, candidate_ids: torch.Tensor | None = None, candidate_state: torch.Tensor | None = None

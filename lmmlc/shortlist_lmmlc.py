@@ -5,7 +5,9 @@ dominates inference. Extreme multi-label systems score a shortlist instead: a ch
 then the expensive scorer on its top M. Here the ranker is the cosine of the mean-pooled text (the encoder's
 last layer, detached: the ranker never trains the encoder) and a learned vector per label, times `RANKER_SCALE`,
 plus a learned bias; it trains with the model (a softmax over every label, added to the loss) and costs one
-`(hidden, num_labels)` product per example.
+`(hidden, num_labels)` product per example. At inference the ranker's log-probability of each scored label,
+times `config.ranker_score_weight`, is added to its stream logit (`fuse_ranker`): the two scorers see the text
+differently, and their sum ranks better than either (docs/BENCHMARKS.md 5h).
 
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch.
 """
@@ -60,6 +62,18 @@ def shortlist(ranker_logits: torch.Tensor, size: int) -> torch.Tensor:
     """The `size` labels the ranker puts first, per example, `(batch, min(size, num_labels))` sorted label ids."""
     size = min(size, ranker_logits.shape[1])
     return ranker_logits.topk(size, dim=1).indices.sort(dim=1).values
+
+
+def fuse_ranker(
+    logits: torch.Tensor, ranker_logits: torch.Tensor, candidate_ids: torch.Tensor | None, weight: float
+) -> torch.Tensor:
+    """Stream `logits` `(batch, k)` of `candidate_ids` `(batch, k)` (every label when None) plus `weight` times the
+    ranker's log-probability of each (a log-softmax of `ranker_logits` `(batch, num_labels)` over every label)."""
+    if not weight:
+        return logits
+    prior = ranker_logits.float().log_softmax(dim=1)
+    prior = prior if candidate_ids is None else prior.gather(1, candidate_ids.long())
+    return logits + (weight * prior).to(logits.dtype)
 
 
 def merge_shortlisted(ranker_logits: torch.Tensor, chosen: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:

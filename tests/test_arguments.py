@@ -17,7 +17,7 @@ def test_every_config_option_is_a_flag_with_the_configs_default_and_help():
             owner = next(c for c in config_class.__mro__ if name in inspect.signature(c.__init__).parameters)
             assert fields[name].default == inspect.signature(owner.__init__).parameters[name].default, name
             assert fields[name].metadata["help"] == text
-            resolved = name in ("label_stream", "pooled_text_head")  # None: chosen by the config, stored resolved
+            resolved = name in ("label_stream", "pooled_text_head", "ranker_score_weight")  # None: chosen, stored
             assert getattr(config_class(), name) == fields[name].default or resolved
     assert set(fields) == {"model_name_or_path", "model_type", "tokenizer_name", *LabelMaskConfig.option_help}
 

@@ -1,6 +1,7 @@
 import pytest
 
 from lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from lmmlc.configuration_lmmlc import RANKER_SCORE_WEIGHT
 
 from .conftest import PAPER
 
@@ -152,6 +153,19 @@ def test_the_stream_is_not_chosen_where_it_cannot_run_or_a_checkpoint_predates_i
     assert relative.label_stream is False
     legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
     assert LabelMaskConfig(label_names=["a", "b"], **legacy).label_stream is False  # trained, saved without the field
+
+
+def test_a_new_model_with_a_ranker_gets_the_measured_ranker_weight_and_older_checkpoints_do_not(tmp_path):
+    assert LabelMaskConfig(label_names=["a", "b"], label_shortlist_size=1).ranker_score_weight == RANKER_SCORE_WEIGHT
+    assert LabelMaskConfig(label_names=["a", "b"]).ranker_score_weight == 0.0  # no ranker
+    legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
+    trained = LabelMaskConfig(label_names=["a", "b"], label_stream=True, label_shortlist_size=1, **legacy)  # before it
+    assert trained.ranker_score_weight == 0.0
+    config = LabelMaskConfig(
+        label_names=["a", "b"], label_stream=True, label_shortlist_size=1, ranker_score_weight=0.25, **legacy
+    )
+    config.save_pretrained(tmp_path)
+    assert LabelMaskConfig.from_pretrained(tmp_path).ranker_score_weight == 0.25
 
 
 def test_a_new_stream_model_with_one_group_of_labels_gets_the_pooled_text_head_and_older_checkpoints_do_not(tmp_path):

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from lmmlc import DataCollatorForLabelMask
-from lmmlc.shortlist_lmmlc import OUTSIDE_LOGIT, merge_shortlisted, ranker_loss, shortlist
+from lmmlc.shortlist_lmmlc import OUTSIDE_LOGIT, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
 
 from .conftest import LABELS
 
@@ -46,6 +46,7 @@ def shortlisted(make_model):
 
 
 def test_inference_scores_only_the_shortlist_with_the_stream(shortlisted, tokenizer):
+    shortlisted.config.ranker_score_weight = 0.0  # the stream's scores alone
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with torch.no_grad():
         text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
@@ -62,6 +63,27 @@ def test_inference_scores_only_the_shortlist_with_the_stream(shortlisted, tokeni
         torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
         shortlisted.config.label_shortlist_size = None  # switched off on a model that has a ranker: every label
         torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
+
+
+def test_inference_adds_the_rankers_weighted_log_probability_to_every_scored_label(shortlisted, tokenizer):
+    shortlisted.config.ranker_score_weight = 0.5
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+        prior = 0.5 * shortlisted.ranker_logits(text).log_softmax(dim=1)
+        chosen = shortlist(prior, 2)
+        logits = shortlisted(**batch).logits
+        fused = shortlisted.stream_logits(text, chosen) + prior.gather(1, chosen)
+        torch.testing.assert_close(logits.gather(1, chosen), fused)
+        outside = torch.ones_like(logits, dtype=torch.bool).scatter(1, chosen, False)
+        assert (logits[outside].view(4, -1) < fused.min(dim=1, keepdim=True).values).all()
+        probs = shortlisted.decode(**batch, strategy="one_shot").probs
+        torch.testing.assert_close(probs, torch.sigmoid(logits), atol=1e-6, rtol=1e-6)
+        shortlisted.config.label_shortlist_size = None  # every label scored, each fused
+        torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text) + prior)
+    shortlisted.train()  # training scores the stream alone
+    text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+    torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text))
 
 
 def test_training_scores_every_label_and_trains_the_ranker(shortlisted, tokenizer):
@@ -105,3 +127,15 @@ def test_bad_shortlist_options_are_refused(make_model):
         make_model(label_stream=False, label_shortlist_size=2)
     with pytest.raises(ValueError, match="label_shortlist_size must be >= 1"):
         make_model(label_stream=True, label_shortlist_size=0)
+    with pytest.raises(ValueError, match="ranker_score_weight must be a finite number >= 0"):
+        make_model(label_stream=True, label_shortlist_size=2, ranker_score_weight=-0.5)
+    with pytest.raises(ValueError, match="needs the label ranker: set label_shortlist_size"):
+        make_model(label_stream=True, ranker_score_weight=0.5)
+
+
+def test_fuse_ranker_adds_the_weighted_log_softmax_of_the_chosen_labels():
+    ranker = torch.tensor([[0.0, 1.0, 2.0]])
+    logits = torch.tensor([[1.0, -1.0]])
+    expected = logits + 2.0 * ranker.log_softmax(dim=1)[:, [2, 0]]
+    torch.testing.assert_close(fuse_ranker(logits, ranker, torch.tensor([[2, 0]]), 2.0), expected)
+    assert fuse_ranker(logits, ranker, torch.tensor([[2, 0]]), 0.0) is logits

@@ -1,0 +1,139 @@
+"""The label ranker's score fused into the label stream's: trained LM-MLC models with a label ranker
+(`--label_shortlist_size`, one per seed), each scored with every `ranker_score_weight`, and the weight chosen on
+validation.
+
+    python -m benchmarks.many_labels --rows lmmlc-shortlist-sample64 --seed 42 --work_dir outputs/cooking/seed-42
+    python -m benchmarks.ranker_fusion --models outputs/cooking/seed-42/lmmlc-shortlist-sample64 ... \\
+        --weights 0 0.25 0.5 1 --output docs/benchmarks/ranker_fusion
+
+Per model and weight: validation and test scored through `predict_dataset` (the one prediction path, the
+model's shortlist size), thresholds tuned on validation as `lmmlc-train` tunes them, every metric on both splits.
+Rows are averaged over the models (seeds); the chosen weight is the one with the best mean of `--select_by` on
+validation (ties: the smaller weight). Writes `output`.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.reporting import save_figure, write_report
+from benchmarks.run_quality import cell, mean_over_seeds
+from lmmlc.arguments import DataArguments
+from lmmlc.configuration_lmmlc import label_names_of
+from lmmlc.data import load_data
+from lmmlc.evaluation import load_trained, predict_dataset, split_metrics
+from lmmlc.tokenization import encode_splits
+from lmmlc.training import tune_thresholds
+
+KEYS = (
+    "eval_p@1",
+    "eval_micro_f1@global",
+    "test_p@1",
+    "test_p@5",
+    "test_ndcg@5",
+    "test_micro_f1@global",
+    "test_macro_f1@global",
+    "test_macro_f1@per_label",
+    "test_subset_accuracy@global",
+)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", required=True, help="Trained LM-MLC folders with a label ranker.")
+    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.25, 0.5, 1.0])
+    parser.add_argument("--select_by", default="eval_p@1", help="Validation metric that chooses the weight.")
+    parser.add_argument("--data_dir", default="../shared/data/cooking-stackexchange")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--max_seq_length", type=int, default=64)
+    parser.add_argument("--max_eval_samples", type=int, help="Cut validation and test (smoke runs only).")
+    parser.add_argument("--output", default="docs/benchmarks/ranker_fusion")
+    args = parser.parse_args(argv)
+    if any(not (w >= 0 and np.isfinite(w)) for w in args.weights):
+        parser.error(f"--weights must be finite numbers >= 0, got {args.weights}.")
+    if not args.select_by.startswith("eval_"):
+        parser.error(f"--select_by must be a validation metric (eval_...), got {args.select_by!r}.")
+    return args
+
+
+def weight_metrics(model, tokenizer, encoded: dict, weight: float, batch_size: int) -> dict[str, float]:
+    """Validation and test metrics of `model` with `ranker_score_weight = weight`, thresholds tuned on validation."""
+    model.config.ranker_score_weight = weight
+    config = copy.deepcopy(model.config)
+    scored = {s: predict_dataset(model, tokenizer, encoded[s], batch_size, progress=False) for s in encoded}
+    tune_thresholds(config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
+    return {k: v for values in split_metrics(scored, encoded, config).values() for k, v in values.items()}
+
+
+def model_rows(path: str, args: argparse.Namespace) -> list[dict]:
+    """One row per weight of one trained model; its `seed` is the model's folder."""
+    model, tokenizer = load_trained(path, "--models")
+    if getattr(model, "ranker", None) is None:
+        raise ValueError(f"{path} has no label ranker: train it with --label_shortlist_size.")
+    data_args = DataArguments(
+        data_dir=args.data_dir,
+        max_seq_length=args.max_seq_length,
+        max_eval_samples=args.max_eval_samples,
+        max_predict_samples=args.max_eval_samples,
+    )
+    names = label_names_of(model.config)
+    data = load_data(data_args, names, need_train=False)
+    encoded = encode_splits(data, tokenizer, model.config, data_args, ("validation", "test"))
+    rows = []
+    for weight in args.weights:
+        metrics = weight_metrics(model, tokenizer, encoded, weight, args.batch_size)
+        row = {"dataset": Path(args.data_dir).name, "method": f"ranker weight {weight:g}"}
+        rows.append({**row, "decoding": "one_shot", "seed": path, "weight": weight, **metrics})
+        print(f"{path} weight {weight:g}: " + ", ".join(f"{k} {metrics[k]:.4f}" for k in KEYS), flush=True)
+    return rows
+
+
+def chosen(summary: list[dict], select_by: str) -> dict:
+    """The summary row with the best mean `select_by` (ties: the smaller weight)."""
+    return max(summary, key=lambda row: (row[select_by], -row["weight"]))
+
+
+def table(summary: list[dict], best: dict) -> str:
+    lines = ["| weight | models | " + " | ".join(KEYS) + " |", "|---" * (len(KEYS) + 2) + "|"]
+    for row in summary:
+        mark = " (chosen)" if row is best else ""
+        cells = " | ".join(cell(row, key) for key in KEYS)
+        lines.append(f"| {row['weight']:g}{mark} | {len(row['seeds'])} | {cells} |")
+    return "\n".join(lines)
+
+
+def plot(summary: list[dict], path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    weights = [row["weight"] for row in summary]
+    for key in ("eval_p@1", "test_p@1", "test_micro_f1@global", "test_macro_f1@per_label"):
+        errors = [row.get(f"{key}_sd", 0.0) for row in summary]
+        axis.errorbar(weights, [row[key] for row in summary], yerr=errors, marker="o", capsize=3, label=key)
+    axis.set(
+        xlabel="ranker_score_weight", ylabel="mean over models (± sd)", title="ranker score fused into the stream's"
+    )
+    save_figure(figure, axis, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    rows = [row for path in args.models for row in model_rows(path, args)]
+    summary = mean_over_seeds(rows)  # one row per weight; `seeds`: the model folders
+    best = chosen(summary, args.select_by)
+    for row in summary:
+        row["chosen"] = row is best
+    text = table(summary, best)
+    print(text)
+    write_report(args.output, "benchmarks.ranker_fusion", argv, [*summary, *rows], text, lambda _, p: plot(summary, p))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""`benchmarks/ranker_fusion.py`: the weight it chooses, and the report end to end on a tiny BERT and a
+cooking-stackexchange slice."""
+
+import json
+
+import pytest
+
+from benchmarks.many_labels import main as many_labels
+from benchmarks.ranker_fusion import chosen, main
+
+
+def test_the_chosen_weight_has_the_best_mean_validation_metric_and_ties_go_to_the_smaller_weight():
+    summary = [{"weight": 0.0, "eval_p@1": 0.70}, {"weight": 0.5, "eval_p@1": 0.72}, {"weight": 1.0, "eval_p@1": 0.72}]
+    assert chosen(summary, "eval_p@1")["weight"] == 0.5
+    assert chosen([summary[0], {"weight": 2.0, "eval_p@1": 0.70}], "eval_p@1")["weight"] == 0.0
+
+
+@pytest.mark.slow
+def test_ranker_fusion_report(tmp_path, shared_data, bert_dir):
+    data = str(shared_data / "cooking-stackexchange")
+    argv = ["--data_dir", data, "--model_name_or_path", str(bert_dir), "--max_train_samples", "16"]
+    argv += ["--max_eval_samples", "16", "--rows", "lmmlc-stream-shortlist", "--epochs", "1"]
+    many_labels([*argv, "--work_dir", str(tmp_path / "work"), "--output", str(tmp_path / "many")])
+    model = str(tmp_path / "work" / "lmmlc-stream-shortlist")
+    options = ["--data_dir", data, "--weights", "0", "2", "--max_eval_samples", "16", "--output", str(tmp_path / "f")]
+    main(["--models", model, *options])
+    rows = json.loads((tmp_path / "f.json").read_text())["rows"]
+    summary = [r for r in rows if "seeds" in r]
+    assert [r["weight"] for r in summary] == [0.0, 2.0] and [r["seeds"] for r in summary] == [[model]] * 2
+    assert sum(r["chosen"] for r in summary) == 1
+    per_model = [r for r in rows if "seed" in r]
+    assert len(per_model) == 2 and all(r["seed"] == model for r in per_model)
+    for key in ("eval_p@1", "test_p@1", "test_p@5", "test_micro_f1@global", "test_macro_f1@per_label"):
+        assert all(key in r for r in rows), key
+    assert "(chosen)" in (tmp_path / "f.md").read_text() and (tmp_path / "f.png").exists()
+
+
+def test_bad_options_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["--models", "m", "--weights", "-1"])
+    assert "--weights must be finite numbers >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--models", "m", "--select_by", "test_p@1"])
+    assert "must be a validation metric" in capsys.readouterr().err
