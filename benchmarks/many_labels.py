@@ -24,9 +24,11 @@ from lmmlc.training import main as train
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
 STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "--pooled_text_head", "false"]
 """The rows measured before the pooled text head became the default keep their meaning (cloze scores only)."""
+NO_RANKER = ["--label_shortlist_size", "0"]
+"""The rows measured before a ranker became the default past one group keep their meaning (every label scored)."""
 BERT_ROWS = {
-    "lmmlc-stream": [*STREAM, "--label_stream_layers", "2"],
-    "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1"],
+    "lmmlc-stream": [*STREAM, "--label_stream_layers", "2", *NO_RANKER],
+    "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1", *NO_RANKER],
     # with a label ranker: inference scores only its top 128 labels per example (benchmarks.shortlist: other sizes)
     "lmmlc-stream-shortlist": [
         *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],

@@ -73,7 +73,7 @@ def score(model, tokenizer, encoded, batch_size: int, tune: bool) -> tuple[dict,
 
 def rows_of(args: argparse.Namespace) -> list[dict]:
     model, tokenizer = load_trained(args.model)
-    if getattr(model.config, "label_shortlist_size", None) is None:
+    if getattr(model, "ranker", None) is None:
         raise ValueError(f"{args.model} has no label ranker: train it with --label_shortlist_size.")
     baseline, baseline_tokenizer = load_trained(args.baseline, "--baseline")
     names = label_names_of(model.config)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 from transformers import BertConfig
@@ -16,7 +15,10 @@ DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "rand
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 STREAM_ATTENTIONS = ("revealed", "group", "revealed_positions")
-RANKER_SCORE_WEIGHT = 0.0
+RANKER_SCORE_WEIGHT = 0.2
+"""`ranker_score_weight` of a new model with a label ranker (measured: docs/BENCHMARKS.md 5h)."""
+MANY_LABELS_SHORTLIST = 128
+"""`label_shortlist_size` of a new label-stream model with more labels than one group (docs/BENCHMARKS.md 5g, 5h)."""
 """`ranker_score_weight` of a new model with a label ranker (measured: docs/BENCHMARKS.md 5h)."""
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
@@ -248,7 +250,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_shortlist_size: label stream only: train a light label ranker with the model (cosine of the
             mean-pooled text and a vector per label) and, at inference, score with the stream only the N labels it
             ranks first per example; the others score below every shortlisted label and below
-            probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). None (default): score every label.
+            probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). 0: no ranker, score every label. None
+            (default): `MANY_LABELS_SHORTLIST` for a new label-stream model with more labels than one group
+            (docs/BENCHMARKS.md 5h), else no ranker; a trained config keeps what it was trained with (null: none).
             Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
         ranker_score_weight: with a label ranker (`label_shortlist_size`): at inference, add this weight times the
             ranker's log-probability of each scored label (a log-softmax over every label) to its stream logit,
@@ -290,7 +294,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
         "embeddings (default: all).",
         "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "
-        "inference (many labels; default: score every label).",
+        "inference (0: no ranker, score every label; default: 128 with more labels than one --label_group_size, "
+        "else 0).",
         "ranker_score_weight": "With --label_shortlist_size: at inference, add this weight times the label ranker's "
         "log-probability to each label's stream logit (0: the stream alone; default: the measured weight).",
         "all_masked_loss_weight": "Label stream, training with reveals: weight of a loss on every label from the "
@@ -375,7 +380,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"label_stream_layers={label_stream_layers}: give 1..{self.num_hidden_layers} (the encoder's layers) "
                 "or None (every layer)."
             )
-        self.label_shortlist_size = None if label_shortlist_size is None else int(label_shortlist_size)
+        self.label_shortlist_size = (
+            self._choose_shortlist() if label_shortlist_size is None else int(label_shortlist_size)
+        )
         self.ranker_score_weight = (
             self._choose_ranker_weight() if ranker_score_weight is None else float(ranker_score_weight)
         )
@@ -445,16 +452,16 @@ class LabelMaskConfig(MultiLabelBertConfig):
             raise ValueError("label_stream_layers needs label_stream=True (labels as a second stream).")
         if self.pooled_text_head and not self.label_stream:
             raise ValueError("pooled_text_head needs label_stream=True (it pools the text the stream encodes once).")
-        if self.label_shortlist_size is not None and not self.label_stream:
+        if self.label_shortlist_size and not self.label_stream:
             raise ValueError("label_shortlist_size needs label_stream=True (labels as a second stream).")
-        if self.label_shortlist_size is not None and self.label_shortlist_size < 1:
+        if self.label_shortlist_size is not None and self.label_shortlist_size < 0:
             raise ValueError(
-                f"label_shortlist_size must be >= 1 (labels scored per example at inference) or None (every label), "
-                f"got {self.label_shortlist_size}."
+                f"label_shortlist_size must be >= 1 (labels scored per example at inference) or 0 (no ranker, every "
+                f"label), got {self.label_shortlist_size}."
             )
-        if not (self.ranker_score_weight >= 0 and math.isfinite(self.ranker_score_weight)):
+        if not 0.0 <= self.ranker_score_weight < float("inf"):  # NaN fails too
             raise ValueError(f"ranker_score_weight must be a finite number >= 0, got {self.ranker_score_weight}.")
-        if self.ranker_score_weight > 0 and self.label_shortlist_size is None:
+        if self.ranker_score_weight > 0 and not self.label_shortlist_size:
             raise ValueError(
                 f"ranker_score_weight={self.ranker_score_weight} needs the label ranker: set label_shortlist_size "
                 "(--label_shortlist_size N), or ranker_score_weight=0."
@@ -480,11 +487,19 @@ class LabelMaskConfig(MultiLabelBertConfig):
         (written before the head existed)."""
         return self.label_stream and not self.has_template_tokens and self.num_labels <= self.label_group_size
 
+    def _choose_shortlist(self) -> int | None:
+        """`label_shortlist_size=None`: `MANY_LABELS_SHORTLIST` for a new label-stream model with more labels than
+        one group (where scoring every label dominates inference, and the ranker's fused score won, 5h); none
+        otherwise, and for a trained config (which keeps what it was trained with)."""
+        if self.has_template_tokens:
+            return None
+        return MANY_LABELS_SHORTLIST if self.label_stream and self.num_labels > self.label_group_size else 0
+
     def _choose_ranker_weight(self) -> float:
         """`ranker_score_weight=None`: `RANKER_SCORE_WEIGHT` for a new model with a label ranker; 0 without one
         and for a trained config without the field (written before the fusion existed)."""
         trained = self.has_template_tokens
-        return RANKER_SCORE_WEIGHT if self.label_shortlist_size is not None and not trained else 0.0
+        return RANKER_SCORE_WEIGHT if self.label_shortlist_size and not trained else 0.0
 
     def _single_sequence_budget(self) -> int:
         """Text tokens left beside the whole template in one sequence."""

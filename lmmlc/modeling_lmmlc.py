@@ -396,13 +396,13 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
     ) -> torch.Tensor:
         """`stream_logits`, except in eval mode with a label ranker: all-masked scoring of every label scores only
         the ranker's shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places
-        the rest; that size set to None scores every label), and every scored label's logit gains
+        the rest; that size set to None or 0 scores every label), and every scored label's logit gains
         `config.ranker_score_weight` times the ranker's log-probability of it (`fuse_ranker`)."""
         size = self.config.label_shortlist_size
         ranks = self.ranker is not None and not self.training
         shortlists = (
             ranks
-            and size is not None
+            and bool(size)
             and candidate_ids is None
             and size < self.config.num_labels
             and (candidate_state is None or bool((candidate_state == MASKED).all()))  # checked last: it syncs

@@ -9,6 +9,9 @@ from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassificatio
 from lmmlc.arguments import ModelArguments, check_model_path, check_output_file
 from lmmlc.training import parse_args
 
+RESOLVED = ("label_stream", "pooled_text_head", "label_shortlist_size", "ranker_score_weight")
+"""Options whose None default the config resolves (stored resolved)."""
+
 
 def test_every_config_option_is_a_flag_with_the_configs_default_and_help():
     fields = {f.name: f for f in dataclasses.fields(ModelArguments)}
@@ -17,7 +20,7 @@ def test_every_config_option_is_a_flag_with_the_configs_default_and_help():
             owner = next(c for c in config_class.__mro__ if name in inspect.signature(c.__init__).parameters)
             assert fields[name].default == inspect.signature(owner.__init__).parameters[name].default, name
             assert fields[name].metadata["help"] == text
-            resolved = name in ("label_stream", "pooled_text_head", "ranker_score_weight")  # None: chosen, stored
+            resolved = name in RESOLVED
             assert getattr(config_class(), name) == fields[name].default or resolved
     assert set(fields) == {"model_name_or_path", "model_type", "tokenizer_name", *LabelMaskConfig.option_help}
 

@@ -1,7 +1,7 @@
 import pytest
 
 from lmmlc import LabelMaskConfig, MultiLabelBertConfig
-from lmmlc.configuration_lmmlc import RANKER_SCORE_WEIGHT
+from lmmlc.configuration_lmmlc import MANY_LABELS_SHORTLIST, RANKER_SCORE_WEIGHT
 
 from .conftest import PAPER
 
@@ -153,6 +153,21 @@ def test_the_stream_is_not_chosen_where_it_cannot_run_or_a_checkpoint_predates_i
     assert relative.label_stream is False
     legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}
     assert LabelMaskConfig(label_names=["a", "b"], **legacy).label_stream is False  # trained, saved without the field
+
+
+def test_a_new_stream_model_past_one_group_gets_a_shortlist_and_trained_configs_keep_theirs(tmp_path):
+    many = [f"l{i}" for i in range(65)]  # more than one group of 64
+    assert LabelMaskConfig(label_names=many).label_shortlist_size == MANY_LABELS_SHORTLIST
+    assert LabelMaskConfig(label_names=many, label_group_size=65).label_shortlist_size == 0  # one group
+    assert LabelMaskConfig(label_names=["a", "b"]).label_shortlist_size == 0
+    assert LabelMaskConfig(label_names=many, label_stream=False, prompt_tokens_before=0).label_shortlist_size == 0
+    assert LabelMaskConfig(label_names=many, label_shortlist_size=0).label_shortlist_size == 0  # switched off
+    legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": list(range(65)), "prompt_token_ids": []}
+    legacy["prompt_token_ids"] = [[] for _ in many]
+    assert LabelMaskConfig(label_names=many, label_stream=True, **legacy).label_shortlist_size is None  # saved so
+    for size in (0, 32):
+        LabelMaskConfig(label_names=many, label_shortlist_size=size).save_pretrained(tmp_path / str(size))
+        assert LabelMaskConfig.from_pretrained(tmp_path / str(size)).label_shortlist_size == size
 
 
 def test_a_new_model_with_a_ranker_gets_the_measured_ranker_weight_and_older_checkpoints_do_not(tmp_path):

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from benchmarks.many_labels import main
+from benchmarks.label_scaling import METHODS
+from benchmarks.many_labels import BERT_ROWS, main
 
 
 @pytest.mark.slow
@@ -21,3 +22,11 @@ def test_many_labels_report(tmp_path, shared_data, bert_dir):
     assert rows["stock"]["seed"] == 7 and "--seed 7 " in rows["stock"]["command"]
     table = (tmp_path / "many.md").read_text()
     assert "| lmmlc-stream |" in table and "| 1.00 |" in table  # stock's speed ratio to itself
+
+
+def test_rows_measured_before_the_many_label_shortlist_default_keep_scoring_every_label():
+    for row in ("lmmlc-stream", "lmmlc-stream-top1"):
+        options = BERT_ROWS[row]
+        assert options[options.index("--label_shortlist_size") + 1] == "0", row
+    for method in ("lmmlc-stream", "lmmlc-stream-top2", "lmmlc-stream-top1"):
+        assert METHODS[method]["label_shortlist_size"] == 0, method

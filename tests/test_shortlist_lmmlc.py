@@ -126,7 +126,8 @@ def test_bad_shortlist_options_are_refused(make_model):
     with pytest.raises(ValueError, match="label_shortlist_size needs label_stream=True"):
         make_model(label_stream=False, label_shortlist_size=2)
     with pytest.raises(ValueError, match="label_shortlist_size must be >= 1"):
-        make_model(label_stream=True, label_shortlist_size=0)
+        make_model(label_stream=True, label_shortlist_size=-1)
+    assert make_model(label_stream=True, label_shortlist_size=0).ranker is None  # 0: no ranker
     with pytest.raises(ValueError, match="ranker_score_weight must be a finite number >= 0"):
         make_model(label_stream=True, label_shortlist_size=2, ranker_score_weight=-0.5)
     with pytest.raises(ValueError, match="needs the label ranker: set label_shortlist_size"):
