@@ -16,10 +16,9 @@ SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 STREAM_ATTENTIONS = ("revealed", "group", "revealed_positions")
 RANKER_SCORE_WEIGHT = 0.2
-"""`ranker_score_weight` of a new model with a label ranker (measured: docs/BENCHMARKS.md 5h)."""
+"""`ranker_score_weight` of a new model with a label ranker (chosen on validation P@1: docs/BENCHMARKS.md 5h)."""
 MANY_LABELS_SHORTLIST = 128
 """`label_shortlist_size` of a new label-stream model with more labels than one group (docs/BENCHMARKS.md 5g, 5h)."""
-"""`ranker_score_weight` of a new model with a label ranker (measured: docs/BENCHMARKS.md 5h)."""
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
@@ -489,7 +488,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
 
     def _choose_shortlist(self) -> int | None:
         """`label_shortlist_size=None`: `MANY_LABELS_SHORTLIST` for a new label-stream model with more labels than
-        one group (where scoring every label dominates inference, and the ranker's fused score won, 5h); none
+        one group (where scoring every label dominates inference, 5g, and the ranker's fused score won on validation,
+        5h); none
         otherwise, and for a trained config (which keeps what it was trained with)."""
         if self.has_template_tokens:
             return None
