@@ -26,32 +26,39 @@ STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "-
 """The rows measured before the pooled text head became the default keep their meaning (cloze scores only)."""
 NO_RANKER = ["--label_shortlist_size", "0"]
 """The rows measured before a ranker became the default past one group keep their meaning (every label scored)."""
+SHORTLIST = ["--label_shortlist_size", "128", "--ranker_score_weight", "0"]
+"""The rows with a ranker measured before its fused score (5h) keep their meaning: the stream's scores alone."""
 BERT_ROWS = {
     "lmmlc-stream": [*STREAM, "--label_stream_layers", "2", *NO_RANKER],
     "lmmlc-stream-top1": [*STREAM, "--label_stream_layers", "1", *NO_RANKER],
     # with a label ranker: inference scores only its top 128 labels per example (benchmarks.shortlist: other sizes)
     "lmmlc-stream-shortlist": [
-        *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *[*STREAM, "--label_stream_layers", "2", *SHORTLIST],
         *["--head_learning_rate", "3e-4"],  # the ranker at the encoder's rate, as measured before 3e-2 was its default
     ],
     # the shipped heads with this recipe (32 sampled labels; lmmlc-train's default is 64): no pooled text head past
     # one group, the ranker at 3e-2
     "lmmlc-shortlist-defaults": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32"],
-        *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *["--label_stream_layers", "2", *SHORTLIST],
     ],
     # the same + the pooled baseline's head beside the cloze scores; new heads (this one, the ranker) at 3e-2
     "lmmlc-stream-shortlist-pooled": [
-        *[*STREAM, "--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *[*STREAM, "--label_stream_layers", "2", *SHORTLIST],
         *["--pooled_text_head", "true", "--head_learning_rate", "3e-2"],  # later options win
     ],
     # the row above with negatives drawn in proportion to their training counts (frequent tags: hard negatives)
     "lmmlc-shortlist-frequency": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "--negative_sampling", "frequency"],
-        *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *["--label_stream_layers", "2", *SHORTLIST],
     ],
     # the same recipe at lmmlc-train's default sample size past one group: one whole group (64 labels) per example
     "lmmlc-shortlist-sample64": [
+        *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "64"],
+        *["--label_stream_layers", "2", *SHORTLIST],
+    ],
+    # the row above as lmmlc-train now ships it past one group: the ranker's score fused at the default weight (5h)
+    "lmmlc-shortlist-fused": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "64"],
         *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
     ],

@@ -4,7 +4,7 @@ validation.
 
     python -m benchmarks.many_labels --rows lmmlc-shortlist-sample64 --seed 42 --work_dir outputs/cooking/seed-42
     python -m benchmarks.ranker_fusion --models outputs/cooking/seed-42/lmmlc-shortlist-sample64 ... \\
-        --weights 0 0.25 0.5 1 --output docs/benchmarks/ranker_fusion
+        --output docs/benchmarks/ranker_fusion/sample64-3-seeds
 
 Per model and weight: validation and test scored through `predict_dataset` (the one prediction path, the
 model's shortlist size), thresholds tuned on validation as `lmmlc-train` tunes them, every metric on both splits.
@@ -45,7 +45,7 @@ KEYS = (
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", required=True, help="Trained LM-MLC folders with a label ranker.")
-    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.25, 0.5, 1.0])
+    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.1, 0.2, 0.3, 0.5])
     parser.add_argument("--select_by", default="eval_p@1", help="Validation metric that chooses the weight.")
     parser.add_argument("--data_dir", default="../shared/data/cooking-stackexchange")
     parser.add_argument("--batch_size", type=int, default=64)
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     rows = [row for path in args.models for row in model_rows(path, args)]
     summary = mean_over_seeds(rows)  # one row per weight; `seeds`: the model folders
+    for row in summary:
+        row["weight"] = next(r["weight"] for r in rows if r["method"] == row["method"])  # not a float mean
     best = chosen(summary, args.select_by)
     for row in summary:
         row["chosen"] = row is best

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
+from lmmlc.configuration_lmmlc import RANKER_SCORE_WEIGHT
 from lmmlc.label_stream_lmmlc import group_labels
 from lmmlc.template_lmmlc import LEGACY_MASKS, show_labels, text_blind_attention_mask
 
@@ -192,6 +193,7 @@ def test_two_thousand_labels_train_and_predict(bert_dir, tokenizer):
         bert_dir, label_names=names, mask_mode="per_label", prompt_tokens_before=0, prompt_tokens_after=0
     )
     assert model.config.label_stream  # chosen: 2000 labels never fit one sequence of 64 positions
+    assert model.ranker is not None and model.config.ranker_score_weight == RANKER_SCORE_WEIGHT  # past one group
     collator = DataCollatorForLabelMask(tokenizer, model.config, label_sample_size=16, reveal_strategy="none", seed=0)
     rows = [[int(j in (i, 1000 + i, 1999)) for j in range(2000)] for i in range(4)]
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

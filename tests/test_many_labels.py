@@ -30,3 +30,12 @@ def test_rows_measured_before_the_many_label_shortlist_default_keep_scoring_ever
         assert options[options.index("--label_shortlist_size") + 1] == "0", row
     for method in ("lmmlc-stream", "lmmlc-stream-top2", "lmmlc-stream-top1"):
         assert METHODS[method]["label_shortlist_size"] == 0, method
+    assert METHODS["lmmlc-stream-top2-shortlist128"]["ranker_score_weight"] == 0
+
+
+def test_rows_measured_before_the_fused_ranker_score_keep_the_stream_alone_and_the_fused_row_does_not():
+    for row, options in BERT_ROWS.items():
+        if "--label_shortlist_size" not in options or options[options.index("--label_shortlist_size") + 1] == "0":
+            continue
+        weight = options[options.index("--ranker_score_weight") + 1] if "--ranker_score_weight" in options else None
+        assert weight == ("0" if row != "lmmlc-shortlist-fused" else None), row

@@ -30,6 +30,8 @@ def test_ranker_fusion_report(tmp_path, shared_data, bert_dir):
     assert sum(r["chosen"] for r in summary) == 1
     per_model = [r for r in rows if "seed" in r]
     assert len(per_model) == 2 and all(r["seed"] == model for r in per_model)
+    ranking = [[r[k] for k in ("eval_p@5", "eval_ndcg@5", "test_p@5", "test_ndcg@5")] for r in per_model]
+    assert ranking[0] != ranking[1]  # the weight reaches the scores (ranking metrics need no threshold)
     for key in ("eval_p@1", "test_p@1", "test_p@5", "test_micro_f1@global", "test_macro_f1@per_label"):
         assert all(key in r for r in rows), key
     assert "(chosen)" in (tmp_path / "f.md").read_text() and (tmp_path / "f.png").exists()

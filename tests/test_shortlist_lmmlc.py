@@ -79,8 +79,9 @@ def test_inference_adds_the_rankers_weighted_log_probability_to_every_scored_lab
         assert (logits[outside].view(4, -1) < fused.min(dim=1, keepdim=True).values).all()
         probs = shortlisted.decode(**batch, strategy="one_shot").probs
         torch.testing.assert_close(probs, torch.sigmoid(logits), atol=1e-6, rtol=1e-6)
-        shortlisted.config.label_shortlist_size = None  # every label scored, each fused
-        torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text) + prior)
+        for off in (None, 0):  # every label scored, each fused: the weight, not the size, switches fusion off
+            shortlisted.config.label_shortlist_size = off
+            torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text) + prior)
     shortlisted.train()  # training scores the stream alone
     text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
     torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text))
