@@ -22,10 +22,9 @@ import numpy as np
 
 from benchmarks.reporting import save_figure, write_report
 from benchmarks.run_quality import cell, mean_over_seeds
-from lmmlc.arguments import DataArguments
+from benchmarks.shortlist import evaluation_data, load_ranked
 from lmmlc.configuration_lmmlc import label_names_of
-from lmmlc.data import load_data
-from lmmlc.evaluation import load_trained, predict_dataset, split_metrics
+from lmmlc.evaluation import predict_dataset, split_metrics
 from lmmlc.tokenization import encode_splits
 from lmmlc.training import tune_thresholds
 
@@ -71,17 +70,8 @@ def weight_metrics(model, tokenizer, encoded: dict, weight: float, batch_size: i
 
 def model_rows(path: str, args: argparse.Namespace) -> list[dict]:
     """One row per weight of one trained model; its `seed` is the model's folder."""
-    model, tokenizer = load_trained(path, "--models")
-    if getattr(model, "ranker", None) is None:
-        raise ValueError(f"{path} has no label ranker: train it with --label_shortlist_size.")
-    data_args = DataArguments(
-        data_dir=args.data_dir,
-        max_seq_length=args.max_seq_length,
-        max_eval_samples=args.max_eval_samples,
-        max_predict_samples=args.max_eval_samples,
-    )
-    names = label_names_of(model.config)
-    data = load_data(data_args, names, need_train=False)
+    model, tokenizer = load_ranked(path, "--models")
+    data_args, data = evaluation_data(args, label_names_of(model.config))
     encoded = encode_splits(data, tokenizer, model.config, data_args, ("validation", "test"))
     rows = []
     for weight in args.weights:

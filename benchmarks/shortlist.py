@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import time
+from typing import Any
 
 import numpy as np
 
@@ -71,21 +72,32 @@ def score(model, tokenizer, encoded, batch_size: int, tune: bool) -> tuple[dict,
     return {**metrics, "_test_probabilities": test}, speed
 
 
-def rows_of(args: argparse.Namespace) -> list[dict]:
-    model, tokenizer = load_trained(args.model)
+def load_ranked(path: str, option: str = "--model_path"):
+    """A trained LM-MLC model and tokenizer from `path` (`option` names it in errors), refused without a ranker."""
+    model, tokenizer = load_trained(path, option)
     if getattr(model, "ranker", None) is None:
-        raise ValueError(f"{args.model} has no label ranker: train it with --label_shortlist_size.")
-    baseline, baseline_tokenizer = load_trained(args.baseline, "--baseline")
-    names = label_names_of(model.config)
-    if label_names_of(baseline.config) != names:
-        raise ValueError(f"{args.baseline} has other labels than {args.model}.")
+        raise ValueError(f"{path} has no label ranker: train it with --label_shortlist_size.")
+    return model, tokenizer
+
+
+def evaluation_data(args: argparse.Namespace, names: list[str]) -> tuple[DataArguments, Any]:
+    """The data arguments and validation/test data of `args` (`data_dir`, `max_seq_length`, `max_eval_samples`)."""
     data_args = DataArguments(
         data_dir=args.data_dir,
         max_seq_length=args.max_seq_length,
         max_eval_samples=args.max_eval_samples,
         max_predict_samples=args.max_eval_samples,
     )
-    data = load_data(data_args, names, need_train=False)
+    return data_args, load_data(data_args, names, need_train=False)
+
+
+def rows_of(args: argparse.Namespace) -> list[dict]:
+    model, tokenizer = load_ranked(args.model)
+    baseline, baseline_tokenizer = load_trained(args.baseline, "--baseline")
+    names = label_names_of(model.config)
+    if label_names_of(baseline.config) != names:
+        raise ValueError(f"{args.baseline} has other labels than {args.model}.")
+    data_args, data = evaluation_data(args, names)
     splits = ("validation", "test")
     encoded = encode_splits(data, tokenizer, model.config, data_args, splits)
     references = np.asarray(encoded["test"]["labels"])
