@@ -52,3 +52,64 @@ def tune_label_thresholds(
 def _best(grid: np.ndarray, scores: np.ndarray) -> float:
     top = np.flatnonzero(np.isclose(scores, scores.max()))
     return float(grid[top[np.argmin(np.abs(grid[top] - 0.5))]])
+
+
+SHRINKAGE_STRENGTHS = (0.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
+"""Candidate strengths k of `shrink_thresholds`: 0 keeps every label's own threshold; a label with k validation
+positives lands halfway between its own threshold and the global one."""
+
+
+def shrink_thresholds(
+    label_thresholds: list[float], global_threshold: float, positives: np.ndarray, strength: float
+) -> list[float]:
+    """Each label's threshold pulled toward the global one by how few positives tuned it: (n t + k g) / (n + k),
+    with n the label's validation positives, t its own threshold, g the global one and k = `strength` >= 0."""
+    if strength < 0:
+        raise ValueError(f"The shrinkage strength must be >= 0, got {strength}.")
+    own, count = np.asarray(label_thresholds, dtype=float), np.asarray(positives, dtype=float)
+    if strength == 0:
+        return own.tolist()
+    return ((count * own + strength * global_threshold) / (count + strength)).tolist()
+
+
+def tune_shrunk_thresholds(
+    probabilities: np.ndarray, references: np.ndarray, strength: float, grid: np.ndarray = GRID
+) -> tuple[float, list[float]]:
+    """The global threshold (`tune_global_threshold`) and the per-label ones (`tune_label_thresholds`, the global
+    one below `MIN_POSITIVES`) shrunk toward it by `strength` (`shrink_thresholds`)."""
+    overall = tune_global_threshold(probabilities, references, grid)
+    own = tune_label_thresholds(probabilities, references, grid, fallback=overall)
+    return overall, shrink_thresholds(own, overall, np.asarray(references).sum(axis=0), strength)
+
+
+def cross_validated_macro_f1(
+    probabilities: np.ndarray,
+    references: np.ndarray,
+    strengths: tuple[float, ...] = SHRINKAGE_STRENGTHS,
+    folds: int = 5,
+    seed: int = 0,
+    grid: np.ndarray = GRID,
+) -> dict[float, float]:
+    """Per strength, the macro-F1 of out-of-fold decisions on held-out data: the examples split at random into
+    `folds` parts, each decided at thresholds tuned (`tune_shrunk_thresholds`) on the other parts only."""
+    probabilities, references = np.asarray(probabilities), np.asarray(references)
+    if folds < 2 or len(references) < folds:
+        raise ValueError(f"Cross-validation needs 2 <= folds <= examples, got {folds} folds of {len(references)}.")
+    parts = np.array_split(np.random.default_rng(seed).permutation(len(references)), folds)
+    decided = {strength: np.zeros(references.shape, dtype=bool) for strength in strengths}
+    for held in parts:
+        rest = np.setdiff1d(np.arange(len(references)), held)
+        overall = tune_global_threshold(probabilities[rest], references[rest], grid)
+        own = tune_label_thresholds(probabilities[rest], references[rest], grid, fallback=overall)
+        positives = references[rest].sum(axis=0)
+        for strength in strengths:
+            thresholds = np.asarray(shrink_thresholds(own, overall, positives, strength))
+            decided[strength][held] = probabilities[held] >= thresholds
+    macro = {strength: f1_from_counts(*label_counts(chosen, references)).mean() for strength, chosen in decided.items()}
+    return {strength: float(value) for strength, value in macro.items()}
+
+
+def choose_shrinkage(scores: dict[float, float]) -> float:
+    """The strength with the best cross-validated macro-F1 (`cross_validated_macro_f1`; ties: the weakest)."""
+    best = max(scores.values())
+    return min(strength for strength, value in scores.items() if np.isclose(value, best))

@@ -51,3 +51,56 @@ def test_labels_without_validation_positives_take_the_fallback():
     # two positives are too few for a threshold of its own by default (MIN_POSITIVES = 5)
     assert tune_label_thresholds(probabilities, references, fallback=0.37)[0] == 0.37
     assert tune_label_thresholds(probabilities, references, fallback=0.37, min_positives=2)[0] != 0.37
+
+
+def test_shrinking_pulls_each_label_toward_the_global_threshold_by_its_positives():
+    from lmmlc.thresholds import shrink_thresholds
+
+    assert shrink_thresholds([0.2, 0.8], 0.5, np.array([10, 30]), 0.0) == [0.2, 0.8]
+    halfway, mostly_own = shrink_thresholds([0.2, 0.8], 0.5, np.array([10, 30]), 10.0)
+    assert halfway == pytest.approx(0.35) and mostly_own == pytest.approx(0.725)
+    assert shrink_thresholds([0.2], 0.5, np.array([10]), 1e9)[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        shrink_thresholds([0.2], 0.5, np.array([10]), -1.0)
+
+
+def noisy_rare_labels(seed: int, rows: int = 1200, labels: int = 12, positives: int = 12):
+    """Labels scored alike (one threshold serves them all), each with few positives: its own tuned threshold fits
+    noise."""
+    rng = np.random.default_rng(seed)
+    references = np.zeros((rows, labels), dtype=int)
+    for label in range(labels):
+        references[rng.choice(rows, positives, replace=False), label] = 1
+    probabilities = np.clip(np.where(references == 1, 0.55, 0.3) + rng.normal(0, 0.12, references.shape), 0, 1)
+    return probabilities, references
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cross_validation_shrinks_labels_whose_own_thresholds_fit_noise(seed):
+    from lmmlc.thresholds import choose_shrinkage, cross_validated_macro_f1
+
+    scores = cross_validated_macro_f1(*noisy_rare_labels(seed))
+    assert choose_shrinkage(scores) > 0 and max(scores.values()) > scores[0.0] + 0.01
+
+
+def test_cross_validation_keeps_well_supported_labels_own_thresholds():
+    from lmmlc.thresholds import choose_shrinkage, cross_validated_macro_f1
+
+    rng = np.random.default_rng(0)
+    references = (rng.random((2000, 2)) < 0.3).astype(int)  # ~600 positives each, separated at 0.2 and at 0.75
+    probabilities = np.where(references == 1, [0.3, 0.9], [0.1, 0.6]) + rng.uniform(-0.05, 0.05, references.shape)
+    scores = cross_validated_macro_f1(probabilities, references)
+    assert choose_shrinkage(scores) < 50 and scores[0.0] > scores[500.0] + 0.05
+
+
+def test_cross_validation_refuses_too_few_folds():
+    from lmmlc.thresholds import cross_validated_macro_f1
+
+    with pytest.raises(ValueError, match="folds"):
+        cross_validated_macro_f1(np.zeros((3, 1)), np.zeros((3, 1)), folds=5)
+
+
+def test_the_chosen_strength_is_the_weakest_of_the_best():
+    from lmmlc.thresholds import choose_shrinkage
+
+    assert choose_shrinkage({0.0: 0.4, 10.0: 0.5, 100.0: 0.5}) == 10.0

@@ -1,0 +1,162 @@
+"""Per-label thresholds shrunk toward the global one: every trained row's validation and test scores, thresholds
+tuned on validation at each shrinkage strength, the strength chosen by cross-validation within validation.
+
+    python -m benchmarks.anchors --data_dir ../shared/data/goemotions --anchor linear --scores_file outputs/linear.npz
+    python -m benchmarks.thresholds --runs lmmlc=outputs/seed-42/lmmlc-pooled-head anchor-linear=outputs/linear.npz \\
+        --data_dir ../shared/data/goemotions --output docs/benchmarks/thresholds/goemotions-cpu-full
+
+A run is `ROW=PATH`: a trained model folder (scored here through `predict_dataset`, the one prediction path; the
+scores cached under `--work_dir`) or an `.npz` of `validation` and `test` scores (`benchmarks.anchors
+--scores_file`); runs of one ROW are its seeds (mean ± sd). Per run and strength k (`lmmlc.thresholds`):
+`cv_macro_f1@k`, the out-of-fold macro-F1 within validation (`cross_validated_macro_f1`), and
+`test_macro_f1@k`, test macro-F1 at thresholds tuned on all of validation and shrunk by k; `auto` is each
+run's own cross-validated choice (`choose_shrinkage`). The table's chosen k is the one with the best mean
+cross-validated macro-F1 over every run (ties: the weaker), decided before test is read. Writes `output`.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.anchors import label_matrix, load_splits
+from benchmarks.reporting import save_figure, write_report
+from benchmarks.run_quality import cell, mean_over_seeds
+from lmmlc.arguments import DataArguments
+from lmmlc.data import load_data
+from lmmlc.evaluation import load_trained, predict_dataset
+from lmmlc.metrics import f1_from_counts, label_counts
+from lmmlc.thresholds import SHRINKAGE_STRENGTHS, choose_shrinkage, cross_validated_macro_f1, tune_shrunk_thresholds
+from lmmlc.tokenization import encode_splits
+
+SPLITS = ("validation", "test")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", nargs="+", required=True, help="ROW=PATH: a trained model folder or a scores .npz.")
+    parser.add_argument("--data_dir", default="../shared/data/goemotions")
+    parser.add_argument("--strengths", nargs="+", type=float, default=list(SHRINKAGE_STRENGTHS))
+    parser.add_argument("--folds", type=int, default=5, help="Cross-validation folds within validation.")
+    parser.add_argument("--max_seq_length", type=int, default=128)
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--work_dir", default="outputs/thresholds", help="Where model scores are cached.")
+    parser.add_argument("--output", default="docs/benchmarks/thresholds/report")
+    args = parser.parse_args(argv)
+    if any(not (k >= 0 and np.isfinite(k)) for k in args.strengths) or 0.0 not in args.strengths:
+        parser.error(f"--strengths must be finite numbers >= 0 and include 0 (no shrinkage), got {args.strengths}.")
+    for run in args.runs:
+        row, _, path = run.partition("=")
+        if not row or not path or not Path(path).exists():
+            parser.error(f"--runs takes ROW=PATH with an existing model folder or .npz, got {run!r}.")
+    return args
+
+
+def references(data_dir: str) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The validation and test label matrices of `data_dir` and its label names (the columns' order)."""
+    splits, names = load_splits(data_dir)
+    return {split: label_matrix(splits[split], names) for split in SPLITS}, names
+
+
+def model_scores(path: str, names: list[str], args: argparse.Namespace) -> dict[str, np.ndarray]:
+    """Validation and test probabilities of a trained model folder (labels `names`), cached in `--work_dir`."""
+    key = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:12]
+    cache = Path(args.work_dir, f"{Path(path).name}-{key}.npz")
+    if cache.exists():
+        return dict(np.load(cache))
+    model, tokenizer = load_trained(path, "--runs")
+    data_args = DataArguments(data_dir=args.data_dir, max_seq_length=args.max_seq_length)
+    data = load_data(data_args, names, need_train=False)  # refuses a model with other labels
+    encoded = encode_splits(data, tokenizer, model.config, data_args, SPLITS)
+    scores = {split: predict_dataset(model, tokenizer, encoded[split], args.batch_size) for split in SPLITS}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache, **scores)
+    return scores
+
+
+def run_row(row: str, path: str, truth: dict[str, np.ndarray], names: list[str], args: argparse.Namespace) -> dict:
+    """Cross-validated and test macro-F1 of one run at every strength, and at its own choice (`auto`)."""
+    scores = dict(np.load(path)) if path.endswith(".npz") else model_scores(path, names, args)
+    if any(scores[split].shape != truth[split].shape for split in SPLITS):
+        raise ValueError(f"{path}: scores of shape {scores['test'].shape} do not match the data's labels.")
+    cv = cross_validated_macro_f1(scores["validation"], truth["validation"], tuple(args.strengths), args.folds)
+    result = {"dataset": Path(args.data_dir).name, "method": row, "decoding": "one_shot", "seed": path}
+    for strength in args.strengths:
+        result[f"cv_macro_f1@{strength:g}"] = cv[strength]
+        result[f"test_macro_f1@{strength:g}"] = test_macro_f1(scores, truth, strength)
+    auto = choose_shrinkage(cv)
+    result.update({"auto_strength": auto, "cv_macro_f1@auto": cv[auto]})
+    result["test_macro_f1@auto"] = result[f"test_macro_f1@{auto:g}"]
+    return result
+
+
+def test_macro_f1(scores: dict[str, np.ndarray], truth: dict[str, np.ndarray], strength: float) -> float:
+    """Test macro-F1 at thresholds tuned on all of validation, shrunk by `strength`."""
+    _, thresholds = tune_shrunk_thresholds(scores["validation"], truth["validation"], strength)
+    return float(f1_from_counts(*label_counts(scores["test"] >= np.asarray(thresholds), truth["test"])).mean())
+
+
+def chosen_strength(rows: list[dict], strengths: list[float]) -> float:
+    """The strength with the best mean cross-validated macro-F1 over every run (ties: the weaker)."""
+    means = {k: float(np.mean([row[f"cv_macro_f1@{k:g}"] for row in rows])) for k in strengths}
+    return min(k for k, value in means.items() if np.isclose(value, max(means.values())))
+
+
+def table(summary: list[dict], strengths: list[float], chosen: float) -> str:
+    keys = [f"{split}_macro_f1@{k:g}" for split in ("cv", "test") for k in (0.0, chosen)] + ["test_macro_f1@auto"]
+    lines = ["| row | runs | " + " | ".join(keys) + " | auto strengths |", "|---" * (len(keys) + 3) + "|"]
+    for row in summary:
+        cells = " | ".join(cell(row, key) for key in keys)
+        lines.append(f"| {row['method']} | {len(row['seeds'])} | {cells} | {row['auto_strengths']} |")
+    sweep = ["| strength | " + " | ".join(row["method"] for row in summary) + " |", "|---" * (len(summary) + 1) + "|"]
+    for k in strengths:
+        mark = " (chosen)" if k == chosen else ""
+        cells = " | ".join(
+            f"{cell(row, f'cv_macro_f1@{k:g}')} / {cell(row, f'test_macro_f1@{k:g}')}" for row in summary
+        )
+        sweep.append(f"| {k:g}{mark} | {cells} |")
+    return "\n".join([*lines, "", "Cross-validated (within validation) / test macro-F1 per strength:", "", *sweep])
+
+
+def plot(summary: list[dict], strengths: list[float], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for row in summary:
+        for split, style in (("cv", "--"), ("test", "-")):
+            values = [row[f"{split}_macro_f1@{k:g}"] for k in strengths]
+            axis.plot(range(len(strengths)), values, style, marker="o", label=f"{row['method']} ({split})")
+    axis.set_xticks(range(len(strengths)), [f"{k:g}" for k in strengths])
+    axis.set(xlabel="shrinkage strength k", ylabel="macro-F1 (mean over runs)", title="per-label thresholds shrunk")
+    save_figure(figure, axis, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    truth, names = references(args.data_dir)
+    rows = [run_row(*run.split("=", 1), truth, names, args) for run in args.runs]
+    chosen = chosen_strength(rows, args.strengths)
+    summary = mean_over_seeds(rows)
+    for row in summary:
+        row["auto_strengths"] = [r["auto_strength"] for r in rows if r["method"] == row["method"]]
+        row["chosen_strength"] = chosen
+    text = table(summary, args.strengths, chosen)
+    print(text)
+    write_report(
+        args.output,
+        "benchmarks.thresholds",
+        argv,
+        [*summary, *rows],
+        text,
+        lambda _, p: plot(summary, args.strengths, p),
+    )
+
+
+if __name__ == "__main__":
+    main()
