@@ -11,6 +11,7 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 from transformers import TrainingArguments
 
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
+from .thresholds import parse_shrinkage
 
 
 def check_model_path(path: str | None, option: str) -> None:
@@ -130,8 +131,15 @@ class LmmlcTrainingArguments(TrainingArguments):
         + " (a new pooled head on a sentence encoder learns only with a larger one, docs/BENCHMARKS.md 1b, 1f); "
         "an lmmlc model without such a head trains at --learning_rate alone."
     )
+    threshold_shrinkage: str = _help(
+        "How far each label's threshold, tuned on validation, is pulled toward the global one: a strength k >= 0 "
+        "(a label with k validation positives lands halfway; 0: every label keeps its own), or auto (k chosen by "
+        "5-fold cross-validation within validation). See docs/BENCHMARKS.md 1g.",
+        "0",
+    )
 
     def __post_init__(self) -> None:
+        parse_shrinkage(self.threshold_shrinkage)
         for option in ("learning_rate", "head_learning_rate"):
             rate = getattr(self, option)
             if rate is not None and not rate > 0:

@@ -113,3 +113,29 @@ def choose_shrinkage(scores: dict[float, float]) -> float:
     """The strength with the best cross-validated macro-F1 (`cross_validated_macro_f1`; ties: the weakest)."""
     best = max(scores.values())
     return min(strength for strength, value in scores.items() if np.isclose(value, best))
+
+
+def parse_shrinkage(value: str | float) -> float | str:
+    """`--threshold_shrinkage` as a strength >= 0 or "auto"; anything else is refused with the accepted forms."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        strength = float(value)
+    except (TypeError, ValueError):
+        strength = float("nan")
+    if not (strength >= 0 and np.isfinite(strength)):
+        raise ValueError(f"--threshold_shrinkage {value!r}: give a strength >= 0 (0: none) or auto.")
+    return strength
+
+
+def resolve_shrinkage(
+    shrinkage: str | float, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID
+) -> float:
+    """The strength `shrinkage` names: a number as given; "auto" the cross-validated choice on these validation
+    scores (`choose_shrinkage`), or 0 when there are fewer examples than folds to choose with."""
+    shrinkage = parse_shrinkage(shrinkage)
+    if shrinkage != "auto":
+        return shrinkage
+    if len(references) < 5:
+        return 0.0
+    return choose_shrinkage(cross_validated_macro_f1(probabilities, references, grid=grid))

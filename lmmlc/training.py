@@ -43,7 +43,7 @@ from .evaluation import (
 )
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
-from .thresholds import GRID, tune_global_threshold, tune_label_thresholds
+from .thresholds import GRID, resolve_shrinkage, tune_shrunk_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 from .warm_start_lmmlc import config_parameters
@@ -283,11 +283,19 @@ def head_learning_rate(args: TrainingArguments, model: torch.nn.Module) -> float
     return HEAD_LEARNING_RATES["lmmlc"]
 
 
-def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> None:
+def tune_thresholds(
+    config: Any,
+    probabilities: np.ndarray,
+    references: np.ndarray,
+    grid: np.ndarray = GRID,
+    shrinkage: str | float = 0.0,
+) -> float:
     """Store a global (best micro-F1) and per-label (best F1 each) threshold from `grid` in the model config; a label
-    with fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one."""
-    config.threshold = tune_global_threshold(probabilities, references, grid=grid)
-    config.label_thresholds = tune_label_thresholds(probabilities, references, grid=grid, fallback=config.threshold)
+    with fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one, and every label's is shrunk
+    toward it by `shrinkage` (a strength, or "auto": `thresholds.resolve_shrinkage`). Returns the strength used."""
+    strength = resolve_shrinkage(shrinkage, probabilities, references, grid)
+    config.threshold, config.label_thresholds = tune_shrunk_thresholds(probabilities, references, strength, grid)
+    return strength
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -302,16 +310,29 @@ def main(argv: list[str] | None = None) -> None:
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
     train_result = trainer.train(resume_from_checkpoint=resume)
-    batch = training_args.per_device_eval_batch_size
-    scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
-    if "validation" in scored:
-        tune_thresholds(trainer.model.config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
-        if getattr(trainer.model.config, "decode_strategy", "one_shot") != "one_shot":  # rounds reveal at thresholds
-            scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in scored}
+    scored, tuning = score_and_tune(trainer, tokenizer, encoded, training_args)
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
+    metrics.get("eval", {}).update(tuning)
     save_outputs(trainer, metrics)
     if trainer.is_world_process_zero():
         print(format_table({k: v for values in metrics.values() for k, v in values.items()}))
+
+
+def score_and_tune(
+    trainer: MultiLabelTrainer, tokenizer: Any, encoded: dict, training_args: LmmlcTrainingArguments
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every split's probabilities, with thresholds tuned on validation into the model config (a model decoding in
+    rounds is scored again at them), and `eval_threshold_shrinkage`, the shrinkage strength they used."""
+    batch = training_args.per_device_eval_batch_size
+    scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
+    if "validation" not in scored:
+        return scored, {}
+    references = np.asarray(encoded["validation"]["labels"])
+    shrinkage = training_args.threshold_shrinkage
+    strength = tune_thresholds(trainer.model.config, scored["validation"], references, shrinkage=shrinkage)
+    if getattr(trainer.model.config, "decode_strategy", "one_shot") != "one_shot":  # rounds reveal at thresholds
+        scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in scored}
+    return scored, {"eval_threshold_shrinkage": strength}
 
 
 def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]]) -> None:

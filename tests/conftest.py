@@ -6,6 +6,7 @@ import os
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
@@ -194,3 +195,14 @@ def inference_batch(tokenizer, config, texts=DECODE_TEXTS):
 
 def is_permutation(rows, n):
     return all(sorted(row) == list(range(n)) for row in rows.tolist())
+
+
+def noisy_rare_labels(seed: int, rows: int = 1200, labels: int = 12, positives: int = 12):
+    """Labels scored alike (one threshold serves them all), each with few positives: its own tuned threshold fits
+    noise."""
+    rng = np.random.default_rng(seed)
+    references = np.zeros((rows, labels), dtype=int)
+    for label in range(labels):
+        references[rng.choice(rows, positives, replace=False), label] = 1
+    probabilities = np.clip(np.where(references == 1, 0.55, 0.3) + rng.normal(0, 0.12, references.shape), 0, 1)
+    return probabilities, references

@@ -16,7 +16,7 @@ from benchmarks.anchors import (
     linear_ovr,
     load_splits,
 )
-from lmmlc import training
+from lmmlc import thresholds
 from lmmlc.evaluation import THRESHOLD_SETTINGS
 from lmmlc.metrics import METRIC_NAMES, RANKING_METRIC_NAMES
 
@@ -152,14 +152,14 @@ def test_tuning_functions_only_see_validation(monkeypatch):
     seen = []
 
     def spy(tune):
-        def wrapped(probabilities, references, **options):
+        def wrapped(probabilities, references, *args, **options):
             seen.append((probabilities, references))
-            return tune(probabilities, references, **options)
+            return tune(probabilities, references, *args, **options)
 
         return wrapped
 
     for name in ("tune_global_threshold", "tune_label_thresholds"):  # what `training.tune_thresholds` calls
-        monkeypatch.setattr(training, name, spy(getattr(training, name)))
+        monkeypatch.setattr(thresholds, name, spy(getattr(thresholds, name)))
     scores_val, y_val = planted(0.3, 0.1)
     scores_test, y_test = planted(0.8, 0.6)
     evaluate_anchor(scores_val, y_val, scores_test, y_test)

@@ -4,6 +4,8 @@ import pytest
 from lmmlc.metrics import binarize, multilabel_metrics
 from lmmlc.thresholds import tune_global_threshold, tune_label_thresholds
 
+from .conftest import noisy_rare_labels
+
 
 def scores(probabilities, references, thresholds):
     return multilabel_metrics(binarize(probabilities, np.asarray(thresholds)), references)
@@ -62,17 +64,6 @@ def test_shrinking_pulls_each_label_toward_the_global_threshold_by_its_positives
     assert shrink_thresholds([0.2], 0.5, np.array([10]), 1e9)[0] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="must be >= 0"):
         shrink_thresholds([0.2], 0.5, np.array([10]), -1.0)
-
-
-def noisy_rare_labels(seed: int, rows: int = 1200, labels: int = 12, positives: int = 12):
-    """Labels scored alike (one threshold serves them all), each with few positives: its own tuned threshold fits
-    noise."""
-    rng = np.random.default_rng(seed)
-    references = np.zeros((rows, labels), dtype=int)
-    for label in range(labels):
-        references[rng.choice(rows, positives, replace=False), label] = 1
-    probabilities = np.clip(np.where(references == 1, 0.55, 0.3) + rng.normal(0, 0.12, references.shape), 0, 1)
-    return probabilities, references
 
 
 @pytest.mark.parametrize("seed", range(4))

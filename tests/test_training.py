@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -17,9 +18,10 @@ from lmmlc.evaluation import main as evaluate
 from lmmlc.metrics import METRIC_NAMES
 from lmmlc.prediction import main as predict
 from lmmlc.push import PushArguments, push
-from lmmlc.training import CHECKPOINT_FILES, build_model, head_learning_rate, main, parse_args
+from lmmlc.thresholds import SHRINKAGE_STRENGTHS, choose_shrinkage, cross_validated_macro_f1, shrink_thresholds
+from lmmlc.training import CHECKPOINT_FILES, build_model, head_learning_rate, main, parse_args, tune_thresholds
 
-from .conftest import scored_by_sklearn, slice_data, tiny_run_args
+from .conftest import noisy_rare_labels, scored_by_sklearn, slice_data, tiny_run_args
 
 ROOT = Path(__file__).parents[1]
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -104,6 +106,8 @@ def test_config_files_parse_like_the_command_line(tmp_path):
         (["--decode_strategy", "fixed"], "needs a label order"),
         (["--all_masked_loss_weight", "1"], "reveals none: add --reveal_strategy random"),
         (["--self_condition_prob", "0.5", "--reveal_strategy", "random", "--reveal_example_prob", "0"], "reveals none"),
+        (["--threshold_shrinkage", "-2"], "give a strength >= 0 .* or auto"),
+        (["--threshold_shrinkage", "lots"], "give a strength >= 0 .* or auto"),
     ],
 )
 def test_contradictory_options_fail_before_loading(tmp_path, extra, message):
@@ -168,8 +172,10 @@ def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_pat
 @pytest.mark.slow
 def test_baseline_tiny_run(tmp_path, shared_data):
     data = slice_data(shared_data, tmp_path / "data", rows=24)
-    main(tiny_run_args(data, tmp_path / "out", "--model_type", "baseline", "--pooling", "layer_weighted"))
+    shrink = ["--threshold_shrinkage", "auto"]
+    main(tiny_run_args(data, tmp_path / "out", "--model_type", "baseline", "--pooling", "layer_weighted", *shrink))
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    assert results["eval_threshold_shrinkage"] in SHRINKAGE_STRENGTHS
     expected = scored_by_sklearn(tmp_path / "out", data)
     assert results["test_micro_f1@per_label"] == pytest.approx(expected["micro_f1@per_label"], abs=1e-9)
     assert json.loads((tmp_path / "out" / "config.json").read_text())["model_type"] == "lmmlc_baseline"
@@ -432,3 +438,15 @@ def test_lmmlc_heads_train_at_the_measured_head_rate_unless_given(make_model, op
     )
     assert args.head_learning_rate == given  # lmmlc: left to the model
     assert head_learning_rate(args, make_model(**options)) == expected
+
+
+def test_per_label_thresholds_are_shrunk_by_the_strength_given_or_chosen():
+    probabilities, references = noisy_rare_labels(0)
+    own, shrunk, chosen = SimpleNamespace(), SimpleNamespace(), SimpleNamespace()
+    assert tune_thresholds(own, probabilities, references) == 0.0
+    assert tune_thresholds(shrunk, probabilities, references, shrinkage=10.0) == 10.0
+    assert shrunk.threshold == own.threshold and shrunk.label_thresholds != own.label_thresholds
+    expected = shrink_thresholds(own.label_thresholds, own.threshold, references.sum(axis=0), 10.0)
+    assert shrunk.label_thresholds == pytest.approx(expected)
+    strength = tune_thresholds(chosen, probabilities, references, shrinkage="auto")
+    assert strength == choose_shrinkage(cross_validated_macro_f1(probabilities, references)) > 0
