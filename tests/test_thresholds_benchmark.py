@@ -41,7 +41,8 @@ def test_report_scores_models_and_score_files_and_matches_an_independent_macro_f
     tune_thresholds(tuned, scores["validation"], truth["validation"])  # what lmmlc-train stores as per_label
     expected = f1_score(truth["test"], scores["test"] >= np.asarray(tuned.label_thresholds), average="macro")
     assert anchor["test_macro_f1@0"] == pytest.approx(expected, abs=1e-9)
-    assert (tmp_path / "r.md").read_text().count("(chosen)") == 1 and (tmp_path / "r.png").exists()
+    text = (tmp_path / "r.md").read_text()
+    assert text.count("(chosen)") == 1 and "over no shrinkage (3 runs)" in text and (tmp_path / "r.png").exists()
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1  # the model folder scored once, then cached
 
 
@@ -73,3 +74,12 @@ def test_bad_options_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--runs", str(tmp_path / "missing")])
     assert "ROW=PATH" in capsys.readouterr().err
+
+
+def test_the_gain_over_no_shrinkage_is_paired_per_run():
+    from benchmarks.thresholds import gain_over_none
+
+    rows = [{"cv_macro_f1@0": 0.5, "cv_macro_f1@10": 0.52}, {"cv_macro_f1@0": 0.6, "cv_macro_f1@10": 0.60}]
+    gain, spread = gain_over_none(rows, 10.0)
+    assert gain == pytest.approx(0.01) and spread == pytest.approx(np.std([0.02, 0.0], ddof=1))
+    assert gain_over_none(rows[:1], 10.0) == (pytest.approx(0.02), 0.0)
