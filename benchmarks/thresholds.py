@@ -11,7 +11,7 @@ scores cached under `--work_dir`) or an `.npz` of `validation` and `test` scores
 `cv_macro_f1@k`, the out-of-fold macro-F1 within validation (`cross_validated_macro_f1`), and
 `test_macro_f1@k`, test macro-F1 at thresholds tuned on all of validation and shrunk by k; `auto` is each
 run's own cross-validated choice (`choose_shrinkage`). The table's chosen k is the one with the best mean
-cross-validated macro-F1 over every run (ties: the weaker), decided before test is read; its gain over no
+cross-validated macro-F1 over every run (ties: the weaker), chosen from validation alone; its gain over no
 shrinkage is printed with the runs' spread (a default other than 0 needs the mean gain above the sd). Writes
 `output`.{json,md,png}.
 """
@@ -28,10 +28,17 @@ from benchmarks.anchors import label_matrix, load_splits
 from benchmarks.reporting import save_figure, write_report
 from benchmarks.run_quality import cell, mean_over_seeds
 from lmmlc.arguments import DataArguments
+from lmmlc.configuration_lmmlc import label_names_of
 from lmmlc.data import load_data
 from lmmlc.evaluation import load_trained, predict_dataset
-from lmmlc.metrics import f1_from_counts, label_counts
-from lmmlc.thresholds import SHRINKAGE_STRENGTHS, choose_shrinkage, cross_validated_macro_f1, tune_shrunk_thresholds
+from lmmlc.metrics import macro_f1
+from lmmlc.thresholds import (
+    CV_FOLDS,
+    SHRINKAGE_STRENGTHS,
+    choose_shrinkage,
+    cross_validated_macro_f1,
+    tune_shrunk_thresholds,
+)
 from lmmlc.tokenization import encode_splits
 
 SPLITS = ("validation", "test")
@@ -42,14 +49,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", nargs="+", required=True, help="ROW=PATH: a trained model folder or a scores .npz.")
     parser.add_argument("--data_dir", default="../shared/data/goemotions")
     parser.add_argument("--strengths", nargs="+", type=float, default=list(SHRINKAGE_STRENGTHS))
-    parser.add_argument("--folds", type=int, default=5, help="Cross-validation folds within validation.")
+    parser.add_argument("--folds", type=int, default=CV_FOLDS, help="Cross-validation folds within validation.")
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--work_dir", default="outputs/thresholds", help="Where model scores are cached.")
     parser.add_argument("--output", default="docs/benchmarks/thresholds/report")
     args = parser.parse_args(argv)
-    if any(not (k >= 0 and np.isfinite(k)) for k in args.strengths) or 0.0 not in args.strengths:
+    strengths = sorted({k + 0.0 for k in args.strengths})  # -0 -> 0, duplicates once
+    if any(not (k >= 0 and np.isfinite(k)) for k in strengths) or 0.0 not in strengths:
         parser.error(f"--strengths must be finite numbers >= 0 and include 0 (no shrinkage), got {args.strengths}.")
+    if len({f"{k:g}" for k in strengths}) < len(strengths):
+        parser.error(f"--strengths {args.strengths}: two values print alike ({{k:g}}); give distinct ones.")
+    args.strengths = strengths
     for run in args.runs:
         row, _, path = run.partition("=")
         if not row or not path or not Path(path).exists():
@@ -64,14 +75,20 @@ def references(data_dir: str) -> tuple[dict[str, np.ndarray], list[str]]:
 
 
 def model_scores(path: str, names: list[str], args: argparse.Namespace) -> dict[str, np.ndarray]:
-    """Validation and test probabilities of a trained model folder (labels `names`), cached in `--work_dir`."""
-    key = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:12]
-    cache = Path(args.work_dir, f"{Path(path).name}-{key}.npz")
+    """Validation and test probabilities of a trained model folder (labels `names`, decoded in one pass), cached in
+    `--work_dir` under the model folder's path and weights' time, the data folder and the sequence length."""
+    weights = max((file.stat().st_mtime_ns for file in Path(path).glob("*.safetensors")), default=0)
+    source = f"{Path(path).resolve()}|{weights}|{Path(args.data_dir).resolve()}|{args.max_seq_length}"
+    cache = Path(args.work_dir, f"{Path(path).name}-{hashlib.sha1(source.encode()).hexdigest()[:12]}.npz")
     if cache.exists():
         return dict(np.load(cache))
     model, tokenizer = load_trained(path, "--runs")
+    if getattr(model.config, "decode_strategy", "one_shot") != "one_shot":
+        raise ValueError(f"{path} decodes in rounds ({model.config.decode_strategy}); give a one-pass model.")
+    if label_names_of(model.config) != names:
+        raise ValueError(f"{path} has other labels (or another order) than {args.data_dir}/labels.txt.")
     data_args = DataArguments(data_dir=args.data_dir, max_seq_length=args.max_seq_length)
-    data = load_data(data_args, names, need_train=False)  # refuses a model with other labels
+    data = load_data(data_args, names, need_train=False)
     encoded = encode_splits(data, tokenizer, model.config, data_args, SPLITS)
     scores = {split: predict_dataset(model, tokenizer, encoded[split], args.batch_size) for split in SPLITS}
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -82,8 +99,10 @@ def model_scores(path: str, names: list[str], args: argparse.Namespace) -> dict[
 def run_row(row: str, path: str, truth: dict[str, np.ndarray], names: list[str], args: argparse.Namespace) -> dict:
     """Cross-validated and test macro-F1 of one run at every strength, and at its own choice (`auto`)."""
     scores = dict(np.load(path)) if path.endswith(".npz") else model_scores(path, names, args)
-    if any(scores[split].shape != truth[split].shape for split in SPLITS):
-        raise ValueError(f"{path}: scores of shape {scores['test'].shape} do not match the data's labels.")
+    for split in SPLITS:
+        shape = scores[split].shape if split in scores else "missing"
+        if shape != truth[split].shape:
+            raise ValueError(f"{path}: {split} scores {shape}, the data needs {truth[split].shape} (examples, labels).")
     cv = cross_validated_macro_f1(scores["validation"], truth["validation"], tuple(args.strengths), args.folds)
     result = {"dataset": Path(args.data_dir).name, "method": row, "decoding": "one_shot", "seed": path}
     for strength in args.strengths:
@@ -98,7 +117,7 @@ def run_row(row: str, path: str, truth: dict[str, np.ndarray], names: list[str],
 def test_macro_f1(scores: dict[str, np.ndarray], truth: dict[str, np.ndarray], strength: float) -> float:
     """Test macro-F1 at thresholds tuned on all of validation, shrunk by `strength`."""
     _, thresholds = tune_shrunk_thresholds(scores["validation"], truth["validation"], strength)
-    return float(f1_from_counts(*label_counts(scores["test"] >= np.asarray(thresholds), truth["test"])).mean())
+    return macro_f1(scores["test"] >= np.asarray(thresholds), truth["test"])
 
 
 def chosen_strength(rows: list[dict], strengths: list[float]) -> float:
@@ -115,7 +134,8 @@ def gain_over_none(rows: list[dict], chosen: float) -> tuple[float, float]:
 
 
 def table(summary: list[dict], strengths: list[float], chosen: float) -> str:
-    keys = [f"{split}_macro_f1@{k:g}" for split in ("cv", "test") for k in (0.0, chosen)] + ["test_macro_f1@auto"]
+    keys = [f"{split}_macro_f1@{k:g}" for split in ("cv", "test") for k in dict.fromkeys((0.0, chosen))]
+    keys.append("test_macro_f1@auto")
     lines = ["| row | runs | " + " | ".join(keys) + " | auto strengths |", "|---" * (len(keys) + 3) + "|"]
     for row in summary:
         cells = " | ".join(cell(row, key) for key in keys)

@@ -11,7 +11,7 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 from transformers import TrainingArguments
 
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
-from .thresholds import parse_shrinkage
+from .thresholds import CV_FOLDS, SHRINKAGE_STRENGTHS, parse_shrinkage
 
 
 def check_model_path(path: str | None, option: str) -> None:
@@ -133,8 +133,10 @@ class LmmlcTrainingArguments(TrainingArguments):
     )
     threshold_shrinkage: str = _help(
         "How far each label's threshold, tuned on validation, is pulled toward the global one: a strength k >= 0 "
-        "(a label with k validation positives lands halfway; 0: every label keeps its own), or auto (k chosen by "
-        "5-fold cross-validation within validation). See docs/BENCHMARKS.md 1g.",
+        "(a label with k validation positives lands halfway; 0: every label keeps its own), or auto (k among "
+        + ", ".join(f"{k:g}" for k in SHRINKAGE_STRENGTHS)
+        + f" by {CV_FOLDS}-fold cross-validation within validation; 0 with fewer validation examples). "
+        "See docs/BENCHMARKS.md 1g.",
         "0",
     )
 

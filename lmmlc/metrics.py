@@ -42,6 +42,11 @@ def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray
     return np.divide(2 * tp, denominator, out=np.zeros(np.shape(tp), dtype=float), where=denominator > 0)
 
 
+def macro_f1(predictions: np.ndarray, references: np.ndarray) -> float:
+    """Mean per-label F1 of 0/1 (or bool) arrays of shape (examples, labels) (`multilabel_metrics`' macro_f1)."""
+    return float(f1_from_counts(*label_counts(predictions, references)).mean())
+
+
 def sample_jaccard(predictions: np.ndarray, references: np.ndarray) -> float:
     """Mean over examples of |true & predicted| / |true | predicted| (1 when both are empty)."""
     both = (predictions & references).sum(axis=1)

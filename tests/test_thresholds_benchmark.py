@@ -11,6 +11,8 @@ from benchmarks.anchors import label_matrix, load_splits
 from benchmarks.thresholds import chosen_strength, main
 from lmmlc.training import tune_thresholds
 
+from .conftest import noisy_rare_labels
+
 
 def random_scores(path, data, seed=0):
     splits, names = load_splits(data)
@@ -46,31 +48,83 @@ def test_report_scores_models_and_score_files_and_matches_an_independent_macro_f
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1  # the model folder scored once, then cached
 
 
-def test_test_labels_never_reach_the_choice(tmp_path, trained):
-    data, _ = trained
-    random_scores(tmp_path / "a.npz", data)
-    other = tmp_path / "other"
-    other.mkdir()
-    for name in ("labels.txt", "train.jsonl", "validation.jsonl"):
-        (other / name).write_text((data / name).read_text())
-    lines = [json.loads(line) for line in (data / "test.jsonl").read_text().splitlines()]
-    (other / "test.jsonl").write_text("\n".join(json.dumps({**x, "labels": ["joy"]}) for x in lines) + "\n")
-    first, second = (report(tmp_path, n, [f"a={tmp_path / 'a.npz'}"], d)[-1] for n, d in (("x", data), ("y", other)))
-    cv = [k for k in first if k.startswith("cv_") or k.endswith("strength")]
-    assert {k: first[k] for k in cv} == {k: second[k] for k in cv}
-    assert first["test_macro_f1@0"] != second["test_macro_f1@0"]
+def planted_data(folder, test_labels=None):
+    """A data folder of 12 rare labels scored alike (`noisy_rare_labels`), and its scores file `scores.npz`."""
+    folder.mkdir()
+    names = [f"l{i}" for i in range(12)]
+    (folder / "labels.txt").write_text("\n".join(names) + "\n")
+    scores = {}
+    for seed, split in enumerate(("train", "validation", "test")):
+        probabilities, references = noisy_rare_labels(seed)
+        references = references if split != "test" or test_labels is None else test_labels(references)
+        lines = [
+            json.dumps({"text": f"t{i}", "labels": [n for n, y in zip(names, row, strict=True) if y]})
+            for i, row in enumerate(references)
+        ]
+        (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+        scores[split] = probabilities
+    np.savez(folder / "scores.npz", validation=scores["validation"], test=scores["test"])
+    return folder
 
 
-def test_the_table_strength_has_the_best_mean_cross_validated_score():
-    rows = [{"cv_macro_f1@0": 0.5, "cv_macro_f1@10": 0.6, "cv_macro_f1@20": 0.6}, {"cv_macro_f1@0": 0.6}]
-    rows[1].update({"cv_macro_f1@10": 0.6, "cv_macro_f1@20": 0.6})
-    assert chosen_strength(rows, [0.0, 10.0, 20.0]) == 10.0
+def test_test_labels_never_reach_the_choice(tmp_path):
+    data = planted_data(tmp_path / "data")
+    other = planted_data(tmp_path / "other", test_labels=lambda y: np.roll(y, 1, axis=1))
+    first, second = (report(tmp_path, n, [f"a={d / 'scores.npz'}"], d) for n, d in (("x", data), ("y", other)))
+    choice = [k for k in first[-1] if k.startswith("cv_") or k.endswith("strength")]
+    assert first[-1]["auto_strength"] > 0  # shrinkage matters on this data, so a choice made on test could differ
+    assert {k: first[-1][k] for k in choice} == {k: second[-1][k] for k in choice}
+    assert first[0]["chosen_strength"] == second[0]["chosen_strength"]
+    assert first[-1]["test_macro_f1@0"] != second[-1]["test_macro_f1@0"]
+    chosen = [line for line in (tmp_path / "x.md").read_text().splitlines() if "(chosen)" in line]
+    assert [line.split("|")[1] for line in chosen] == [
+        line.split("|")[1] for line in (tmp_path / "y.md").read_text().splitlines() if "(chosen)" in line
+    ]
+
+
+def test_the_table_strength_has_the_best_mean_cross_validated_score_not_each_runs_best():
+    rows = [{"cv_macro_f1@0": 0.9, "cv_macro_f1@10": 0.5, "cv_macro_f1@20": 0.8}]
+    rows.append({"cv_macro_f1@0": 0.1, "cv_macro_f1@10": 0.55, "cv_macro_f1@20": 0.4})
+    assert chosen_strength(rows, [0.0, 10.0, 20.0]) == 20.0
+    assert chosen_strength([{"cv_macro_f1@0": 0.5, "cv_macro_f1@10": 0.5}], [0.0, 10.0]) == 0.0  # ties: the weaker
+
+
+def test_a_model_with_other_labels_is_refused_and_the_cache_follows_the_settings(tmp_path, trained):
+    data, model = trained
+    reordered = tmp_path / "reordered"
+    reordered.mkdir()
+    for name in ("train.jsonl", "validation.jsonl", "test.jsonl"):
+        (reordered / name).write_text((data / name).read_text())
+    names = (data / "labels.txt").read_text().split()
+    (reordered / "labels.txt").write_text("\n".join(reversed(names)) + "\n")
+    with pytest.raises(ValueError, match="other labels"):
+        report(tmp_path, "bad", [f"m={model}"], reordered)
+    for length in ("32", "48"):
+        output = str(tmp_path / f"len{length}")
+        main(
+            [
+                "--runs",
+                f"m={model}",
+                "--data_dir",
+                str(data),
+                "--max_seq_length",
+                length,
+                "--output",
+                output,
+                "--work_dir",
+                str(tmp_path / "cache"),
+            ]
+        )
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
 
 
 def test_bad_options_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--runs", f"a={tmp_path}", "--strengths", "10", "20"])
     assert "include 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--runs", f"a={tmp_path}", "--strengths", "0", "1000000", "1000001"])
+    assert "print alike" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--runs", str(tmp_path / "missing")])
     assert "ROW=PATH" in capsys.readouterr().err
