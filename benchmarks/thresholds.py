@@ -122,8 +122,7 @@ def test_macro_f1(scores: dict[str, np.ndarray], truth: dict[str, np.ndarray], s
 
 def chosen_strength(rows: list[dict], strengths: list[float]) -> float:
     """The strength with the best mean cross-validated macro-F1 over every run (ties: the weaker)."""
-    means = {k: float(np.mean([row[f"cv_macro_f1@{k:g}"] for row in rows])) for k in strengths}
-    return min(k for k, value in means.items() if np.isclose(value, max(means.values())))
+    return choose_shrinkage({k: float(np.mean([row[f"cv_macro_f1@{k:g}"] for row in rows])) for k in strengths})
 
 
 def gain_over_none(rows: list[dict], chosen: float) -> tuple[float, float]:
