@@ -136,6 +136,10 @@ METHODS = {
         Method(
             "lmmlc-positions-all-masked", [*DEFAULT_LR, "--label_stream_attention", "revealed_positions", *CLOZE_ONLY]
         ),
+        Method(  # the default (pooled text head) with each label at a position of its own (7c)
+            "lmmlc-positions-pooled-head",
+            [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR, "--label_stream_attention", "revealed_positions"],
+        ),
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],
