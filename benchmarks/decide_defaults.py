@@ -8,9 +8,10 @@ decision table. The defaults of `LabelMaskConfig` and `lmmlc-train` are tested a
         --methods lmmlc-stream --work_dir outputs/decide --report_dir docs/benchmarks/decide/stream
     python -m benchmarks.decide_defaults                     # -> docs/benchmarks/defaults.{json,md}
 
-The training recipe (loss, learning-rate schedule, and whether the pooled text head joins the cloze scores) is
-decided the same way, from `lmmlc-defaults` runs with `--extra --classification_loss L --lr_scheduler_type S` (made
-while the cloze scores alone were the default) and `lmmlc-pooled-head` runs (`RECIPES` names their reports):
+The training recipe (loss, learning-rate schedule, whether the pooled text head joins the cloze scores, and
+whether each label sits at a position of its own) is decided the same way, from `lmmlc-defaults` runs with
+`--extra --classification_loss L --lr_scheduler_type S` (made while the cloze scores alone were the default),
+`lmmlc-pooled-head` and `lmmlc-positions-pooled-head` runs (`RECIPES` names their reports):
 
     python -m benchmarks.decide_defaults --recipe            # -> docs/benchmarks/defaults-recipe.{json,md}
 
@@ -56,8 +57,15 @@ SHOWN = (
 )
 
 
-RECIPE_DECIDED = ("classification_loss", "lr_scheduler_type", "pooled_text_head", "head_learning_rate")
+RECIPE_DECIDED = (
+    "classification_loss",
+    "lr_scheduler_type",
+    "pooled_text_head",
+    "head_learning_rate",
+    "label_stream_attention",
+)
 CLOZE_ONLY = ["--pooled_text_head", "false"]
+POSITIONS = ["--label_stream_attention", "revealed_positions"]
 
 
 class Recipe(NamedTuple):
@@ -84,9 +92,15 @@ RECIPES = {
         ("docs/benchmarks/pooled/goemotions-cpu", "docs/benchmarks/pooled/goemotions-cpu-seeds"),
         "lmmlc-pooled-head",
     ),
+    "bce-linear-pooled-head-positions": Recipe(  # each label at a position of its own (7c's all-masked gain)
+        ["--pooled_text_head", "true", "--head_learning_rate", "3e-2", *POSITIONS],
+        ("docs/benchmarks/pooled/goemotions-cpu-positions",),
+        "lmmlc-positions-pooled-head",
+    ),
 }
 """One tier: about the same cost per step (the pooled text head adds one mean pooling and a 384 x 28 product; in one
-`run_speed` run, 45.0 against 47.4 training and 204 against 216 inference examples/s, speed_pooled.json). The
+`run_speed` run, 45.0 against 47.4 training and 204 against 216 inference examples/s, speed_pooled.json; own
+positions add one embedding lookup per label, 0.94-1.02x in docs/BENCHMARKS.md 7c). The
 lr-sweep seeds 43 and 44 of the cloze-only recipe (section 1c) are bce-linear's."""
 
 

@@ -128,5 +128,7 @@ def test_the_shipped_loss_schedule_and_text_head_are_the_decided_ones():
     assert training_args.lr_scheduler_type == decision["defaults"]["lr_scheduler_type"]
     new = LabelMaskConfig(label_names=["a", "b"], pooled_text_head=model_args.pooled_text_head)  # a new stream model
     assert new.label_stream and new.pooled_text_head == decision["defaults"]["pooled_text_head"]
+    assert model_args.label_stream_attention == new.label_stream_attention
+    assert new.label_stream_attention == decision["defaults"]["label_stream_attention"]
     assert training_args.head_learning_rate is None  # lmmlc-train trains a new head at the decided rate:
     assert HEAD_LEARNING_RATES["lmmlc"] == decision["defaults"]["head_learning_rate"]  # tests/test_training.py
