@@ -140,6 +140,11 @@ METHODS = {
             "lmmlc-positions-pooled-head",
             [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR, "--label_stream_attention", "revealed_positions"],
         ),
+        Method(  # 7c's closest setting to issue 13's target, with the pooled text head of the default
+            "lmmlc-positions-reveal-view-pooled-head",
+            [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW, "--pooled_text_head", "true", *HEAD_LR],
+            (*ROUNDS, "certain"),
+        ),
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],
