@@ -145,6 +145,11 @@ METHODS = {
             [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW, "--pooled_text_head", "true", *HEAD_LR],
             (*ROUNDS, "certain"),
         ),
+        Method(  # the same with the all-masked view weighted twice (issue 13, item 5)
+            "lmmlc-positions-reveal-view2-pooled-head",
+            [*DEFAULT_LR, *POSITIONS_REVEAL, "--all_masked_loss_weight", "2", "--pooled_text_head", "true", *HEAD_LR],
+            (*ROUNDS, "certain"),
+        ),
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],
