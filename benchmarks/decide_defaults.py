@@ -28,7 +28,7 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from benchmarks.run_quality import METHODS, mean_over_seeds
+from benchmarks.run_quality import METHODS, OWN_POSITIONS, POOLED_HEAD, mean_over_seeds
 from lmmlc.training import parse_args
 
 TIERS = (("lmmlc-stream",), ("lmmlc-all-masked-text-once", "lmmlc-all-masked"), ("lmmlc-paper",))
@@ -65,7 +65,6 @@ RECIPE_DECIDED = (
     "label_stream_attention",
 )
 CLOZE_ONLY = ["--pooled_text_head", "false"]
-POSITIONS = ["--label_stream_attention", "revealed_positions"]
 
 
 class Recipe(NamedTuple):
@@ -88,12 +87,12 @@ RECIPES = {
         ("docs/benchmarks/loss/bce-cosine", "docs/benchmarks/loss/bce-cosine-seeds"),
     ),
     "bce-linear-pooled-head": Recipe(
-        ["--pooled_text_head", "true", "--head_learning_rate", "3e-2"],
+        POOLED_HEAD,
         ("docs/benchmarks/pooled/goemotions-cpu", "docs/benchmarks/pooled/goemotions-cpu-seeds"),
         "lmmlc-pooled-head",
     ),
     "bce-linear-pooled-head-positions": Recipe(  # each label at a position of its own (7c's all-masked gain)
-        ["--pooled_text_head", "true", "--head_learning_rate", "3e-2", *POSITIONS],
+        [*POOLED_HEAD, *OWN_POSITIONS],
         ("docs/benchmarks/pooled/goemotions-cpu-positions",),
         "lmmlc-positions-pooled-head",
     ),

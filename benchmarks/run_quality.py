@@ -76,15 +76,11 @@ GROUP_REVEAL = [
 ]
 """The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
 label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7b)."""
-POSITIONS_REVEAL = [
-    "--label_stream",
-    "true",
-    "--label_stream_attention",
-    "revealed_positions",
-    "--reveal_strategy",
-    "random",
-    *CLOZE_ONLY,
-]
+OWN_POSITIONS = ["--label_stream_attention", "revealed_positions"]
+"""Each label at a position of its own, seeing only revealed labels (docs/BENCHMARKS.md, section 7c)."""
+POOLED_HEAD = ["--pooled_text_head", "true", *HEAD_LR]
+"""The pooled baseline's head added to LM-MLC's cloze scores, at the baseline's head rate (section 1f)."""
+POSITIONS_REVEAL = ["--label_stream", "true", *OWN_POSITIONS, "--reveal_strategy", "random", *CLOZE_ONLY]
 """The compact stream with random reveals where labels sit at their own positions but see only revealed labels
 (a masked label ignores the other masked labels, as in the shipped `revealed` attention): section 7c."""
 SELF_CONDITION = ["--self_condition_prob", "0.5"]
@@ -130,24 +126,19 @@ METHODS = {
         Method("lmmlc-group-reveal", [*DEFAULT_LR, *GROUP_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-group-reveal-view", [*DEFAULT_LR, *GROUP_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
         Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group", *CLOZE_ONLY]),
-        Method("lmmlc-pooled-head", [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR]),  # + the baseline's head
+        Method("lmmlc-pooled-head", [*DEFAULT_LR, *POOLED_HEAD]),  # + the baseline's head
         Method("lmmlc-positions-reveal", [*DEFAULT_LR, *POSITIONS_REVEAL], ROUNDS_AND_BEAM),
         Method("lmmlc-positions-reveal-view", [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
-        Method(
-            "lmmlc-positions-all-masked", [*DEFAULT_LR, "--label_stream_attention", "revealed_positions", *CLOZE_ONLY]
-        ),
-        Method(  # the default (pooled text head) with each label at a position of its own (7c)
-            "lmmlc-positions-pooled-head",
-            [*DEFAULT_LR, "--pooled_text_head", "true", *HEAD_LR, "--label_stream_attention", "revealed_positions"],
-        ),
+        Method("lmmlc-positions-all-masked", [*DEFAULT_LR, *OWN_POSITIONS, *CLOZE_ONLY]),
+        Method("lmmlc-positions-pooled-head", [*DEFAULT_LR, *POOLED_HEAD, *OWN_POSITIONS]),  # the default, 7c positions
         Method(  # 7c's closest setting to issue 13's target, with the pooled text head of the default
             "lmmlc-positions-reveal-view-pooled-head",
-            [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW, "--pooled_text_head", "true", *HEAD_LR],
+            [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW, *POOLED_HEAD],
             (*ROUNDS, "certain"),
         ),
         Method(  # the same with the all-masked view weighted twice (issue 13, item 5)
             "lmmlc-positions-reveal-view2-pooled-head",
-            [*DEFAULT_LR, *POSITIONS_REVEAL, "--all_masked_loss_weight", "2", "--pooled_text_head", "true", *HEAD_LR],
+            [*DEFAULT_LR, *POSITIONS_REVEAL, "--all_masked_loss_weight", "2", *POOLED_HEAD],
             (*ROUNDS, "certain"),
         ),
         Method(
