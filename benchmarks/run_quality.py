@@ -84,6 +84,11 @@ POSITIONS_REVEAL = ["--label_stream", "true", *OWN_POSITIONS, "--reveal_strategy
 """The compact stream with random reveals where labels sit at their own positions but see only revealed labels
 (a masked label ignores the other masked labels, as in the shipped `revealed` attention): section 7c."""
 SELF_CONDITION = ["--self_condition_prob", "0.5"]
+SOFT = ("one_shot", "soft")
+"""One pass, and `soft` decoding: a second pass showing every label's first-pass probability (section 7e)."""
+RETUNED = ("certain", "soft")
+"""Decoders whose probabilities do not depend on the thresholds (within the margin, for `certain`): each also gets a
+`-retuned` row, at thresholds tuned on its own validation probabilities."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,8 @@ METHODS = {
             [*DEFAULT_LR, *POSITIONS_REVEAL, "--all_masked_loss_weight", "2", *POOLED_HEAD],
             (*ROUNDS, "certain"),
         ),
+        Method("lmmlc-soft", [*DEFAULT_LR, "--soft_reveal_prob", "0.5"], SOFT),  # the defaults + a soft view (7e)
+        Method("lmmlc-soft1", [*DEFAULT_LR, "--soft_reveal_prob", "1"], SOFT),  # every example's soft view too
         Method(
             "lmmlc-stream-reveal-view-self",
             [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],
@@ -270,7 +277,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--round_strategies",
         nargs="+",
-        choices=("confidence", "certain", "beam"),
+        choices=("confidence", "certain", "beam", "soft"),
         help="Strategies decoded in rounds for every method that decodes in rounds (default: each method's own).",
     )
     parser.add_argument(
@@ -302,15 +309,15 @@ def round_scores(
     """`{prefix}_{metric}@{setting}` of decoding by `strategy` on the run's own `splits` (validation and test), each
     setting's thresholds used while decoding; `test_examples_per_second` of the last setting's test decoding (after an
     untimed warm-up batch, so that a run's first decoding pays no start-up cost). For
-    "certain", also `retuned`: the same metrics at thresholds tuned on its own validation probabilities
-    (`retuned_scores`)."""
+    the `RETUNED` strategies, also `retuned`: the same metrics at thresholds tuned on its own validation
+    probabilities (`retuned_scores`)."""
     model, tokenizer = load_trained(str(folder))
     data_args = parse_args(options)[1]
     data = load_data(data_args, label_names_of(model.config), need_train=False)
     encoded = encode_splits(data, tokenizer, model.config, data_args, splits)
     thresholds = threshold_settings(model.config)
     decodes = isinstance(model.config, LabelMaskConfig)  # other models score in one pass (timed all the same)
-    margin = getattr(model.config, "decode_margin", 0.0)
+    margin = getattr(model.config, "decode_margin", 0.0) if strategy == "certain" else 0.0
     results, decoded = {}, {}
     first = next(iter(encoded.values()))
     predict_dataset(model, tokenizer, first.select(range(min(8, len(first)))), progress=False)  # untimed warm-up
@@ -329,16 +336,17 @@ def round_scores(
         if strategy == "certain" and split not in decoded:
             probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=0.5)
             decoded[split] = (probs, np.asarray(dataset["labels"]))
-    if strategy == "certain" and {"validation", "test"} <= set(decoded):
+    if strategy in RETUNED and {"validation", "test"} <= set(decoded):
         results["retuned"] = retuned_scores(decoded["validation"], decoded["test"], margin)
     return results
 
 
 def retuned_scores(validation: tuple, test: tuple, margin: float) -> dict:
-    """`{prefix}_{metric}@global` / `@per_label` of "certain" decoding at thresholds tuned on its own validation
+    """`{prefix}_{metric}@global` / `@per_label` of a `RETUNED` decoder at thresholds tuned on its own validation
     probabilities (`(probs, references)` per split), within (margin, 1 - margin). There "certain" shows the same
-    labels with the same values whatever the threshold (only labels within the margin of 0 or 1 are shown), so
-    its probabilities do not depend on the thresholds and tuning on them is exact."""
+    labels with the same values whatever the threshold (only labels within the margin of 0 or 1 are shown), and
+    "soft" shows probabilities, not decisions (margin 0), so their probabilities do not depend on the thresholds
+    and tuning on them is exact."""
     tuned = SimpleNamespace()
     tune_thresholds(tuned, *validation, GRID[np.abs(GRID - 0.5) < 0.5 - margin])  # margin < threshold < 1 - margin
     chosen = {"global": tuned.threshold, "per_label": tuned.label_thresholds}

@@ -11,7 +11,9 @@ POOLINGS = ("cls", "mean", "layer_weighted")
 TEMPLATE_POSITIONS = ("end", "begin")
 MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
-DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "random")
+DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "random", "soft")
+THRESHOLD_FREE = ("one_shot", "soft")
+"""Decoding strategies whose probabilities do not depend on the thresholds (they reveal no decision)."""
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
 STREAM_ATTENTIONS = ("revealed", "group", "revealed_positions")
@@ -223,7 +225,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         text_attends_labels: False lets text tokens attend only to text (template tokens attend to
             everything), in training and inference; decoding then encodes the text once per batch.
         decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, certain, beam,
-            fixed or random (thresholds tuned by `lmmlc-train` are one_shot ones).
+            fixed, random or soft (label stream: a second pass that shows every label's first-pass probability;
+            `lmmlc-train` tunes the thresholds on the shipped decoder's validation output).
         labels_per_round: fewest labels decided per decoding round.
         decode_margin: `confidence` decoding also decides every label whose probability is within
             this margin of 0 or 1 (0: exactly `labels_per_round` per round).
@@ -263,6 +266,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
             `reveal_views_lmmlc.py`).
         self_condition_prob: label stream only: share of revealing training examples whose revealed labels and
             values are the model's own most certain all-masked decisions instead of the truth (0: off).
+        soft_reveal_prob: label stream only, training without reveals: share of training examples that are also
+            scored from their soft view, every scored label showing its probability from the (detached) all-masked
+            pass, as `soft` decoding's second pass does, and that loss added (0: off; `reveal_views_lmmlc.py`).
         pooled_text_head: label stream only: add to every label's cloze score a per-label linear score of the
             mean-pooled text (the pooled baseline's head, zero at the start), trained at `--head_learning_rate`.
             None (default): on for a new label-stream model whose labels fit one group (every label scored in
@@ -280,7 +286,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "mask_mode": "shared ([MASK] at every slot) or per_label.",
         "token_type_strategy": "none, same or per_label.",
         "text_attends_labels": "False: text tokens do not see the template (enables text-once decoding).",
-        "decode_strategy": "Decoder the model ships with: one_shot, confidence, certain, beam, fixed or random.",
+        "decode_strategy": "Decoder the model ships with: one_shot, confidence, certain, beam, fixed, random or "
+        "soft (label stream: a second pass showing every label's first-pass probability).",
         "labels_per_round": "Fewest labels decided per decoding round.",
         "decode_margin": "Confidence decoding also decides labels within this margin of 0 or 1.",
         "decode_beam_size": "Hypotheses kept per example by beam decoding.",
@@ -301,6 +308,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "all-masked view (0: off).",
         "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
         "model's own most certain decisions instead of the truth (0: off).",
+        "soft_reveal_prob": "Label stream, training without reveals: share of examples also trained on their soft "
+        "view, every label showing its own detached probability, as soft decoding's second pass (0: off).",
         "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
         "cloze score, trained at --head_learning_rate (default: on with the label stream when the labels fit one "
         "--label_group_size; false: cloze scores only).",
@@ -332,6 +341,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         ranker_score_weight: float | None = None,
         all_masked_loss_weight: float = 0.0,
         self_condition_prob: float = 0.0,
+        soft_reveal_prob: float = 0.0,
         pooled_text_head: bool | None = None,
         **kwargs: Any,
     ) -> None:
@@ -387,10 +397,13 @@ class LabelMaskConfig(MultiLabelBertConfig):
         )
         self.all_masked_loss_weight = float(all_masked_loss_weight)
         self.self_condition_prob = float(self_condition_prob)
+        self.soft_reveal_prob = float(soft_reveal_prob)
         self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
         self._check_stream_options()
         self._check_reveal_views()
-        if self.decode_strategy != "one_shot":
+        if self.decode_strategy == "soft":
+            self.check_soft()
+        elif self.decode_strategy != "one_shot":
             self.check_reveals(f"decode_strategy={self.decode_strategy!r}")
         self.text_budget()
         self._check_token_ids()
@@ -428,12 +441,35 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 "--prompt_tokens_before 1, or --token_type_strategy per_label, or --label_stream false."
             )
 
+    def check_soft(self, what: str = "decode_strategy='soft'") -> None:
+        """Refuse soft reveals (`what`) on a single sequence (they are shown in the label stream only) and with a
+        label shortlist (they show every label)."""
+        if not self.label_stream:
+            raise ValueError(
+                f"{what} shows every label's probability in the label stream; this model has label_stream=False. "
+                "Fix: --label_stream true (a new model), or decode with confidence/certain/beam rounds."
+            )
+        if self.label_shortlist_size:
+            raise ValueError(
+                f"{what} shows every label's probability to every label; this model shortlists "
+                f"{self.label_shortlist_size} labels per example (label_shortlist_size). Fix: --label_shortlist_size 0."
+            )
+
     def _check_reveal_views(self) -> None:
         """Refuse training views outside their range or without the label stream (`reveal_views_lmmlc.py`)."""
         if self.all_masked_loss_weight < 0:
             raise ValueError(f"all_masked_loss_weight must be >= 0, got {self.all_masked_loss_weight}.")
         if not 0.0 <= self.self_condition_prob <= 1.0:
             raise ValueError(f"self_condition_prob must lie in [0, 1], got {self.self_condition_prob}.")
+        if not 0.0 <= self.soft_reveal_prob <= 1.0:
+            raise ValueError(f"soft_reveal_prob must lie in [0, 1], got {self.soft_reveal_prob}.")
+        if self.soft_reveal_prob > 0:
+            self.check_soft("soft_reveal_prob > 0")
+            if self.uses_reveal_views:
+                raise ValueError(
+                    "soft_reveal_prob trains a soft view of all-masked examples; all_masked_loss_weight and "
+                    "self_condition_prob act on examples that reveal labels. Use one or the other."
+                )
         if self.uses_reveal_views and not self.label_stream:
             raise ValueError(
                 "all_masked_loss_weight and self_condition_prob need label_stream=True (the all-masked view reruns "

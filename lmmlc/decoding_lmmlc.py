@@ -1,5 +1,6 @@
 """Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, two rounds that show
-only the sure labels, beam search over the decisions, a fixed or random order) and the single-sequence text cache
+only the sure labels, beam search over the decisions, a fixed or random order, a second pass that shows every label's
+probability) and the single-sequence text cache
 with the guards of what it assumes.
 
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch, transformers and the other travelling files.
@@ -56,7 +57,9 @@ class DecodePlan:
         margin = config.decode_margin if margin is None else float(margin)
         beam_size = getattr(config, "decode_beam_size", 1) if beam_size is None else int(beam_size)
         check_decode_options(strategy, per_round, margin, beam_size)
-        if strategy != "one_shot":
+        if strategy == "soft":
+            config.check_soft("Decoding with strategy='soft'")
+        elif strategy != "one_shot":
             config.check_reveals(f"Decoding with strategy={strategy!r}")
         ranks = None
         if strategy == "fixed":
@@ -70,6 +73,8 @@ class DecodePlan:
     def run(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
         if self.strategy == "beam":
             return self._run_beam(probabilities, batch, device)
+        if self.strategy == "soft":
+            return self._run_soft(probabilities, batch, device)
         n = self.thresholds.numel()
         thresholds = self.thresholds.to(device)
         ranks = self._ranks(batch, n, device)
@@ -88,6 +93,19 @@ class DecodePlan:
             rounds[rows] += 1
             rows = rows[(state[rows] == MASKED).any(dim=1)]
         return LabelMaskDecodeOutput(probs, (state == YES).long(), order, rounds)
+
+    def _run_soft(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
+        """Two passes: every label masked, then every label showing its first-pass probability p as 2p - 1 (a soft
+        reveal, label stream only: `probabilities(rows, state, beliefs)`). The second pass's probabilities are the
+        output, decided at the thresholds; they do not depend on the thresholds. Order: most certain first."""
+        thresholds = self.thresholds.to(device)
+        rows = torch.arange(batch, device=device)
+        state = torch.full((batch, thresholds.numel()), MASKED, dtype=torch.long, device=device)
+        first = probabilities(rows, state)
+        p = probabilities(rows, state, 2 * first - 1)
+        order = _certainty(p, thresholds).argsort(dim=1, descending=True, stable=True)
+        rounds = torch.full((batch,), 2, dtype=torch.long, device=device)
+        return LabelMaskDecodeOutput(p, (p >= thresholds).long(), order, rounds)
 
     def _run_beam(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
         """Confidence rounds over `beam_size` hypotheses per example. Each round a hypothesis decides the labels

@@ -42,6 +42,15 @@ def shown_tokens(state: torch.Tensor, masked: torch.Tensor, config) -> torch.Ten
     return torch.where(state == MASKED, masked, answer)
 
 
+def soft_embeddings(bert: nn.Module, input_ids: torch.Tensor, beliefs: torch.Tensor) -> torch.Tensor:
+    """Word embeddings `(batch, len, hidden)` of `input_ids`, each token moved by its belief `(batch, len)` in
+    [-1, 1] (2p - 1 of a label's probability p; 0 on other tokens) times half of YES minus NO: a soft reveal keeps
+    the slot's own token, so the label stays named, and shows its probability along the YES/NO direction."""
+    weight = bert.embeddings.word_embeddings.weight
+    direction = (weight[bert.config.yes_token_id] - weight[bert.config.no_token_id]) / 2
+    return bert.embeddings.word_embeddings(input_ids) + beliefs[..., None].to(weight.dtype) * direction
+
+
 def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """`(batch, len, hidden)` -> `(batch, heads, len, head_size)`."""
     batch, length, _ = x.shape
@@ -169,16 +178,19 @@ def run_label_stream(
         text: the text of each group's example (`TextStream.rows`), batch = groups.
         label_inputs: `input_ids`, `token_type_ids`, `position_ids` and `valid` (True on real label
             tokens), each `(groups, group_tokens)`, and optionally `attends` `(groups, group_tokens,
-            group_tokens)`: which label tokens each label token sees (default: every real one).
+            group_tokens)`: which label tokens each label token sees (default: every real one), and `beliefs`
+            `(groups, group_tokens)`: soft reveals (`soft_embeddings`; None: none).
         slots: `(groups, group_labels)` position of each label's slot within its group.
 
     Returns:
         The last layer's hidden state at every slot, `(groups, group_labels, hidden)`.
     """
+    ids, beliefs = label_inputs["input_ids"], label_inputs.get("beliefs")
     hidden = bert.embeddings(
-        input_ids=label_inputs["input_ids"],
+        input_ids=ids if beliefs is None else None,
         token_type_ids=label_inputs["token_type_ids"],
         position_ids=label_inputs["position_ids"],
+        inputs_embeds=None if beliefs is None else soft_embeddings(bert, ids, beliefs),
     )
     valid = torch.cat([text.valid, label_inputs["valid"]], dim=1)
     if label_inputs.get("attends") is not None:
@@ -244,7 +256,12 @@ def _label_positions(config, text_lengths: torch.Tensor, ids: torch.Tensor) -> t
 
 
 def label_group_inputs(
-    config, table: torch.Tensor, ids: torch.Tensor, state: torch.Tensor, text_lengths: torch.Tensor
+    config,
+    table: torch.Tensor,
+    ids: torch.Tensor,
+    state: torch.Tensor,
+    text_lengths: torch.Tensor,
+    beliefs: torch.Tensor | None = None,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Token inputs of label groups: each label's template tokens, its slot showing mask, YES or NO.
 
@@ -262,10 +279,13 @@ def label_group_inputs(
         table: `template_table(config)`.
         ids / state: `(groups, group_size)` label indices (-1: padding) and states.
         text_lengths: `(groups,)` text tokens of each group's example.
+        beliefs: `(groups, group_size)` soft reveals in [-1, 1] (2p - 1 of each label's probability), shown at the
+            masked slots, every label then counting as shown (None: none).
 
     Returns:
         `input_ids`, `token_type_ids`, `position_ids`, `valid` of shape `(groups, group_size * tokens_per_label)`,
-        `attends` (None for "group"), and slots `(groups, group_size)`, each label's slot within its group.
+        `attends` (None for "group"), `beliefs` per token (None without), and slots `(groups, group_size)`, each
+        label's slot within its group.
     """
     device, width = ids.device, config.tokens_per_label
     real = ids >= 0
@@ -284,7 +304,8 @@ def label_group_inputs(
     attends = None
     if config.label_stream_attention != "group":  # a label sees its own tokens and the revealed labels only
         owner = torch.arange(size, device=device) // width
-        shown = (state != MASKED)[..., None].expand_as(tokens).reshape(-1, size)
+        shown = (state != MASKED) | (beliefs is not None)
+        shown = shown[..., None].expand_as(tokens).reshape(-1, size)
         attends = valid[:, None, :] & ((owner[:, None] == owner[None, :])[None] | shown[:, None, :])
     inputs = {
         "input_ids": tokens.reshape(-1, size),
@@ -292,6 +313,12 @@ def label_group_inputs(
         "position_ids": positions,
         "valid": valid,
         "attends": attends,
+        "beliefs": None,
     }
     slots = (torch.arange(ids.shape[1], device=device) * width + slot).expand_as(ids)
+    if beliefs is not None:
+        shown_beliefs = torch.where((state == MASKED) & real, beliefs, 0.0)
+        inputs["beliefs"] = torch.zeros((*tokens.shape[:2], width), dtype=beliefs.dtype, device=device)
+        inputs["beliefs"][..., slot] = shown_beliefs
+        inputs["beliefs"] = inputs["beliefs"].reshape(-1, size)
     return inputs, slots

@@ -41,7 +41,7 @@ from .label_stream_lmmlc import (
 )
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
-from .reveal_views_lmmlc import choose_rows, self_conditioned_state
+from .reveal_views_lmmlc import choose_rows, choose_soft_rows, self_conditioned_state, soft_beliefs
 from .shortlist_lmmlc import LabelRanker, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
 from .template_lmmlc import (
     LEGACY_MASKS,
@@ -282,6 +282,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             views = self._reveal_views(text, candidate_ids, candidate_state, labels, slot_targets)
             candidate_state, labels, view_loss = views
             output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
+            if view_loss is None:
+                view_loss = self._soft_view_loss(text, candidate_ids, candidate_state, labels, output.logits)
             if view_loss is not None and output.loss is not None:
                 output.loss = output.loss + view_loss
             return output
@@ -359,6 +361,35 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             candidate_state, labels = self_conditioned_state(logits, candidate_state, slot_targets, chosen)
         return candidate_state, labels, view_loss
 
+    def _soft_view_loss(
+        self,
+        text: TextStream,
+        candidate_ids: torch.Tensor | None,
+        candidate_state: torch.Tensor | None,
+        labels: torch.Tensor | None,
+        all_masked: torch.Tensor,
+    ) -> torch.Tensor | None:
+        """Training with `config.soft_reveal_prob`: the loss of the drawn examples' soft view (every scored label
+        showing its detached all-masked probability, as `soft` decoding's second pass), summed over them and divided
+        by the batch size, so that each example weighs as in the all-masked loss. None when off or nothing is drawn.
+
+        Args:
+            all_masked: `(batch, k)` logits of the all-masked pass (only their values are used).
+        """
+        if not (self.training and self.config.soft_reveal_prob > 0 and labels is not None):
+            return None
+        if candidate_state is not None and bool((candidate_state != MASKED).any()):
+            raise ValueError(
+                "soft_reveal_prob trains the soft view of all-masked examples, and this batch reveals labels: train "
+                "with --reveal_strategy none (or set soft_reveal_prob to 0)."
+            )
+        rows = choose_soft_rows(labels.shape[0], self.config.soft_reveal_prob, labels.device)
+        if not rows.numel():
+            return None
+        ids = None if candidate_ids is None else candidate_ids[rows]
+        logits = self.stream_logits(text.rows(rows), ids, None, soft_beliefs(all_masked[rows]))
+        return multilabel_loss(logits, labels[rows], self.config) * rows.numel() / labels.shape[0]
+
     def _stream_forward(
         self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets
     ) -> MultiLabelOutput:
@@ -419,9 +450,14 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         return merge_shortlisted(ranker_logits, chosen, scored)
 
     def stream_logits(
-        self, text: TextStream, candidate_ids: torch.Tensor | None = None, candidate_state: torch.Tensor | None = None
+        self,
+        text: TextStream,
+        candidate_ids: torch.Tensor | None = None,
+        candidate_state: torch.Tensor | None = None,
+        beliefs: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Label-stream logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded text.
+        """Label-stream logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded text;
+        `beliefs` `(batch, k)` in [-1, 1] shows every masked label's probability p as 2p - 1 (soft reveals).
 
         Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` tokens (label tokens plus
         twice the text length per group, for its copy of the text's keys and values).
@@ -429,15 +465,19 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         check_stream_support(self.config)
         batch = text.valid.shape[0]
         candidate_ids = self._checked_candidates(batch, candidate_ids, candidate_state)
+        if beliefs is not None and beliefs.shape != candidate_ids.shape:
+            raise ValueError(f"beliefs has shape {tuple(beliefs.shape)}, expected {tuple(candidate_ids.shape)}.")
         size = max(1, min(self.config.label_group_size, candidate_ids.shape[1]))
         ids, state, example = group_labels(candidate_ids, candidate_state, size)
+        soft = None if beliefs is None else group_labels(beliefs, None, size)[0].to(text.keys[0].dtype)
         rows = ids.shape[0]
         if not torch.is_grad_enabled():  # each group row also holds a copy of its text's keys and values
             rows = max(1, STREAM_CHUNK_TOKENS // (size * self.config.tokens_per_label + 2 * text.valid.shape[1]))
         try:
             table = template_table(self.config, ids.device)
             pieces = [
-                self._score_groups(text, table, ids[part], state[part], example[part]) for part in _chunks(ids, rows)
+                self._score_groups(text, table, ids[p], state[p], example[p], None if soft is None else soft[p])
+                for p in _chunks(ids, rows)
             ]
         except RuntimeError as error:
             if "memory" not in str(error).lower():
@@ -471,11 +511,18 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         return candidate_ids
 
     def _score_groups(
-        self, text: TextStream, table: torch.Tensor, ids: torch.Tensor, state: torch.Tensor, example: torch.Tensor
+        self,
+        text: TextStream,
+        table: torch.Tensor,
+        ids: torch.Tensor,
+        state: torch.Tensor,
+        example: torch.Tensor,
+        beliefs: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Logits `(groups, group_size)` of label groups `ids`/`state` `(groups, group_size)` over their examples'
-        text (`example` `(groups,)`); `table` is `template_table(config)`, built once per call of `stream_logits`."""
-        inputs, slots = label_group_inputs(self.config, table, ids, state, text.lengths[example])
+        """Logits `(groups, group_size)` of label groups `ids`/`state` (and soft `beliefs`) `(groups, group_size)` over
+        their examples' text (`example` `(groups,)`); `table` is `template_table(config)`, built once per call of
+        `stream_logits`."""
+        inputs, slots = label_group_inputs(self.config, table, ids, state, text.lengths[example], beliefs)
         dropout, layers = attention_dropout(self), self.config.label_stream_layers
         return self._slot_logits(run_label_stream(self.bert, text.rows(example), inputs, slots, dropout, layers))
 
@@ -535,7 +582,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 labels within `margin` of 0 or 1 are decided and shown, then every other label; one round when
                 none is within the margin), "beam" (confidence
                 rounds over `beam_size` hypotheses, see `DecodePlan._run_beam`), "fixed" (the given or
-                configured order) or "random" (a seeded random order per example).
+                configured order), "random" (a seeded random order per example) or "soft" (label stream: a second
+                pass in which every label shows its first-pass probability, `DecodePlan._run_soft`).
                 Default: `config.decode_strategy`.
             labels_per_round: labels decided per round at least (default: config).
             order: label order of "fixed" (default: `config.decode_order`).
@@ -551,7 +599,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
-            def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+            def stream(rows: torch.Tensor, state: torch.Tensor, beliefs: torch.Tensor | None = None) -> torch.Tensor:
+                if beliefs is not None:  # soft reveals: no label ranker (LabelMaskConfig.check_soft)
+                    return torch.sigmoid(self.stream_logits(text.rows(rows), None, state, beliefs).float())
                 return torch.sigmoid(self._label_logits(text.rows(rows), None, state).float())
 
             return plan.run(stream, input_ids.shape[0], input_ids.device)

@@ -10,6 +10,13 @@ Two options of `LabelMaskConfig`, label stream only, active in training batches 
   the all-masked view is most certain of, each shown as decided at probability 0.5. The decision is a hard
   threshold on a detached (or no-grad) pass: no gradient flows through it.
 
+One option for training without reveals (issue 13, soft reveals):
+
+- `soft_reveal_prob` q: a share q of the training examples is also scored from its soft view, every scored label
+  showing its own probability p from the all-masked pass (detached), as 2p - 1 along the YES/NO direction of its
+  slot (`label_stream_lmmlc.soft_embeddings`), and that loss is added: exactly what `soft` decoding's second pass
+  sees. Every label stays a target in both views; the soft view costs one more label-stream pass for its examples.
+
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch and the files that travel with it.
 """
 
@@ -49,3 +56,13 @@ def choose_rows(state: torch.Tensor, prob: float) -> torch.Tensor:
     """`(batch,)` True for each revealing example with probability `prob` (torch's global RNG)."""
     revealing = (state != MASKED).any(dim=1)
     return revealing & (torch.rand(state.shape[0], device=state.device) < prob)
+
+
+def soft_beliefs(logits: torch.Tensor) -> torch.Tensor:
+    """Soft reveals `(batch, k)` of logits `(batch, k)`: 2 sigmoid(logit) - 1, in [-1, 1], detached."""
+    return torch.tanh(logits.detach().float() / 2)
+
+
+def choose_soft_rows(batch: int, prob: float, device: torch.device) -> torch.Tensor:
+    """Indices of the examples (each with probability `prob`, torch's global RNG) trained on their soft view."""
+    return (torch.rand(batch, device=device) < prob).nonzero().squeeze(1)

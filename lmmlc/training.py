@@ -31,7 +31,7 @@ from .arguments import (
     check_model_path,
 )
 from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
-from .configuration_lmmlc import LabelMaskConfig, check_tokenizer
+from .configuration_lmmlc import THRESHOLD_FREE, LabelMaskConfig, check_tokenizer
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
 from .evaluation import (
@@ -120,6 +120,12 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError(
             "--all_masked_loss_weight / --self_condition_prob act on training examples that reveal labels, and this "
             "run reveals none: add --reveal_strategy random (and --reveal_example_prob > 0), or leave both at 0."
+        )
+    if (model_args.soft_reveal_prob or 0) > 0 and lm_args.reveal_strategy != "none":
+        raise ValueError(
+            "--soft_reveal_prob trains a soft view of all-masked examples; this run reveals labels "
+            f"(--reveal_strategy {lm_args.reveal_strategy}). Use --reveal_strategy none, or leave --soft_reveal_prob "
+            "at 0."
         )
     if (lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None) and lm_args.mlm_probability == 0:
         raise ValueError(
@@ -330,7 +336,7 @@ def score_and_tune(
     references = np.asarray(encoded["validation"]["labels"])
     shrinkage = training_args.threshold_shrinkage
     strength = tune_thresholds(trainer.model.config, scored["validation"], references, shrinkage=shrinkage)
-    if getattr(trainer.model.config, "decode_strategy", "one_shot") != "one_shot":  # rounds reveal at thresholds
+    if getattr(trainer.model.config, "decode_strategy", "one_shot") not in THRESHOLD_FREE:  # rounds reveal at them
         scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in scored}
     return scored, {"eval_threshold_shrinkage": strength}
 

@@ -312,3 +312,35 @@ def test_reveals_and_rounds_are_refused_where_revealed_labels_are_anonymous(make
         {"label_stream_attention": "revealed_positions"},
     ):
         assert type(model.config)(label_names=LABELS, label_stream=True, **fix).revealed_labels_identifiable
+
+
+def test_soft_reveals_move_each_masked_slot_along_yes_minus_no_and_show_every_label(make_model):
+    from lmmlc.label_stream_lmmlc import label_group_inputs, soft_embeddings, template_table
+
+    model = make_model(label_stream=True, prompt_tokens_before=1)
+    ids = torch.tensor([[0, 1, 2], [3, -1, -1]])  # the second group padded
+    state = torch.tensor([[-1, 1, -1], [-1, -1, -1]])  # label 1 shown as YES: no belief on it
+    beliefs = torch.tensor([[0.5, -0.9, -0.25], [1.0, 0.7, 0.7]])
+    table = template_table(model.config, ids.device)
+    inputs, slots = label_group_inputs(model.config, table, ids, state, torch.tensor([5, 4]), beliefs)
+    shown = inputs["beliefs"].gather(1, slots)
+    assert shown.tolist() == [[0.5, 0.0, -0.25], [1.0, 0.0, 0.0]]
+    assert inputs["beliefs"].sum().item() == pytest.approx(shown.sum().item())  # on the slots only
+    assert inputs["attends"][0].all() and inputs["attends"][1][:, :2].all()  # every real label is seen
+    assert not inputs["attends"][1][:, 2:].any()  # padding never is
+    weight = model.bert.embeddings.word_embeddings.weight
+    embedded = soft_embeddings(model.bert, inputs["input_ids"], inputs["beliefs"])
+    direction = (weight[model.config.yes_token_id] - weight[model.config.no_token_id]) / 2
+    slot = slots[0, 0]
+    torch.testing.assert_close(embedded[0, slot], weight[inputs["input_ids"][0, slot]] + 0.5 * direction)
+    torch.testing.assert_close(embedded[0, slot - 1], weight[inputs["input_ids"][0, slot - 1]])  # prompt untouched
+
+
+def test_the_sign_of_a_soft_reveal_reaches_the_other_labels(make_model, tokenizer):
+    model = make_model(label_stream=True).eval()  # the compact stream: soft reveals keep each label's own token
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    text = model._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+    beliefs = torch.tensor([0.9, 0.0, 0.0, 0.0]).expand(4, 4)
+    with torch.no_grad():
+        yes, no = model.stream_logits(text, None, None, beliefs), model.stream_logits(text, None, None, -beliefs)
+    assert not torch.allclose(yes[:, 1:], no[:, 1:], atol=1e-4)  # labels 1-3 read label 0's belief

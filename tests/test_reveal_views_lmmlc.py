@@ -3,7 +3,7 @@ import torch
 
 from lmmlc import DataCollatorForLabelMask, LabelMaskConfig
 from lmmlc.losses_lmmlc import multilabel_loss
-from lmmlc.reveal_views_lmmlc import choose_rows, self_conditioned_state
+from lmmlc.reveal_views_lmmlc import choose_rows, choose_soft_rows, self_conditioned_state, soft_beliefs
 
 TEXTS = ["i love it", "so angry about this thing the a", "sad", "happy joy"]
 ROWS = [[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]
@@ -110,8 +110,62 @@ def test_a_revealing_batch_without_slot_targets_is_refused(make_model, tokenizer
         ({"all_masked_loss_weight": -1.0, "label_stream": True}, "all_masked_loss_weight must be >= 0"),
         ({"self_condition_prob": 1.5, "label_stream": True}, r"self_condition_prob must lie in \[0, 1\]"),
         ({"self_condition_prob": 0.5, "label_stream": False}, "need label_stream=True"),
+        ({"soft_reveal_prob": -0.1, "label_stream": True}, r"soft_reveal_prob must lie in \[0, 1\]"),
+        ({"soft_reveal_prob": 0.5, "label_stream": False}, "Fix: --label_stream true"),
+        ({"soft_reveal_prob": 0.5, "label_stream": True, "label_shortlist_size": 8}, "--label_shortlist_size 0"),
+        ({"soft_reveal_prob": 0.5, "label_stream": True, "all_masked_loss_weight": 1.0}, "one or the other"),
+        ({"decode_strategy": "soft", "label_stream": False}, "decode_strategy='soft' shows"),
     ],
 )
 def test_bad_view_options_are_refused(options, match):
     with pytest.raises(ValueError, match=match):
         LabelMaskConfig(num_labels=2, **options)
+
+
+def test_soft_beliefs_are_two_p_minus_one_without_gradient():
+    logits = torch.tensor([[-3.0, 0.0, 2.0]], requires_grad=True)
+    beliefs = soft_beliefs(logits)
+    torch.testing.assert_close(beliefs, 2 * torch.sigmoid(logits.detach()) - 1)
+    assert not beliefs.requires_grad
+
+
+def test_soft_rows_are_drawn_with_their_probability():
+    assert choose_soft_rows(5, 1.0, torch.device("cpu")).tolist() == [0, 1, 2, 3, 4]
+    assert choose_soft_rows(5, 0.0, torch.device("cpu")).numel() == 0
+
+
+def test_soft_view_adds_the_loss_of_every_label_shown_its_own_detached_probability(make_model, tokenizer, monkeypatch):
+    model = make_model(label_stream=True, soft_reveal_prob=1.0).train()  # the shipped compact stream; no dropout
+    batch = DataCollatorForLabelMask(tokenizer, model.config, seed=0)(features(tokenizer))
+    calls, stream_logits = [], type(model).stream_logits
+
+    def recorded(self, text, candidate_ids=None, candidate_state=None, beliefs=None):
+        calls.append(beliefs)
+        return stream_logits(self, text, candidate_ids, candidate_state, beliefs)
+
+    monkeypatch.setattr(type(model), "stream_logits", recorded)
+    out = model(**batch)
+    out.loss.backward()
+    assert calls[0] is None and not calls[1].requires_grad  # all masked, then soft beliefs without gradient
+    monkeypatch.undo()
+    model.config.soft_reveal_prob = 0.0
+    plain = model(**batch)
+    text = model._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+    soft = model.stream_logits(text, None, None, soft_beliefs(plain.logits))
+    expected = plain.loss + multilabel_loss(soft, batch["labels"], model.config)
+    torch.testing.assert_close(out.loss, expected)
+    torch.testing.assert_close(out.logits, plain.logits)  # the soft view only adds a loss
+    assert not torch.allclose(soft, plain.logits, atol=1e-4)  # and the beliefs reach the labels
+
+
+def test_soft_view_leaves_eval_alone_and_refuses_revealing_batches(make_model, tokenizer):
+    model = make_model(**STREAM, soft_reveal_prob=1.0)
+    plain = make_model(**STREAM)
+    plain.load_state_dict(model.state_dict())
+    batch = DataCollatorForLabelMask(tokenizer, model.config, seed=0)(features(tokenizer))
+    torch.testing.assert_close(model.eval()(**batch).loss, plain.eval()(**batch).loss)
+    revealing = DataCollatorForLabelMask(
+        tokenizer, model.config, reveal_strategy="random", reveal_example_prob=1.0, seed=0
+    )(features(tokenizer))
+    with pytest.raises(ValueError, match="--reveal_strategy none"):
+        model.train()(**revealing)

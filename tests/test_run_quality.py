@@ -15,7 +15,7 @@ from .conftest import slice_data
 @pytest.mark.slow
 def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monkeypatch):
     slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
-    methods = ["stock", "lmmlc-reveal", "lmmlc-stream-reveal-view-self", "anchor-logreg"]
+    methods = ["stock", "lmmlc-reveal", "lmmlc-stream-reveal-view-self", "lmmlc-soft", "anchor-logreg"]
     extra = ["--max_steps", "2", "--per_device_train_batch_size", "8", "--max_seq_length", "24"]
     argv = ["--datasets", "goemotions", "--data_root", str(tmp_path / "data"), "--model_name_or_path", str(bert_dir)]
     argv += ["--work_dir", str(tmp_path / "work"), "--report_dir", str(tmp_path / "report"), "--methods", *methods]
@@ -29,11 +29,14 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
             ("lmmlc-stream-reveal-view-self", d)
             for d in ("one_shot", "confidence", "certain", "certain-retuned", "beam")
         ],
+        *[("lmmlc-soft", d) for d in ("one_shot", "soft", "soft-retuned")],
         ("anchor-logreg", "one_shot"),
     ]
     assert all(r["test_examples_per_second"] > 0 for r in report["rows"][3:8])  # rounds timed against one pass
     assert "test_macro_f1@per_label" in report["rows"][6]  # certain, thresholds retuned on its validation output
-    anchor = report["rows"][8]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
+    soft = report["rows"][9:11]  # soft decoding at the one-pass thresholds, then at its own (exact) ones
+    assert all("test_subset_accuracy@global" in r for r in soft) and "test_macro_f1@per_label" in soft[1]
+    anchor = report["rows"][11]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
     assert anchor["train_examples"] == 24 and anchor["anchor"] == "logreg" and "test_micro_f1@per_label" in anchor
     for row in report["rows"][:3]:
         for prefix in ("eval", "test"):

@@ -106,6 +106,7 @@ def test_config_files_parse_like_the_command_line(tmp_path):
         (["--decode_strategy", "fixed"], "needs a label order"),
         (["--all_masked_loss_weight", "1"], "reveals none: add --reveal_strategy random"),
         (["--self_condition_prob", "0.5", "--reveal_strategy", "random", "--reveal_example_prob", "0"], "reveals none"),
+        (["--soft_reveal_prob", "0.5", "--reveal_strategy", "random"], "Use --reveal_strategy none"),
         (["--threshold_shrinkage", "-2"], "give a strength >= 0 .* or auto"),
         (["--threshold_shrinkage", "lots"], "give a strength >= 0 .* or auto"),
     ],
