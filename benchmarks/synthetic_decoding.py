@@ -3,6 +3,8 @@
 python -m benchmarks.synthetic_decoding --seeds 0 1 2
 python -m benchmarks.synthetic_decoding --schemes all-masked reveal stream-all-masked stream-reveal stream-view \
     stream-view-self --dependencies exclusion --output_file docs/benchmarks/views/synthetic.json   # training schemes
+python -m benchmarks.synthetic_decoding --schemes stream-all-masked stream-soft stream-positions-soft \
+    --dependencies exclusion --visibilities 0.3 0.6 --output_file docs/benchmarks/views/synthetic-soft.json
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 from lmmlc.metrics import multilabel_metrics
 from lmmlc.testing import write_tiny_bert
 
-STRATEGIES = ("one_shot", "confidence", "certain", "beam")  # beam: config.decode_beam_size (4)
+STRATEGIES = ("one_shot", "confidence", "certain", "beam", "soft")  # beam: config.decode_beam_size (4)
 ROUNDS = STRATEGIES[1:]
+REVEALED_ROUNDS = ROUNDS[:3]
+"""The strategies that show decided labels as YES/NO (a model trained with reveals decodes these)."""
 METRICS = ("subset_accuracy", "micro_f1")
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
 SINGLE = {**COMPACT, "text_attends_labels": True, "label_stream": False}
@@ -48,9 +52,19 @@ SCHEMES = {  # name: (model options, collator options)
     "stream-group-view": ({**GROUP, "all_masked_loss_weight": 1.0}, REVEAL),
     "stream-view": ({**STREAM, "all_masked_loss_weight": 1.0}, REVEAL),
     "stream-view-self": ({**STREAM, "all_masked_loss_weight": 1.0, "self_condition_prob": 0.5}, REVEAL),
+    "stream-soft": ({**CLOZE_STREAM, "soft_reveal_prob": 0.5}, {"reveal_strategy": "none"}),  # the compact stream
+    "stream-positions-soft": ({**POSITIONS, "soft_reveal_prob": 0.5}, {"reveal_strategy": "none"}),
 }
 """Training schemes (`reveal_views_lmmlc.py`); an all-masked model decodes one pass only (its rounds would show
-labels it never saw revealed)."""
+labels it never saw revealed), a soft-view model one pass and `soft` (`decoders`)."""
+
+
+def decoders(scheme: str) -> tuple[str, ...]:
+    """The strategies a model trained by `scheme` is decoded with: what its training showed it."""
+    model_options, collator_options = SCHEMES[scheme]
+    if model_options.get("soft_reveal_prob"):
+        return ("one_shot", "soft")
+    return ("one_shot", *REVEALED_ROUNDS) if collator_options["reveal_strategy"] != "none" else ("one_shot",)
 
 
 def tiny_encoder(folder: Path) -> Path:
@@ -69,7 +83,7 @@ def train_and_decode(
     scheme: str = "reveal",
 ) -> dict[str, dict[str, float]]:
     """Train an LM-MLC model by `scheme` (default: compact template, text sees the template, random reveal) and
-    score every strategy on `test` (one pass only for an all-masked scheme).
+    score each of its `decoders` on `test`.
 
     Returns:
         per strategy, the metrics of `lmmlc.metrics.multilabel_metrics` at threshold 0.5.
@@ -99,7 +113,7 @@ def train_and_decode(
         strategy: multilabel_metrics(
             model.decode(**batch, strategy=strategy, thresholds=0.5).predictions.numpy(), truth
         )
-        for strategy in (STRATEGIES if collator_options["reveal_strategy"] != "none" else STRATEGIES[:1])
+        for strategy in decoders(scheme)
     }
 
 

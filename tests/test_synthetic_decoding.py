@@ -40,3 +40,12 @@ def test_group_schemes_name_a_revealed_label_by_its_position_not_a_prompt_token(
         options, collator = SCHEMES[name]
         assert options["label_stream_attention"] == attention and options["prompt_tokens_before"] == 0
         assert collator["reveal_strategy"] == "random"
+
+
+def test_each_scheme_decodes_what_its_training_showed_it():
+    from benchmarks.synthetic_decoding import decoders
+
+    assert decoders("all-masked") == ("one_shot",)
+    assert decoders("stream-view") == ("one_shot", "confidence", "certain", "beam")
+    assert decoders("stream-soft") == decoders("stream-positions-soft") == ("one_shot", "soft")
+    assert SCHEMES["stream-soft"][1]["reveal_strategy"] == "none"  # soft views train on all-masked batches
