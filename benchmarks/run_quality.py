@@ -281,6 +281,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="Strategies decoded in rounds for every method that decodes in rounds (default: each method's own).",
     )
     parser.add_argument(
+        "--round_margin",
+        type=float,
+        help="Certainty margin of the rounds (confidence, certain, beam; default: each model's decode_margin).",
+    )
+    parser.add_argument(
         "--reuse_trained",
         action="store_true",
         help="Decode a model already trained in --work_dir by the same "
@@ -305,39 +310,42 @@ def round_scores(
     settings: tuple[str, ...],
     strategy: str = "confidence",
     splits: tuple[str, ...] = tuple(SPLIT_PREFIXES),
+    margin: float | None = None,
 ) -> dict:
     """`{prefix}_{metric}@{setting}` of decoding by `strategy` on the run's own `splits` (validation and test), each
     setting's thresholds used while decoding; `test_examples_per_second` of the last setting's test decoding (after an
-    untimed warm-up batch, so that a run's first decoding pays no start-up cost). For
-    the `RETUNED` strategies, also `retuned`: the same metrics at thresholds tuned on its own validation
-    probabilities (`retuned_scores`)."""
+    untimed warm-up batch, so that a run's first decoding pays no start-up cost); `margin` overrides the model's
+    `decode_margin`. For the `RETUNED` strategies, also `retuned`: the same metrics at thresholds tuned on its own
+    validation probabilities (`retuned_scores`)."""
     model, tokenizer = load_trained(str(folder))
     data_args = parse_args(options)[1]
     data = load_data(data_args, label_names_of(model.config), need_train=False)
     encoded = encode_splits(data, tokenizer, model.config, data_args, splits)
     thresholds = threshold_settings(model.config)
     decodes = isinstance(model.config, LabelMaskConfig)  # other models score in one pass (timed all the same)
-    margin = getattr(model.config, "decode_margin", 0.0) if strategy == "certain" else 0.0
+    extra = {} if margin is None else {"margin": margin}
+    margin = getattr(model.config, "decode_margin", 0.0) if margin is None else margin
+    inside = margin if strategy == "certain" else 0.0  # thresholds inside (inside, 1 - inside) may be retuned
     results, decoded = {}, {}
     first = next(iter(encoded.values()))
     predict_dataset(model, tokenizer, first.select(range(min(8, len(first)))), progress=False)  # untimed warm-up
     for split, dataset in encoded.items():
         for setting in settings:
             start = time.perf_counter()
-            options = {"strategy": strategy, "thresholds": thresholds[setting]} if decodes else {}
+            options = {"strategy": strategy, "thresholds": thresholds[setting], **extra} if decodes else {}
             probs = predict_dataset(model, tokenizer, dataset, **options)
             if split == "test":
                 results["test_examples_per_second"] = len(dataset) / (time.perf_counter() - start)
             references = np.asarray(dataset["labels"])
             chosen = {setting: thresholds[setting]}
             results.update(metrics_at_thresholds(probs, references, chosen, SPLIT_PREFIXES[split]))
-            if margin < np.min(thresholds[setting]) and np.max(thresholds[setting]) < 1 - margin:
+            if inside < np.min(thresholds[setting]) and np.max(thresholds[setting]) < 1 - inside:
                 decoded[split] = (probs, references)
         if strategy == "certain" and split not in decoded:
-            probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=0.5)
+            probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=0.5, **extra)
             decoded[split] = (probs, np.asarray(dataset["labels"]))
     if strategy in RETUNED and {"validation", "test"} <= set(decoded):
-        results["retuned"] = retuned_scores(decoded["validation"], decoded["test"], margin)
+        results["retuned"] = retuned_scores(decoded["validation"], decoded["test"], inside)
     return results
 
 
@@ -387,7 +395,7 @@ def run_seed(args: argparse.Namespace, dataset: str, method: Method, seed: int) 
         rows[0]["test_examples_per_second"] = timed["test_examples_per_second"]
     for strategy in rounds:
         start = time.perf_counter()
-        scores = round_scores(output, options, settings, strategy)
+        scores = round_scores(output, options, settings, strategy, margin=args.round_margin)
         retuned = scores.pop("retuned", None)
         rows.append({**head, "decoding": strategy, **scores, "seconds": time.perf_counter() - start})
         if retuned is not None:  # thresholds tuned for this decoder on validation

@@ -48,11 +48,16 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
     assert (tmp_path / "report" / "quality_cpu.png").stat().st_size > 1000
     monkeypatch.setattr("benchmarks.run_quality.train", lambda options: pytest.fail("trained again"))
     again = [*argv[:8], "--methods", "stock", "lmmlc-stream-reveal-view-self", "--reuse_trained"]  # through --work_dir
-    again += ["--round_strategies", "certain"]
+    again += ["--round_strategies", "certain", "--round_margin", "0.2"]
     encoded, encode = [], run_quality.encode_splits
     monkeypatch.setattr(run_quality, "encode_splits", lambda *a: encoded.append(a[-1]) or encode(*a))
+    margins, predict = [], run_quality.predict_dataset
+    monkeypatch.setattr(
+        run_quality, "predict_dataset", lambda *a, **o: margins.append(o.get("margin")) or predict(*a, **o)
+    )
     main([*again, "--report_dir", str(tmp_path / "again"), "--extra", *extra])
     assert encoded == [("test",), ("test",), ("validation", "test")]  # one-pass timing decodes the test split only
+    assert set(margins[-4:]) == {0.2} and None in margins  # the rounds at the given margin, one pass without
     rows = json.loads((tmp_path / "again" / "quality_cpu.json").read_text())["rows"]
     assert [r["decoding"] for r in rows] == ["one_shot", "one_shot", "certain", "certain-retuned"] and rows[1]["reused"]
     assert rows[1]["test_micro_f1@global"] == report["rows"][3]["test_micro_f1@global"]  # the saved results
