@@ -1,7 +1,6 @@
 """Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, two rounds that show
 only the sure labels, beam search over the decisions, a fixed or random order, a second pass that shows every label's
-probability) and the single-sequence text cache
-with the guards of what it assumes.
+probability) and the single-sequence text cache with the guards of what it assumes.
 
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch, transformers and the other travelling files.
 """
