@@ -171,6 +171,32 @@ def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_pat
 
 
 @pytest.mark.slow
+def test_a_model_shipping_soft_decoding_is_tuned_on_its_own_output(tmp_path, shared_data, bert_dir, monkeypatch):
+    """Soft decoding shows probabilities, not decisions: each split is decoded once, with the shipped decoder, and
+    the thresholds tuned on that output; lmmlc-evaluate reproduces the report."""
+    import lmmlc.training
+
+    strategies = []
+
+    def recording(model, *args, **kwargs):
+        strategies.append(kwargs.get("strategy", model.config.decode_strategy))
+        return predict_dataset(model, *args, **kwargs)
+
+    monkeypatch.setattr(lmmlc.training, "predict_dataset", recording)
+    data = slice_data(shared_data, tmp_path / "data", rows=24)
+    options = ["--model_name_or_path", str(bert_dir), *COMPACT, "--label_stream", "true", "--soft_reveal_prob", "0.5"]
+    main(tiny_run_args(data, tmp_path / "out", *options, "--decode_strategy", "soft"))
+    assert strategies == ["soft", "soft"]  # validation and test, each once
+    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
+    metrics = tmp_path / "metrics.json"
+    evaluate(["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(metrics)])
+    got = json.loads(metrics.read_text())
+    assert got["decoder"] == "soft"
+    shared = [k for k in got if k.startswith(("eval_", "test_"))]
+    assert {k: got[k] for k in shared} == pytest.approx({k: results[k] for k in shared}, abs=1e-9)
+
+
+@pytest.mark.slow
 def test_baseline_tiny_run(tmp_path, shared_data):
     data = slice_data(shared_data, tmp_path / "data", rows=24)
     shrink = ["--threshold_shrinkage", "auto"]
