@@ -134,6 +134,16 @@ def test_bad_data_fails_before_training(tmp_path, shared_data):
     assert not (tmp_path / "out").exists()
 
 
+def assert_evaluate_reproduces_the_report(output: Path, data: Path, metrics: Path, decoder: str) -> None:
+    """lmmlc-evaluate on a trained folder names `decoder` and gives its report's validation and test metrics."""
+    results = json.loads((output / "all_results.json").read_text())
+    evaluate(["--model_path", str(output), "--data_dir", str(data), "--output_file", str(metrics)])
+    got = json.loads(metrics.read_text())
+    assert got["decoder"] == decoder
+    shared = [k for k in got if k.startswith(("eval_", "test_"))]
+    assert {k: got[k] for k in shared} == pytest.approx({k: results[k] for k in shared}, abs=1e-9)
+
+
 @pytest.mark.slow
 def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_path, shared_data, bert_dir, monkeypatch):
     """Rounds reveal labels at the decision thresholds, so the report decodes again once they are tuned: its
@@ -161,13 +171,7 @@ def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_pat
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert seen[-2:] == [(config["threshold"], config["label_thresholds"])] * 2  # validation and test, tuned
     assert seen[0] == (0.5, [])  # before tuning
-    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
-    metrics = tmp_path / "metrics.json"
-    evaluate(["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(metrics)])
-    got = json.loads(metrics.read_text())
-    assert got["decoder"] == "confidence"
-    shared = [k for k in got if k.startswith(("eval_", "test_"))]
-    assert {k: got[k] for k in shared} == pytest.approx({k: results[k] for k in shared}, abs=1e-9)
+    assert_evaluate_reproduces_the_report(tmp_path / "out", data, tmp_path / "metrics.json", "confidence")
 
 
 @pytest.mark.slow
@@ -187,13 +191,7 @@ def test_a_model_shipping_soft_decoding_is_tuned_on_its_own_output(tmp_path, sha
     options = ["--model_name_or_path", str(bert_dir), *COMPACT, "--label_stream", "true", "--soft_reveal_prob", "0.5"]
     main(tiny_run_args(data, tmp_path / "out", *options, "--decode_strategy", "soft"))
     assert strategies == ["soft", "soft"]  # validation and test, each once
-    results = json.loads((tmp_path / "out" / "all_results.json").read_text())
-    metrics = tmp_path / "metrics.json"
-    evaluate(["--model_path", str(tmp_path / "out"), "--data_dir", str(data), "--output_file", str(metrics)])
-    got = json.loads(metrics.read_text())
-    assert got["decoder"] == "soft"
-    shared = [k for k in got if k.startswith(("eval_", "test_"))]
-    assert {k: got[k] for k in shared} == pytest.approx({k: results[k] for k in shared}, abs=1e-9)
+    assert_evaluate_reproduces_the_report(tmp_path / "out", data, tmp_path / "metrics.json", "soft")
 
 
 @pytest.mark.slow
