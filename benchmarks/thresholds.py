@@ -44,15 +44,29 @@ from lmmlc.tokenization import encode_splits
 SPLITS = ("validation", "test")
 
 
-def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with `--runs` (ROW=PATH) and what scoring a model folder needs (data, length, batch, cache)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--runs", nargs="+", required=True, help="ROW=PATH: a trained model folder or a scores .npz.")
     parser.add_argument("--data_dir", default="../shared/data/goemotions")
-    parser.add_argument("--strengths", nargs="+", type=float, default=list(SHRINKAGE_STRENGTHS))
-    parser.add_argument("--folds", type=int, default=CV_FOLDS, help="Cross-validation folds within validation.")
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--work_dir", default="outputs/thresholds", help="Where model scores are cached.")
+    return parser
+
+
+def check_runs(parser: argparse.ArgumentParser, runs: list[str]) -> None:
+    """Refuse a run that is not ROW=PATH with an existing path."""
+    for run in runs:
+        row, _, path = run.partition("=")
+        if not row or not path or not Path(path).exists():
+            parser.error(f"--runs takes ROW=PATH with an existing model folder or .npz, got {run!r}.")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = run_parser(__doc__.splitlines()[0])
+    parser.add_argument("--strengths", nargs="+", type=float, default=list(SHRINKAGE_STRENGTHS))
+    parser.add_argument("--folds", type=int, default=CV_FOLDS, help="Cross-validation folds within validation.")
     parser.add_argument("--output", default="docs/benchmarks/thresholds/report")
     args = parser.parse_args(argv)
     strengths = sorted({k + 0.0 for k in args.strengths})  # -0 -> 0, duplicates once
@@ -61,10 +75,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if len({f"{k:g}" for k in strengths}) < len(strengths):
         parser.error(f"--strengths {args.strengths}: two values print alike ({{k:g}}); give distinct ones.")
     args.strengths = strengths
-    for run in args.runs:
-        row, _, path = run.partition("=")
-        if not row or not path or not Path(path).exists():
-            parser.error(f"--runs takes ROW=PATH with an existing model folder or .npz, got {run!r}.")
+    check_runs(parser, args.runs)
     return args
 
 
@@ -96,13 +107,22 @@ def model_scores(path: str, names: list[str], args: argparse.Namespace) -> dict[
     return scores
 
 
-def run_row(row: str, path: str, truth: dict[str, np.ndarray], names: list[str], args: argparse.Namespace) -> dict:
-    """Cross-validated and test macro-F1 of one run at every strength, and at its own choice (`auto`)."""
+def run_scores(
+    path: str, truth: dict[str, np.ndarray], names: list[str], args: argparse.Namespace
+) -> dict[str, np.ndarray]:
+    """A run's validation and test scores (an `.npz`, or a model folder scored by `model_scores`), each checked to
+    have `truth`'s shape (examples, labels)."""
     scores = dict(np.load(path)) if path.endswith(".npz") else model_scores(path, names, args)
     for split in SPLITS:
         shape = scores[split].shape if split in scores else "missing"
         if shape != truth[split].shape:
             raise ValueError(f"{path}: {split} scores {shape}, the data needs {truth[split].shape} (examples, labels).")
+    return scores
+
+
+def run_row(row: str, path: str, truth: dict[str, np.ndarray], names: list[str], args: argparse.Namespace) -> dict:
+    """Cross-validated and test macro-F1 of one run at every strength, and at its own choice (`auto`)."""
+    scores = run_scores(path, truth, names, args)
     cv = cross_validated_macro_f1(scores["validation"], truth["validation"], tuple(args.strengths), args.folds)
     result = {"dataset": Path(args.data_dir).name, "method": row, "decoding": "one_shot", "seed": path}
     for strength in args.strengths:
