@@ -203,7 +203,7 @@ def label_lines(labels: list[dict], rows: list[str]) -> list[str]:
     return lines
 
 
-def plot(labels: list[dict], path: Path) -> None:
+def plot(labels: list[dict], rows: list[str], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -214,7 +214,7 @@ def plot(labels: list[dict], path: Path) -> None:
     axis.bar(range(len(ordered)), [e["delta_f1"] for e in ordered], label="test F1 difference")
     ticks = [f"{e['label']} ({e['test_positives']})" for e in ordered]
     axis.set_xticks(range(len(ordered)), ticks, rotation=90, fontsize=6)
-    axis.set(ylabel="F1, first row minus second", title="per label (test positives)")
+    axis.set(ylabel=f"test F1, {rows[0]} minus {rows[1]}", title="per label (test positives)")
     save_figure(figure, axis, path)
 
 
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     per_run = [{"method": row, "seed": m["path"]} for row, members in runs.items() for m in members]
     rows = [*gaps, without_largest(labels), *labels, *per_run]
-    write_report(args.output, "benchmarks.per_label", argv, rows, text, lambda _, p: plot(labels, p))
+    write_report(args.output, "benchmarks.per_label", argv, rows, text, lambda _, p: plot(labels, args.rows, p))
 
 
 if __name__ == "__main__":
