@@ -24,7 +24,7 @@ from sklearn.metrics import average_precision_score
 
 from benchmarks.reporting import save_figure, write_report
 from benchmarks.thresholds import check_runs, references, run_parser, run_scores
-from lmmlc.metrics import f1_from_counts, label_counts
+from lmmlc.metrics import f1_from_counts, label_counts, outcome_indicators
 from lmmlc.thresholds import tune_shrunk_thresholds
 
 METRICS = ("macro_f1", "micro_f1", "subset_accuracy")
@@ -59,24 +59,18 @@ def weighted_metrics(predicted: dict[str, np.ndarray], truth: np.ndarray, weight
 
     Args:
         predicted: `predictions`' bool arrays, each (examples, labels).
-        truth: the test label matrix (examples, labels).
+        truth: the test label matrix (examples, labels), bool.
         weights: (resamples, examples) counts; a row of ones is the test split itself.
     Returns: each metric of shape (resamples,).
     """
-    truth = truth.astype(bool)
-    per_label = [weights @ c.astype(float) for c in _example_counts(predicted["per_label"], truth)]
-    micro = [(weights @ c.astype(float)).sum(axis=1) for c in _example_counts(predicted["global"], truth)]
+    per_label = [weights @ c.astype(float) for c in outcome_indicators(predicted["per_label"], truth)]
+    micro = [weights @ c.sum(axis=1).astype(float) for c in outcome_indicators(predicted["global"], truth)]
     exact = (predicted["global"] == truth).all(axis=1).astype(float)
     return {
         "macro_f1": f1_from_counts(*per_label).mean(axis=1),
         "micro_f1": f1_from_counts(*micro),
         "subset_accuracy": weights @ exact / weights.sum(axis=1),
     }
-
-
-def _example_counts(predicted: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """True positive, false positive and false negative indicators, each (examples, labels)."""
-    return predicted & truth, predicted & ~truth, ~predicted & truth
 
 
 def label_table(runs: dict[str, list[dict]], truth: dict[str, np.ndarray], names: list[str]) -> list[dict]:

@@ -30,10 +30,16 @@ def binarize(probabilities: np.ndarray, thresholds: float | np.ndarray) -> np.nd
     return (probabilities >= thresholds).astype(int)
 
 
+def outcome_indicators(predictions: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True positive, false positive and false negative indicators (bool), each of the inputs' shape."""
+    predicted, true = np.asarray(predictions).astype(bool), np.asarray(references).astype(bool)
+    return predicted & true, predicted & ~true, ~predicted & true
+
+
 def label_counts(predictions: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """True positives, false positives and false negatives per label, summed over axis -2 (examples)."""
-    predicted, true = np.asarray(predictions).astype(bool), np.asarray(references).astype(bool)
-    return (predicted & true).sum(axis=-2), (predicted & ~true).sum(axis=-2), (~predicted & true).sum(axis=-2)
+    tp, fp, fn = outcome_indicators(predictions, references)
+    return tp.sum(axis=-2), fp.sum(axis=-2), fn.sum(axis=-2)
 
 
 def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from sklearn.metrics import f1_score
 
 from benchmarks.anchors import label_matrix, load_splits
 from benchmarks.per_label import main, predictions, weighted_metrics, without_largest
+from benchmarks.thresholds import references
 from lmmlc.metrics import binarize, multilabel_metrics
 from lmmlc.training import tune_thresholds
 
@@ -32,11 +33,6 @@ def scores_file(path, data, seed, truth_weight=0.0):
     return scores
 
 
-def truth_of(data):
-    splits, names = load_splits(data)
-    return {s: label_matrix(splits[s], names) for s in ("validation", "test")}
-
-
 def report(tmp_path, runs, data, name="r"):
     output = tmp_path / name
     main(["--runs", *runs, "--data_dir", str(data), "--resamples", "300", "--output", str(output)])
@@ -49,7 +45,7 @@ def test_row_means_match_an_independent_scoring_and_the_interval_holds_the_diffe
     b = [scores_file(tmp_path / f"b{s}.npz", data, 10 + s, 0.1) for s in (0, 1)]
     runs = [f"A={tmp_path / f'a{s}.npz'}" for s in (0, 1)] + [f"B={tmp_path / f'b{s}.npz'}" for s in (0, 1)]
     gaps, labels, rows = report(tmp_path, runs, data)
-    truth = truth_of(data)
+    truth, _ = references(data)
 
     def expected(scores):
         tuned = SimpleNamespace()
