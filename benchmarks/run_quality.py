@@ -485,6 +485,8 @@ def write_report(args: argparse.Namespace, rows: list[dict], command: str) -> Pa
     summary = mean_over_seeds(rows)
     report = {"command": command, "profile": args.profile, "machine": machine, "rows": rows, "summary": summary}
     report["notes"] = [*PROFILES[args.profile].notes, f"Seeds of the BERT rows: {args.seeds} (mean ± sd)."]
+    if args.extra:  # they come last, so they override the notes above where they name the same option
+        report["notes"].append(f"Every BERT row also ran with `{' '.join(args.extra)}` (overrides the profile).")
     Path(f"{stem}.json").write_text(json.dumps(report, indent=2))
     lines = [f"# Quality benchmark, profile `{args.profile}`", "", f"`{command}`", ""]
     lines += [f"- {note}" for note in report["notes"]]

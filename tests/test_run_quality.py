@@ -43,6 +43,7 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
             assert 0 <= row[f"{prefix}_subset_accuracy@0.5"] <= 1 and 0 <= row[f"{prefix}_micro_f1@global"] <= 1
     assert "test_micro_f1@per_label" not in report["rows"][2]  # the cpu profile decodes rounds at 0.5 and global
     assert report["command"].startswith("python -m benchmarks.run_quality --datasets goemotions")
+    assert f"`{' '.join(extra)}` (overrides the profile)" in report["notes"][-1]  # the notes say what ran
     table = (tmp_path / "report" / "quality_cpu.md").read_text()
     assert "| lmmlc-reveal | confidence |" in table and "n/a" in table
     assert (tmp_path / "report" / "quality_cpu.png").stat().st_size > 1000
