@@ -1,5 +1,5 @@
 """A grid of `run_quality` runs (method x encoder learning rate x epochs x seed) side by side on one machine, and the
-mean over seeds of every cell, with each method's recipe chosen on validation.
+mean over seeds of every cell, with each method's config chosen on validation.
 
     python -m benchmarks.grid run --configs lmmlc-pooled-head:3e-4:1 baseline:1e-4:1 --seeds 42 43 44 --workers 12 \\
         --deadline 480 --work_dir outputs/grid --data_root ../shared/data
@@ -8,18 +8,19 @@ mean over seeds of every cell, with each method's recipe chosen on validation.
 `run` starts each (config, seed) as its own `python -m benchmarks.run_quality` process (profile and dataset as given),
 at most `--workers` at once, in the order of `--configs` (a config's seeds together), so that the first configs
 finish first. None starts after `--deadline` seconds and a run still going then is stopped: `manifest.json` in
-`--work_dir` says of every run whether it finished, failed, was stopped or never started. Runs side by side share
-the machine, so their speeds are not comparable: `summarize` leaves them out.
+`--work_dir`, rewritten as each run ends, says of every run whether it finished, failed, was stopped or never
+started. Runs side by side share the machine, so their speeds are not comparable: `summarize` leaves them out.
 
-`summarize` averages each config's finished seeds (validation and test at the tuned thresholds), and names per method
-the config with the best mean validation micro-F1 among those whose every seed finished (the rule of section 0 of
-docs/BENCHMARKS.md); test never chooses.
+`summarize` averages each config's finished seeds (validation and test at the tuned thresholds, one pass), and names
+per method the config with the best mean validation micro-F1 (`decide_defaults.METRIC`) among those whose every seed
+finished; test never chooses.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -27,13 +28,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from threading import Event, Lock
 
+from benchmarks.decide_defaults import METRIC
 from benchmarks.reporting import write_report
-from benchmarks.run_quality import METHODS, PROFILES, mean_over_seeds
-from benchmarks.seed_means import KEYS, plot, table
+from benchmarks.run_quality import METHODS, PROFILES, check_datasets, mean_over_seeds
+from benchmarks.seed_means import KEYS, plot, report_rows, table
 
-CHOOSER = "eval_micro_f1@global"
-"""The validation metric that chooses each method's config."""
+OWN_OPTIONS = ("--learning_rate", "--num_train_epochs", "--seed")
+"""`lmmlc-train` options that each run's config and seed set: refused in `--extra`, where they would override them."""
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,18 @@ class Config:
         parts = text.split(":")
         fix = "write each config as METHOD:LEARNING_RATE:EPOCHS, e.g. baseline:1e-4:2"
         if len(parts) != 3:
-            raise ValueError(f"Config {text!r}: {fix}.")
+            raise argparse.ArgumentTypeError(f"Config {text!r}: {fix}.")
         method, rate, epochs = parts
         if method not in METHODS or METHODS[method].anchor:
-            raise ValueError(f"Config {text!r}: {method!r} is not a BERT row of run_quality ({fix}).")
+            raise argparse.ArgumentTypeError(f"Config {text!r}: {method!r} is not a BERT row of run_quality ({fix}).")
         try:
-            positive = float(rate) > 0 and float(epochs) > 0
+            numbers = [float(rate), float(epochs)]
         except ValueError:
-            positive = False
-        if not positive:
-            raise ValueError(f"Config {text!r}: the learning rate and epochs must be positive numbers ({fix}).")
+            numbers = [math.nan]
+        if not all(math.isfinite(n) and n > 0 for n in numbers):
+            raise argparse.ArgumentTypeError(
+                f"Config {text!r}: the learning rate and epochs must be positive numbers ({fix})."
+            )
         return cls(method, rate, epochs)
 
 
@@ -73,12 +78,16 @@ class Run:
 
     config: Config
     seed: int
-    status: str = "not started"  # finished | failed | stopped at the deadline | not started
+    status: str = "not started"  # finished | failed (exit N) | stopped at the deadline | not started
     seconds: float | None = None
 
     @property
     def name(self) -> str:
         return f"{self.config.method}-lr{self.config.learning_rate}-ep{self.config.epochs}-seed{self.seed}"
+
+    def folder(self, work_dir: str | Path) -> Path:
+        """Where the run's model, report, log and datasets cache go."""
+        return Path(work_dir) / "runs" / self.name
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -96,7 +105,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--work_dir", required=True, help="Models, reports, logs and manifest.json.")
     run.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="More lmmlc-train options (last).")
     summary = verbs.add_parser("summarize", help="Mean over seeds per config; each method's config chosen.")
-    summary.add_argument("--work_dir", required=True, help="A `run`'s work_dir (its manifest.json).")
+    summary.add_argument("--work_dir", required=True, help="A `run`'s work_dir (manifest.json, runs/*/report/).")
     summary.add_argument("--output", required=True, help="Path prefix of the .json/.md/.png report.")
     args = parser.parse_args(argv)
     if args.verb == "run":
@@ -108,17 +117,21 @@ def check_run(args: argparse.Namespace) -> None:
     """Refuse a grid that cannot run as asked, before any run starts."""
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers}: give at least 1.")
-    if args.dataset not in PROFILES[args.profile].datasets:
-        raise ValueError(f"--dataset {args.dataset} is not in profile {args.profile!r}.")
-    if not (Path(args.data_root) / args.dataset / "labels.txt").exists():
-        raise FileNotFoundError(f"No {args.dataset} data at {Path(args.data_root) / args.dataset} (see --data_root).")
-    for seen in {c for c in args.configs if args.configs.count(c) > 1}:
-        raise ValueError(f"Config {seen.label} is given twice: give each once.")
+    if args.deadline is not None and not (math.isfinite(args.deadline) and args.deadline > 0):
+        raise ValueError(f"--deadline {args.deadline}: give a positive number of seconds, or leave it out.")
+    check_datasets(args.profile, [args.dataset], args.data_root)
+    twice = sorted({c.label for c in args.configs if args.configs.count(c) > 1})
+    twice += sorted({f"seed {s}" for s in args.seeds if args.seeds.count(s) > 1})
+    if twice:
+        raise ValueError(f"{twice} given twice: give each config and seed once.")
+    overriding = [option for option in OWN_OPTIONS if option in args.extra]
+    if overriding:
+        raise ValueError(f"--extra sets {overriding}, which each run's config and seed set: put them in --configs.")
 
 
 def command(args: argparse.Namespace, run: Run) -> list[str]:
     """The `run_quality` command line of one run: its own work and report folders, the config's options last."""
-    folder = Path(args.work_dir) / "runs" / run.name
+    folder = run.folder(args.work_dir)
     argv = [sys.executable, "-m", "benchmarks.run_quality", "--profile", args.profile, "--datasets", args.dataset]
     argv += ["--methods", run.config.method, "--seeds", str(run.seed), "--data_root", args.data_root]
     argv += ["--work_dir", str(folder / "work"), "--report_dir", str(folder / "report")]
@@ -129,12 +142,12 @@ def command(args: argparse.Namespace, run: Run) -> list[str]:
 
 
 def execute(args: argparse.Namespace, run: Run, start: float) -> None:
-    """Run one grid cell unless the deadline has passed; its output goes to `runs/NAME/log.txt`, its datasets cache
+    """Run one grid cell unless the deadline has passed; its output goes to its folder's log.txt, its datasets cache
     stays its own (runs side by side)."""
     left = None if args.deadline is None else args.deadline - (time.monotonic() - start)
     if left is not None and left <= 0:
         return
-    folder = Path(args.work_dir) / "runs" / run.name
+    folder = run.folder(args.work_dir)
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HF_DATASETS_CACHE": str(folder / "datasets-cache")}
     began = time.monotonic()
@@ -145,25 +158,42 @@ def execute(args: argparse.Namespace, run: Run, start: float) -> None:
         except subprocess.TimeoutExpired:
             run.status = "stopped at the deadline"
     run.seconds = time.monotonic() - began
+    print(f"{run.name}: {run.status} after {run.seconds:.0f} s", flush=True)
 
 
-def write_manifest(args: argparse.Namespace, runs: list[Run]) -> None:
-    manifest = {"command": " ".join(["python -m benchmarks.grid", *sys.argv[1:]]), "profile": args.profile}
-    manifest["dataset"], manifest["seeds"] = args.dataset, args.seeds
+def write_manifest(args: argparse.Namespace, runs: list[Run], command_line: str) -> None:
+    """`manifest.json`: the command, the profile, dataset and seeds, and every run with what became of it so far."""
+    manifest = {"command": command_line, "profile": args.profile, "dataset": args.dataset, "seeds": args.seeds}
     manifest["runs"] = [{**asdict(r), "name": r.name} for r in runs]
     (Path(args.work_dir) / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
-def run_grid(args: argparse.Namespace) -> list[Run]:
-    """Every (config, seed), configs in the order given; the manifest written when all have ended."""
+def run_grid(args: argparse.Namespace, argv: list[str] | None = None) -> list[Run]:
+    """Every (config, seed), configs in the order given; the manifest written first and again as each run ends, so
+    that it holds what became of every run even if the grid itself is cut off."""
     runs = [Run(config, seed) for config in args.configs for seed in args.seeds]
+    command_line = " ".join(["python -m benchmarks.grid", *(sys.argv[1:] if argv is None else argv)])
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        list(pool.map(lambda r: execute(args, r, start), runs))
-    write_manifest(args, runs)
-    for run in runs:
-        print(f"{run.name}: {run.status}")
+    write_manifest(args, runs, command_line)
+    lock, broken, start = Lock(), Event(), time.monotonic()
+
+    def one(run: Run) -> None:  # after a run breaks (not a failed training: an error here), none starts
+        try:
+            if not broken.is_set():
+                execute(args, run, start)
+        except BaseException:
+            broken.set()
+            raise
+        finally:
+            with lock:
+                write_manifest(args, runs, command_line)
+
+    pool = ThreadPoolExecutor(max_workers=args.workers)
+    try:
+        list(pool.map(one, runs))
+    finally:
+        pool.shutdown(cancel_futures=True)
+        write_manifest(args, runs, command_line)
     return runs
 
 
@@ -174,22 +204,23 @@ def finished_rows(work_dir: Path) -> tuple[dict, list[dict]]:
     for run in (r for r in manifest["runs"] if r["status"] == "finished"):
         config = Config(**run["config"])
         report = work_dir / "runs" / run["name"] / "report" / f"quality_{manifest['profile']}.json"
-        (row,) = [r for r in json.loads(report.read_text())["rows"] if r["decoding"] == "one_shot"]
-        kept = {k: v for k, v in row.items() if "second" not in k}  # runs side by side: no comparable speeds
+        found = report_rows(report, manifest["dataset"], "one_shot")
+        if len(found) != 1:
+            raise ValueError(f"{report}: {len(found)} one-pass rows of {manifest['dataset']}, expected one per run.")
+        kept = {k: v for k, v in found[0].items() if "second" not in k}  # runs side by side: no comparable speeds
         rows.append({**kept, **asdict(config), "method": config.label, "row": config.method})
     return manifest, rows
 
 
 def choose(summary: list[dict], manifest: dict) -> None:
-    """Mark per method the config with the best mean `CHOOSER` among those whose every seed finished."""
+    """Mark per method the config with the best mean `METRIC` among those whose every seed finished."""
     for row in summary:
         row["complete"] = sorted(row["seeds"]) == sorted(manifest["seeds"])
+        row["chosen"] = False
     for method in dict.fromkeys(row["row"] for row in summary):
         eligible = [r for r in summary if r["row"] == method and r["complete"]]
-        for row in summary:
-            row.setdefault("chosen", False)
         if eligible:
-            max(eligible, key=lambda r: r[CHOOSER])["chosen"] = True
+            max(eligible, key=lambda r: r[METRIC])["chosen"] = True
 
 
 def summarize(args: argparse.Namespace, argv: list[str] | None = None) -> list[dict]:
@@ -204,7 +235,7 @@ def summarize(args: argparse.Namespace, argv: list[str] | None = None) -> list[d
     choose(summary, manifest)
     chosen = [r["method"] for r in summary if r["chosen"]]
     ended = {r["name"]: r["status"] for r in manifest["runs"] if r["status"] != "finished"}
-    text = table(summary, list(KEYS)) + f"\n\nChosen on validation ({CHOOSER}, every seed finished): {chosen}\n"
+    text = table(summary, list(KEYS)) + f"\n\nChosen on validation ({METRIC}, every seed finished): {chosen}\n"
     text += f"Not finished: {ended or 'none'}\n"
     print(text)
     write_report(args.output, "benchmarks.grid", argv, summary, text, lambda rows, p: plot(rows, p, list(KEYS)))
@@ -212,9 +243,10 @@ def summarize(args: argparse.Namespace, argv: list[str] | None = None) -> list[d
 
 
 def main(argv: list[str] | None = None) -> None:
+    """`run` the grid, or `summarize` a run's work_dir."""
     args = parse(argv)
     if args.verb == "run":
-        run_grid(args)
+        run_grid(args, argv)
     else:
         summarize(args, argv)
 

@@ -505,17 +505,20 @@ def write_report(args: argparse.Namespace, rows: list[dict], command: str) -> Pa
     return Path(f"{stem}.md")
 
 
+def check_datasets(profile: str, datasets: list[str], data_root: str) -> None:
+    """Refuse datasets that the profile has no budget for, or whose data is not under `data_root`."""
+    unknown = sorted(set(datasets) - set(PROFILES[profile].datasets))
+    if unknown:
+        raise ValueError(f"Datasets {unknown} are not in profile {profile!r}: {sorted(PROFILES[profile].datasets)}.")
+    for dataset in datasets:
+        if not (Path(data_root) / dataset / "labels.txt").exists():
+            raise FileNotFoundError(f"No {dataset} data at {Path(data_root) / dataset} (see --data_root).")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     datasets = args.datasets or list(PROFILES[args.profile].datasets)
-    unknown = sorted(set(datasets) - set(PROFILES[args.profile].datasets))
-    if unknown:
-        raise ValueError(
-            f"Datasets {unknown} are not in profile {args.profile!r}: {sorted(PROFILES[args.profile].datasets)}."
-        )
-    for dataset in datasets:
-        if not (Path(args.data_root) / dataset / "labels.txt").exists():
-            raise FileNotFoundError(f"No {dataset} data at {Path(args.data_root) / dataset} (see --data_root).")
+    check_datasets(args.profile, datasets, args.data_root)
     command = " ".join(["python -m benchmarks.run_quality", *(sys.argv[1:] if argv is None else argv)])
     methods = args.methods or PROFILES[args.profile].methods or DEFAULT_METHODS
     rows = [row for dataset in datasets for name in methods for row in run_method(args, dataset, METHODS[name])]

@@ -2,7 +2,7 @@
 
 import json
 import sys
-from argparse import Namespace
+from argparse import ArgumentTypeError, Namespace
 
 import pytest
 
@@ -24,25 +24,39 @@ def data_root(tmp_path):
         ("anchor-linear:1e-4:1", "'anchor-linear' is not a BERT row"),
         ("baseline:fast:1", "must be positive numbers"),
         ("baseline:1e-4:0", "must be positive numbers"),
+        ("baseline:inf:1", "must be positive numbers"),
     ],
 )
 def test_a_config_that_is_not_method_rate_epochs_is_refused(text, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ArgumentTypeError, match=message):
         Config.parse(text)
+
+
+def test_the_command_line_shows_what_is_wrong_with_a_config(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--work_dir", str(tmp_path), "--configs", "baseline:1e-4"])
+    assert "write each config as METHOD:LEARNING_RATE:EPOCHS" in capsys.readouterr().err
 
 
 def test_a_grid_that_cannot_run_is_refused_before_any_work(tmp_path):
     work = tmp_path / "work"
     argv = ["run", "--work_dir", str(work), "--data_root", data_root(tmp_path), "--configs"]
     elsewhere = ["run", "--work_dir", str(work), "--data_root", str(tmp_path / "nowhere"), "--configs"]
-    with pytest.raises(SystemExit):  # argparse names the bad config
-        main([*argv, "baseline:1e-4"])
     with pytest.raises(ValueError, match="given twice"):
         main([*argv, "baseline:1e-4:1", "baseline:1e-4:1"])
+    with pytest.raises(ValueError, match=r"\['seed 42'\] given twice"):
+        main([*argv, "baseline:1e-4:1", "--seeds", "42", "42"])
     with pytest.raises(ValueError, match="--workers 0"):
         main([*argv, "baseline:1e-4:1", "--workers", "0"])
+    for deadline in ("0", "nan"):
+        with pytest.raises(ValueError, match=f"--deadline {deadline}"):
+            main([*argv, "baseline:1e-4:1", "--deadline", deadline])
+    with pytest.raises(ValueError, match="not in profile 'cpu-full'"):
+        main([*argv, "baseline:1e-4:1", "--dataset", "cooking-stackexchange"])
     with pytest.raises(FileNotFoundError, match="--data_root"):
         main([*elsewhere, "baseline:1e-4:1"])
+    with pytest.raises(ValueError, match=r"--extra sets \['--num_train_epochs'\]"):
+        main([*argv, "baseline:1e-4:1", "--extra", "--num_train_epochs", "3"])
     assert not work.exists()
 
 
@@ -67,8 +81,11 @@ def test_runs_in_order_until_the_deadline_and_the_manifest_says_what_became_of_e
     monkeypatch.setattr(grid, "command", fake_command)
     configs = ["baseline:1e-4:1", "stock:1e-4:1", "lmmlc-pooled-head:3e-4:1", "baseline:2e-4:1"]
     argv = ["run", "--work_dir", str(tmp_path / "work"), "--data_root", data_root(tmp_path), "--seeds", "42"]
-    main([*argv, "--workers", "1", "--deadline", "3", "--configs", *configs])
-    runs = json.loads((tmp_path / "work" / "manifest.json").read_text())["runs"]
+    argv += ["--workers", "1", "--deadline", "3"]
+    main([*argv, "--configs", *configs])
+    manifest = json.loads((tmp_path / "work" / "manifest.json").read_text())
+    assert manifest["command"] == " ".join(["python -m benchmarks.grid", *argv, "--configs", *configs])
+    runs = manifest["runs"]
     assert [(r["name"], r["status"]) for r in runs] == [
         ("baseline-lr1e-4-ep1-seed42", "finished"),
         ("stock-lr1e-4-ep1-seed42", "failed (exit 3)"),
@@ -76,6 +93,20 @@ def test_runs_in_order_until_the_deadline_and_the_manifest_says_what_became_of_e
         ("baseline-lr2e-4-ep1-seed42", "not started"),
     ]
     assert runs[2]["seconds"] < 30 and runs[3]["seconds"] is None
+
+
+def test_the_manifest_holds_what_became_of_each_run_when_the_grid_breaks_off(tmp_path, monkeypatch):
+    def breaking(args, run):
+        if run.config.method == "stock":
+            raise RuntimeError("the machine went away")
+        return fake_command(args, run)
+
+    monkeypatch.setattr(grid, "command", breaking)
+    argv = ["run", "--work_dir", str(tmp_path / "work"), "--data_root", data_root(tmp_path), "--seeds", "42"]
+    with pytest.raises(RuntimeError, match="went away"):
+        main([*argv, "--configs", "baseline:1e-4:1", "stock:1e-4:1", "baseline:2e-4:1"])
+    runs = json.loads((tmp_path / "work" / "manifest.json").read_text())["runs"]
+    assert [r["status"] for r in runs] == ["finished", "not started", "not started"]
 
 
 def write_run(work, config, seed, status, eval_micro=0.0, test_micro=0.0):
@@ -104,26 +135,38 @@ def test_means_over_seeds_and_each_methods_choice_on_validation_among_complete_c
         write_run(work, "baseline:2e-4:1", 43, "stopped at the deadline"),
         write_run(work, "stock:1e-4:1", 42, "failed (exit 1)"),
         write_run(work, "stock:1e-4:1", 43, "not started"),
+        write_run(work, "lmmlc-pooled-head:3e-4:1", 42, "finished", eval_micro=0.55),  # below the baseline's
+        write_run(work, "lmmlc-pooled-head:3e-4:1", 43, "finished", eval_micro=0.55),
+        write_run(work, "lmmlc-pooled-head:2e-4:2", 42, "finished", eval_micro=0.50),
+        write_run(work, "lmmlc-pooled-head:2e-4:2", 43, "finished", eval_micro=0.50),
     ]
-    manifest = {"profile": "cpu-full", "seeds": [42, 43], "runs": runs}
+    manifest = {"profile": "cpu-full", "dataset": "goemotions", "seeds": [42, 43], "runs": runs}
     (work / "manifest.json").write_text(json.dumps(manifest))
     main(["summarize", "--work_dir", str(work), "--output", str(tmp_path / "out" / "grid")])
     rows = {r["method"]: r for r in json.loads((tmp_path / "out" / "grid.json").read_text())["rows"]}
-    assert list(rows) == ["baseline lr 1e-4 x1", "baseline lr 1e-4 x2", "baseline lr 2e-4 x1"]  # stock: none finished
+    assert list(rows)[:3] == ["baseline lr 1e-4 x1", "baseline lr 1e-4 x2", "baseline lr 2e-4 x1"]  # stock: none
     first = rows["baseline lr 1e-4 x1"]
     assert first["eval_micro_f1@global"] == pytest.approx(0.61) and first["test_micro_f1@global"] == pytest.approx(0.51)
     assert first["seeds"] == [42, 43] and first["row"] == "baseline" and first["epochs"] == "1"
     assert not any("second" in key for key in first)  # runs side by side: speeds left out
-    assert [r["chosen"] for r in rows.values()] == [True, False, False]
-    assert [r["complete"] for r in rows.values()] == [True, True, False]
+    assert [r["chosen"] for r in rows.values()] == [True, False, False, True, False]  # one per method
+    assert [r["complete"] for r in rows.values()] == [True, True, False, True, True]
     text = (tmp_path / "out" / "grid.md").read_text()
-    assert "['baseline lr 1e-4 x1']" in text and "stock-lr1e-4-ep1-seed42': 'failed (exit 1)'" in text
+    assert (
+        "['baseline lr 1e-4 x1', 'lmmlc-pooled-head lr 3e-4 x1']" in text
+        and "stock-lr1e-4-ep1-seed42': 'failed (exit 1)'" in text
+    )
 
 
 def test_summarize_refuses_a_grid_where_nothing_finished(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    manifest = {"profile": "cpu-full", "seeds": [42], "runs": [write_run(work, "stock:1e-4:1", 42, "not started")]}
+    manifest = {
+        "profile": "cpu-full",
+        "dataset": "goemotions",
+        "seeds": [42],
+        "runs": [write_run(work, "stock:1e-4:1", 42, "not started")],
+    }
     (work / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="nothing to summarize"):
         main(["summarize", "--work_dir", str(work), "--output", str(tmp_path / "out")])
