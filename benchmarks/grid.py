@@ -169,8 +169,8 @@ def write_manifest(args: argparse.Namespace, runs: list[Run], command_line: str)
 
 
 def run_grid(args: argparse.Namespace, argv: list[str] | None = None) -> list[Run]:
-    """Every (config, seed), configs in the order given; the manifest written first and again as each run ends, so
-    that it holds what became of every run even if the grid itself is cut off."""
+    """Every (config, seed), configs in the order given; the manifest written first and again as each run ends (or
+    is skipped), so that it holds what became of every run even if the grid itself is cut off."""
     runs = [Run(config, seed) for config in args.configs for seed in args.seeds]
     command_line = " ".join(["python -m benchmarks.grid", *(sys.argv[1:] if argv is None else argv)])
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)
@@ -191,9 +191,8 @@ def run_grid(args: argparse.Namespace, argv: list[str] | None = None) -> list[Ru
     pool = ThreadPoolExecutor(max_workers=args.workers)
     try:
         list(pool.map(one, runs))
-    finally:
+    finally:  # a run that never started keeps the first manifest's "not started"
         pool.shutdown(cancel_futures=True)
-        write_manifest(args, runs, command_line)
     return runs
 
 
@@ -203,7 +202,7 @@ def finished_rows(work_dir: Path) -> tuple[dict, list[dict]]:
     rows = []
     for run in (r for r in manifest["runs"] if r["status"] == "finished"):
         config = Config(**run["config"])
-        report = work_dir / "runs" / run["name"] / "report" / f"quality_{manifest['profile']}.json"
+        report = Run(config, run["seed"]).folder(work_dir) / "report" / f"quality_{manifest['profile']}.json"
         found = report_rows(report, manifest["dataset"], "one_shot")
         if len(found) != 1:
             raise ValueError(f"{report}: {len(found)} one-pass rows of {manifest['dataset']}, expected one per run.")
