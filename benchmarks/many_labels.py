@@ -22,7 +22,9 @@ from benchmarks.reporting import grouped_bars, save_figure, write_report
 from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
-STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "--pooled_text_head", "false"]
+BEFORE_5I = ["--pooled_text_head", "false", "--sampled_logit_correction", "false"]
+"""The rows measured before 5i keep their meaning past one group: cloze scores only, no sampling correction."""
+STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", *BEFORE_5I]
 """The rows measured before the pooled text head became the default keep their meaning (cloze scores only)."""
 NO_RANKER = ["--label_shortlist_size", "0"]
 """The rows measured before a ranker became the default past one group keep their meaning (every label scored)."""
@@ -41,6 +43,7 @@ BERT_ROWS = {
     "lmmlc-shortlist-defaults": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32"],
         *["--label_stream_layers", "2", *SHORTLIST],
+        *BEFORE_5I,
     ],
     # the same + the pooled baseline's head beside the cloze scores; new heads (this one, the ranker) at 3e-2
     "lmmlc-stream-shortlist-pooled": [
@@ -51,16 +54,19 @@ BERT_ROWS = {
     "lmmlc-shortlist-frequency": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "--negative_sampling", "frequency"],
         *["--label_stream_layers", "2", *SHORTLIST],
+        *BEFORE_5I,
     ],
     # the same recipe at lmmlc-train's default sample size past one group: one whole group (64 labels) per example
     "lmmlc-shortlist-sample64": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "64"],
         *["--label_stream_layers", "2", *SHORTLIST],
+        *BEFORE_5I,
     ],
-    # the row above as lmmlc-train now ships it past one group: the ranker's score fused at the default weight (5h)
+    # the row above as lmmlc-train shipped it past one group from 5h to 5i: the ranker's score fused at 0.2
     "lmmlc-shortlist-fused": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "64"],
         *["--label_stream_layers", "2", "--label_shortlist_size", "128"],
+        *BEFORE_5I,
     ],
     "baseline": ["--model_type", "baseline", "--pooling", "mean"],
     # a recipe for many labels: ZLPR (multi-label softmax) and a 5x learning rate for the new 736-way head

@@ -109,6 +109,15 @@ one; an LM-MLC model only with its pooled text head or label ranker (`lmmlc.trai
 
 
 @dataclass
+class PretrainTrainingArguments(TrainingArguments):
+    """transformers' TrainingArguments plus `--overwrite_output_dir` (which transformers 5 dropped)."""
+
+    overwrite_output_dir: bool = _help(
+        "Replace an earlier lmmlc run in a non-empty --output_dir (only what that run wrote is cleared).", False
+    )
+
+
+@dataclass
 class LmmlcTrainingArguments(TrainingArguments):
     """transformers' TrainingArguments plus `--overwrite_output_dir` (which transformers 5 dropped);
     `--resume_from_checkpoint` also takes `latest` (the newest complete checkpoint in --output_dir);
@@ -120,7 +129,8 @@ class LmmlcTrainingArguments(TrainingArguments):
         + "."
     )
     overwrite_output_dir: bool = _help(
-        "Clear what an earlier run wrote to a non-empty --output_dir (checkpoints, results, log, model) first.",
+        "Replace an earlier lmmlc run in a non-empty --output_dir: once every input is checked, clear what that run "
+        "wrote (its lmmlc_run.json lists it); a folder holding anything else is refused.",
         False,
     )
     head_learning_rate: float | None = _help(

@@ -94,6 +94,18 @@ def resolve_thresholds(config: BertConfig, override: Any = None) -> list[float]:
     return values
 
 
+def untuned_thresholds_note(config: BertConfig, source: str) -> str | None:
+    """A line saying which thresholds a model without tuned ones predicts at (a Trainer `checkpoint-N` folder, or a
+    run without validation: lmmlc-train stores tuned per-label thresholds only in its final folder); None when tuned."""
+    if getattr(config, "label_thresholds", None) is not None:
+        return None
+    threshold = getattr(config, "threshold", 0.5)
+    return (
+        f"{source} holds no tuned thresholds (a Trainer checkpoint-N folder, or a run without validation): every "
+        f"label is predicted at {threshold}. The final folder of lmmlc-train holds the thresholds tuned on validation."
+    )
+
+
 def label_names_of(config: BertConfig) -> list[str]:
     """Label names in index order, of an lmmlc config or of a stock model's plain transformers config."""
     return [config.id2label[i] for i in range(config.num_labels)]
@@ -271,9 +283,15 @@ class LabelMaskConfig(MultiLabelBertConfig):
             pass, as `soft` decoding's second pass does, and that loss added (0: off; `reveal_views_lmmlc.py`).
         pooled_text_head: label stream only: add to every label's cloze score a per-label linear score of the
             mean-pooled text (the pooled baseline's head, zero at the start), trained at `--head_learning_rate`.
-            None (default): on for a new label-stream model whose labels fit one group (every label scored in
-            training; docs/BENCHMARKS.md 1f), off past that (on cooking-stackexchange's 736 tags it lost, 5g), for a
-            single sequence and for a trained config saved without the field.
+            With more labels than one group (labels sampled in training) the head is trained on every label with
+            the full loss, and the stream's cloze score is added on the sampled labels. None (default): on for a new
+            label-stream model at any label count (one group: docs/BENCHMARKS.md 1f; past one group: 5i), off for
+            a single sequence and for a trained config saved without the field.
+        sampled_logit_correction: label stream, training with sampled labels (uniform negatives): each scored
+            label's logit gains log(1/r) in the loss, r `(k - P) / (n - P)` the chance that a negative of its
+            example was sampled, so the logit estimates the odds over every label, not over the sampled mix (the
+            pooled head's full loss and the thresholds then agree with it). Training only; chosen with the pooled
+            head past one group in docs/BENCHMARKS.md 5i.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -311,8 +329,11 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "soft_reveal_prob": "Label stream, training without reveals: share of examples also trained on their soft "
         "view, every label showing its own detached probability, as soft decoding's second pass (0: off).",
         "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
-        "cloze score, trained at --head_learning_rate (default: on with the label stream when the labels fit one "
-        "--label_group_size; false: cloze scores only).",
+        "cloze score, trained at --head_learning_rate on every label (default: on with the label stream; false: "
+        "cloze scores only).",
+        "sampled_logit_correction": "Label stream, training with sampled labels: add log(1/r) to each scored "
+        "label's logit in the loss, r the chance each negative of its example was sampled, so that probabilities "
+        "stay calibrated to every label (inference unchanged).",
     }
 
     def __init__(
@@ -343,6 +364,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self_condition_prob: float = 0.0,
         soft_reveal_prob: float = 0.0,
         pooled_text_head: bool | None = None,
+        sampled_logit_correction: bool = True,
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -399,12 +421,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.self_condition_prob = float(self_condition_prob)
         self.soft_reveal_prob = float(soft_reveal_prob)
         self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
+        self.sampled_logit_correction = bool(sampled_logit_correction)
         self._check_stream_options()
         self._check_reveal_views()
-        if self.decode_strategy == "soft":
-            self.check_soft()
-        elif self.decode_strategy != "one_shot":
-            self.check_reveals(f"decode_strategy={self.decode_strategy!r}")
+        self.check_decoder(self.decode_strategy, f"decode_strategy={self.decode_strategy!r}")
         self.text_budget()
         self._check_token_ids()
         if decode_order is not None:
@@ -440,6 +460,14 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 "section 7c), or --label_stream_attention group (labels see their group, as in one sequence), or "
                 "--prompt_tokens_before 1, or --token_type_strategy per_label, or --label_stream false."
             )
+
+    def check_decoder(self, strategy: str, what: str) -> None:
+        """Refuse a decoding `strategy` (named in errors as `what`) that this model cannot run: soft reveals or
+        rounds where it cannot show them (`check_soft`, `check_reveals`); one_shot always runs."""
+        if strategy == "soft":
+            self.check_soft(what)
+        elif strategy != "one_shot":
+            self.check_reveals(what)
 
     def check_soft(self, what: str = "decode_strategy='soft'") -> None:
         """Refuse soft reveals (`what`) on a single sequence (they are shown in the label stream only) and with a
@@ -517,10 +545,10 @@ class LabelMaskConfig(MultiLabelBertConfig):
         return position == "absolute"
 
     def _choose_pooled_head(self) -> bool:
-        """`pooled_text_head=None`: on for a new label-stream model whose labels fit one group (measured to win
-        there, and to lose with sampled labels at 736); off otherwise, and for a trained config without the field
-        (written before the head existed)."""
-        return self.label_stream and not self.has_template_tokens and self.num_labels <= self.label_group_size
+        """`pooled_text_head=None`: on for a new label-stream model, at every label count (one group: chosen in
+        docs/BENCHMARKS.md 1f; past one group, trained on every label with the sampling correction: 5i); off for a
+        single sequence, and for a trained config without the field (written before the head existed)."""
+        return self.label_stream and not self.has_template_tokens
 
     def _choose_shortlist(self) -> int | None:
         """`label_shortlist_size=None`: `MANY_LABELS_SHORTLIST` for a new label-stream model with more labels than

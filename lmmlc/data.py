@@ -99,7 +99,11 @@ def _json_row(line: str, where: str, fields: dict[str, str], required: dict[str,
     try:
         row = json.loads(line)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{where}: not valid JSON ({error.msg}).") from None
+        names = ", ".join(repr(column) for column in fields.values())
+        raise ValueError(
+            f"{where}: not valid JSON ({error.msg}). The file must be JSON Lines: one JSON object per line, with the "
+            f"fields {names}."
+        ) from None
     if not isinstance(row, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}.")
     for name, option in required.items():
@@ -135,7 +139,9 @@ def _table_rows(path: Path, delimiter: str, text_column: str, label_column: str,
 
 def check_text(text: Any, where: str, field: str = "text") -> None:
     """Reject a missing, non-string or blank text; `where` names the file and line."""
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise ValueError(f"{where}: {field} must be a string, got {type(text).__name__} {text!r}.")
+    if text is None or not text.strip():
         raise ValueError(f"{where}: missing or empty {field}.")
 
 
@@ -154,6 +160,9 @@ def _check_rows(rows: list[dict[str, Any]], path: Path, known: set[str] | None) 
         check_text(row["text"], where)
         if not isinstance(row["labels"], list) or not all(isinstance(n, str) for n in row["labels"]):
             raise ValueError(f"{where}: labels must be a list of label names, got {row['labels']!r}.")
+        if not all(n.strip() for n in row["labels"]):
+            raise ValueError(f"{where}: an empty label name in {row['labels']!r}; remove it.")
+        row["labels"] = [n.strip() for n in row["labels"]]  # "joy " is the label file's "joy"
         unknown = [n for n in row["labels"] if known is not None and n not in known]
         if unknown:
             raise ValueError(f"{where}: unknown label {unknown[0]!r}; it is not in the label file.")

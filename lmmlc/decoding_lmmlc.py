@@ -56,10 +56,7 @@ class DecodePlan:
         margin = config.decode_margin if margin is None else float(margin)
         beam_size = getattr(config, "decode_beam_size", 1) if beam_size is None else int(beam_size)
         check_decode_options(strategy, per_round, margin, beam_size)
-        if strategy == "soft":
-            config.check_soft("Decoding with strategy='soft'")
-        elif strategy != "one_shot":
-            config.check_reveals(f"Decoding with strategy={strategy!r}")
+        config.check_decoder(strategy, f"Decoding with strategy={strategy!r}")
         ranks = None
         if strategy == "fixed":
             order = order if order is not None else config.decode_order

@@ -29,6 +29,7 @@ from .configuration_lmmlc import (
     check_tokenizer,
     label_names_of,
     resolve_thresholds,
+    untuned_thresholds_note,
 )
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
@@ -88,9 +89,16 @@ def predict_dataset(
 
 
 def threshold_settings(config: PretrainedConfig) -> dict[str, float | list[float]]:
-    """0.5, the config's global threshold and its per-label thresholds (`resolve_thresholds`; the global one
-    when unset). A plain transformers config (the stock model) holds them as the attributes `lmmlc-train` sets."""
-    return {"0.5": 0.5, "global": getattr(config, "threshold", 0.5), "per_label": resolve_thresholds(config)}
+    """0.5, and when thresholds were tuned (the config has per-label ones) the config's global threshold and its
+    per-label thresholds (`resolve_thresholds`); untuned, a global threshold other than 0.5 is shown as "global". A
+    plain transformers config (the stock model) holds them as the attributes `lmmlc-train` sets."""
+    settings: dict[str, float | list[float]] = {"0.5": 0.5}
+    threshold = getattr(config, "threshold", 0.5)
+    if getattr(config, "label_thresholds", None) is not None:
+        settings.update({"global": threshold, "per_label": resolve_thresholds(config)})
+    elif threshold != 0.5:
+        settings["global"] = threshold
+    return settings
 
 
 def metrics_at_thresholds(
@@ -167,6 +175,9 @@ def load_trained(path: str, option: str = "--model_path") -> tuple[PreTrainedMod
     if Path(path).is_dir() and not saved.exists():
         fix = f"{saved} is missing: copy it from the folder lmmlc-train wrote"
     check_tokenizer(tokenizer, model.config, path, fix)
+    note = untuned_thresholds_note(model.config, path)
+    if note is not None:
+        print(f"Note: {note}")
     return model.eval(), tokenizer
 
 
@@ -193,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
         raise ValueError("--compare_strategies needs a label-mask model; this one scores every label in one pass.")
     for strategy in others:
         check_decode_options(strategy, model.config.labels_per_round, model.config.decode_margin)
+        model.config.check_decoder(strategy, f"--compare_strategies {strategy}")  # before any split is scored
         if strategy == "fixed" and model.config.decode_order is None:
             raise ValueError("--compare_strategies fixed needs the model's decode_order (lmmlc-find-order stores one).")
     data = load_data(data_args, label_names_of(model.config), need_train=False)

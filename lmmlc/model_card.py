@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -78,6 +79,22 @@ def card_data(
     )
 
 
+def table_cell(text: str) -> str:
+    """`text` as one Markdown table cell: HTML escaped, `|` and line breaks made harmless."""
+    return html.escape(text).replace("|", "\\|").replace("\n", " ")
+
+
+def threshold_sentence(config: dict[str, Any]) -> str:
+    """How the model's decision thresholds were set: tuned on validation (lmmlc-train stores per-label ones then),
+    or not tuned at all."""
+    if config.get("label_thresholds") is not None:
+        return "Each label has its own decision threshold, tuned on validation."
+    return (
+        f"No threshold was tuned (it was trained without a validation split): every label is predicted at "
+        f"{config.get('threshold', 0.5)}."
+    )
+
+
 def card_body(config: dict[str, Any], results: dict[str, float], state: dict[str, Any], repo_id: str) -> str:
     """The Markdown body: what the model is, its labels and thresholds, metrics, training, usage."""
     id2label = config.get("id2label") or {}
@@ -89,7 +106,7 @@ def card_body(config: dict[str, Any], results: dict[str, float], state: dict[str
         f"# {repo_id}",
         "",
         f"A multi-label text classifier trained with [lmmlc](https://github.com/lmmlc/lmmlc): a {kind} model on a BERT "
-        f"encoder, {len(names)} labels. Each label has its own decision threshold, tuned on validation.",
+        f"encoder, {len(names)} labels. {threshold_sentence(config)}",
         "",
         "## Usage",
         "",
@@ -111,7 +128,7 @@ def card_body(config: dict[str, Any], results: dict[str, float], state: dict[str
         "",
         "| label | threshold |",
         "|---|---|",
-        *(f"| {name} | {t:.2f} |" for name, t in zip(names, thresholds, strict=True)),
+        *(f"| {table_cell(name)} | {t:.2f} |" for name, t in zip(names, thresholds, strict=True)),
         "",
     ]
     if results:

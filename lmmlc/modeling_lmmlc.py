@@ -39,7 +39,7 @@ from .label_stream_lmmlc import (
     run_label_stream,
     template_table,
 )
-from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
+from .losses_lmmlc import IGNORE_INDEX, multilabel_loss, sampled_loss_logits
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 from .reveal_views_lmmlc import choose_rows, choose_soft_rows, self_conditioned_state, soft_beliefs
 from .shortlist_lmmlc import LabelRanker, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
@@ -251,6 +251,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         candidate_state: torch.Tensor | None = None,
         ranker_targets: torch.Tensor | None = None,
         slot_targets: torch.Tensor | None = None,
+        negative_rate: torch.Tensor | None = None,
     ) -> MultiLabelOutput:
         """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
@@ -271,6 +272,9 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             slot_targets: label stream, training with `config.all_masked_loss_weight` or `config.self_condition_prob`
                 and reveals: `(batch, k)` the 0/1 truth of every scored label, revealed ones included
                 (`reveal_views_lmmlc.py`).
+            negative_rate: label stream, training on sampled `candidate_ids`: `(batch,)` the chance each negative
+                label of an example was sampled; the loss then reads each logit plus log(1/rate)
+                (`config.sampled_logit_correction`).
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
@@ -281,15 +285,18 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
             views = self._reveal_views(text, candidate_ids, candidate_state, labels, slot_targets)
             candidate_state, labels, view_loss = views
-            output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
+            output = self._stream_forward(
+                text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets, negative_rate
+            )
             if view_loss is None:
                 view_loss = self._soft_view_loss(text, candidate_ids, candidate_state, labels, output.logits)
             if view_loss is not None and output.loss is not None:
                 output.loss = output.loss + view_loss
             return output
-        if any(x is not None for x in (candidate_ids, candidate_state, ranker_targets, slot_targets)):
+        if any(x is not None for x in (candidate_ids, candidate_state, ranker_targets, slot_targets, negative_rate)):
             raise ValueError(
-                "candidate_ids/candidate_state/ranker_targets/slot_targets are label-stream inputs; this model has "
+                "candidate_ids/candidate_state/ranker_targets/slot_targets/negative_rate are label-stream inputs; this "
+                "model has "
                 "label_stream=False."
             )
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
@@ -391,21 +398,28 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         return multilabel_loss(logits, labels[rows], self.config) * rows.numel() / labels.shape[0]
 
     def _stream_forward(
-        self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets
+        self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets, negative_rate=None
     ) -> MultiLabelOutput:
         """The label stream: label groups over the encoded text (see `label_stream_lmmlc.py`), plus the label
-        ranker's loss when the model has one."""
+        ranker's loss when the model has one and, on sampled labels, the pooled text head's loss over every label;
+        the sampled labels' loss reads their logits corrected for the sampling rate (`sampled_loss_logits`)."""
         ranker_logits = self.ranker_logits(text)
         logits = self._label_logits(text, candidate_ids, candidate_state, ranker_logits)
-        loss = self._total_loss(logits, labels, text.last_hidden, mlm_targets)
-        if ranker_logits is not None and labels is not None:
-            if ranker_targets is None and candidate_ids is not None:
-                raise ValueError(
-                    "This model trains a label ranker (label_shortlist_size): with candidate_ids, also pass "
-                    "ranker_targets (batch, num_labels), as DataCollatorForLabelMask does."
-                )
-            targets = labels if ranker_targets is None else ranker_targets
+        loss_logits = sampled_loss_logits(logits, negative_rate) if labels is not None else logits
+        loss = self._total_loss(loss_logits, labels, text.last_hidden, mlm_targets)
+        sampled = candidate_ids is not None and labels is not None
+        if labels is None or not (ranker_logits is not None or (sampled and self.text_head is not None)):
+            return MultiLabelOutput(loss, logits)
+        if ranker_targets is None and candidate_ids is not None:
+            raise ValueError(
+                "This model trains a label ranker or a pooled text head on every label: with candidate_ids, also "
+                "pass ranker_targets (batch, num_labels), as DataCollatorForLabelMask does."
+            )
+        targets = labels if ranker_targets is None else ranker_targets
+        if ranker_logits is not None:
             loss = loss + ranker_loss(ranker_logits, targets, IGNORE_INDEX)
+        if sampled and self.text_head is not None:
+            loss = loss + self.config.label_loss_weight * multilabel_loss(self.text_head(text), targets, self.config)
         return MultiLabelOutput(loss, logits)
 
     def ranker_logits(self, text: TextStream) -> torch.Tensor | None:
@@ -430,6 +444,12 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         the rest; that size set to None or 0 scores every label), and every scored label's logit gains
         `config.ranker_score_weight` times the ranker's log-probability of it (`fuse_ranker`)."""
         size = self.config.label_shortlist_size
+        if size and self.ranker is None:
+            raise ValueError(
+                f"config.label_shortlist_size={size} needs the label ranker, and this model was trained without one "
+                "(label_shortlist_size 0 in training): it scores every label. Set label_shortlist_size back to 0, or "
+                "train with --label_shortlist_size N."
+            )
         ranks = self.ranker is not None and not self.training
         shortlists = (
             ranks

@@ -11,9 +11,12 @@ from typing import Any
 
 import torch
 from transformers import Pipeline
+from transformers.utils import logging
 from transformers.utils.logging import tqdm
 
-from .configuration_lmmlc import check_tokenizer, max_text_length, resolve_thresholds
+from .configuration_lmmlc import check_tokenizer, max_text_length, resolve_thresholds, untuned_thresholds_note
+
+logger = logging.get_logger(__name__)
 
 PIPELINE_TASK = "multi-label-classification"
 
@@ -40,6 +43,9 @@ class MultiLabelClassificationPipeline(Pipeline):
         super().__init__(*args, **kwargs)
         if self.tokenizer is not None:  # transformers loads it from the model folder when not given
             check_tokenizer(self.tokenizer, self.model.config, self.model.name_or_path)
+        note = untuned_thresholds_note(self.model.config, self.model.name_or_path or "this model")
+        if note is not None:
+            logger.warning(note)
 
     def _sanitize_parameters(
         self,

@@ -45,6 +45,15 @@ def read_texts(path: Path, text_column: str) -> list[dict]:
     return rows
 
 
+def check_distinct_files(input_file: Path, output_file: Path) -> None:
+    """Refuse an `--output_file` that is the `--input_file` (writing the predictions would replace the texts)."""
+    if output_file.exists() and input_file.exists() and output_file.resolve() == input_file.resolve():
+        raise ValueError(
+            f"--output_file {output_file} is the --input_file: writing the predictions would replace the texts. "
+            "Give another --output_file."
+        )
+
+
 def prediction_records(rows: list[dict], probabilities: np.ndarray, names: list[str], thresholds: list[float]) -> list:
     """Per row: its id (when given), the predicted label names and every label's score."""
     records = []
@@ -60,13 +69,14 @@ def main(argv: list[str] | None = None) -> None:
     """Predict with the thresholds stored in the model config."""
     (args,) = HfArgumentParser(PredictArguments).parse_args_into_dataclasses(argv)
     check_output_file(args.output_file)
+    check_distinct_files(Path(args.input_file), Path(args.output_file))
+    rows = read_texts(Path(args.input_file), args.text_column)  # bad input fails before the model loads
     model, tokenizer = load_trained(args.model_path)
     if args.strategy is not None and not isinstance(model.config, LabelMaskConfig):
         raise ValueError(
             f"--strategy {args.strategy}: {args.model_path} is not a label-mask model, so it scores every label in one "
             "pass; leave --strategy out."
         )
-    rows = read_texts(Path(args.input_file), args.text_column)
     dataset = encode_dataset(datasets.Dataset.from_dict({"text": [r["text"] for r in rows]}), tokenizer, model.config)
     options = {} if args.strategy is None else {"strategy": args.strategy}
     probabilities = predict_dataset(model, tokenizer, dataset, args.batch_size, **options)

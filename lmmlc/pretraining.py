@@ -19,12 +19,12 @@ from transformers import (
     DataCollatorForLanguageModeling,
     HfArgumentParser,
     Trainer,
-    TrainingArguments,
     set_seed,
 )
 
-from .arguments import DataArguments, check_model_path
+from .arguments import DataArguments, PretrainTrainingArguments, check_model_path
 from .data import load_data, select
+from .output_dir import check_output_dir, clear_output_dir, sign_output_dir
 from .training import default_encoder, file_options
 
 
@@ -42,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith((".json", ".yaml", ".yml")):
         argv = file_options(argv[0]) + argv[1:]
-    return HfArgumentParser((PretrainArguments, DataArguments, TrainingArguments)).parse_args_into_dataclasses(argv)
+    parser = HfArgumentParser((PretrainArguments, DataArguments, PretrainTrainingArguments))
+    return parser.parse_args_into_dataclasses(argv)
 
 
 def mlm_texts(data_args: DataArguments, splits: list[str]) -> tuple[datasets.Dataset, datasets.Dataset | None]:
@@ -102,6 +103,8 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     pre_args, data_args, training_args = parse_args(argv)
     if not 0.0 < pre_args.mlm_probability < 1.0:
         raise ValueError(f"--mlm_probability {pre_args.mlm_probability} must lie strictly between 0 and 1.")
+    output, resuming = training_args.output_dir, bool(training_args.resume_from_checkpoint)
+    earlier_run = check_output_dir(output, training_args.overwrite_output_dir, resuming, "lmmlc-pretrain")
     set_seed(training_args.seed)
     training_args.remove_unused_columns = False  # the collator needs offset_mapping and special_tokens_mask
     check_model_path(pre_args.model_name_or_path, "--model_name_or_path")
@@ -122,6 +125,10 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         data_collator=collator,
         processing_class=tokenizer,
     )
+    command = " ".join(["lmmlc-pretrain", *(sys.argv[1:] if argv is None else argv)])
+    if training_args.process_index == 0:  # every input checked: only now replace an earlier run
+        clear_output_dir(output, earlier_run)
+        sign_output_dir(output, command, finished=False)
     results = {}
     if trainer.eval_dataset is not None and not new_mlm_head(loading):
         results["perplexity_before"] = math.exp(trainer.evaluate()["eval_loss"])
@@ -133,6 +140,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     trainer.save_model()
     trainer.save_metrics("all", results)
     if trainer.is_world_process_zero():
+        sign_output_dir(output, command, finished=True)
         print({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})
     return results
 

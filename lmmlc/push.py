@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from huggingface_hub import HfApi, get_token
 from transformers import HfArgumentParser
 
@@ -18,8 +19,8 @@ MODEL_TYPES = ("lmmlc", "lmmlc_baseline")
 REQUIRED_FILES = ("config.json", "configuration_lmmlc.py", "modeling_lmmlc.py", "model.safetensors")
 LOCAL_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)
 """A relative import in a remote-code file: the file it names must travel with it."""
-IGNORED = ["checkpoint-*", "checkpoint-*/**", "*.bin", "*.pt", "*.pkl", "runs/**", ".*"]
-"""Never uploaded: Trainer checkpoints, pickles (training_args.bin) and hidden files."""
+IGNORED = ["checkpoint-*", "checkpoint-*/**", "*.bin", "*.pt", "*.pkl", "runs/**", ".*", "lmmlc_run.json"]
+"""Never uploaded: Trainer checkpoints, pickles (training_args.bin), hidden files and the run's local manifest."""
 
 
 @dataclass
@@ -53,11 +54,31 @@ def check_trained_folder(folder: Path) -> None:
         raise ValueError(
             f"{folder} is not a trained lmmlc model: missing {', '.join(missing)}. Train with lmmlc-train."
         )
+    check_card_is_ours(folder / "README.md")
     model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
     if model_type not in MODEL_TYPES:
         raise ValueError(f"{folder} holds a {model_type!r} model, not an lmmlc one ({', '.join(MODEL_TYPES)}).")
     if not (folder / "tokenizer_config.json").exists():
         raise ValueError(f"{folder} has no tokenizer: save it beside the model (lmmlc-train does).")
+
+
+def check_card_is_ours(path: Path) -> None:
+    """Refuse to replace a README.md that lmmlc did not write (its metadata lacks the `lmmlc` tag): pushing, even
+    with --dry_run, writes the model card there."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    front = text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
+    try:
+        metadata = yaml.safe_load(front) or {}
+    except yaml.YAMLError:
+        metadata = {}
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    if not (isinstance(tags, list) and "lmmlc" in tags):
+        raise ValueError(
+            f"{path} was not written by lmmlc (no `lmmlc` tag in its metadata), and lmmlc-push writes the model card "
+            "there: move your README.md out of the folder first (nothing was written or uploaded)."
+        )
 
 
 def remote_code_files(folder: Path) -> list[str]:

@@ -43,34 +43,13 @@ from .evaluation import (
 )
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
+from .output_dir import check_output_dir, clear_output_dir, sign_output_dir
 from .thresholds import GRID, resolve_shrinkage, tune_shrunk_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 from .warm_start_lmmlc import config_parameters
 
 ARGUMENTS = (ModelArguments, DataArguments, LabelMaskArguments, LmmlcTrainingArguments)
-RUN_OUTPUTS = [
-    "checkpoint-*",
-    "*_results.json",
-    "training_log.jsonl",
-    "trainer_state.json",
-    "training_args.bin",
-    ".saving",
-    "config.json",
-    "generation_config.json",
-    "model*.safetensors",
-    "model*.safetensors.index.json",
-    "pytorch_model*.bin",
-    "*_lmmlc.py",
-    "README.md",
-    "tokenizer*.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "added_tokens.json",
-    "order_search.json",
-    "runs",
-]
-"""What a `lmmlc-train` run writes to its output folder (removed first by --overwrite_output_dir)."""
 MODEL_TYPES = ("lmmlc", "baseline", "stock")
 
 
@@ -85,13 +64,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
 
 
 def file_options(path: str) -> list[str]:
-    """A JSON/YAML file of option names and values as command-line options."""
+    """A JSON/YAML file of option names and values as command-line options (a null value: the default)."""
     text = Path(path).read_text(encoding="utf-8")
     options = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
     if not isinstance(options, dict):
         raise ValueError(f"{path} must hold a mapping of option names to values.")
     argv = []
     for name, value in options.items():
+        if value is None:  # `labels_file: null` leaves the option at its default, never the string "None"
+            continue
         values = value if isinstance(value, list) else [value]
         argv += [f"--{name}", *(str(v) for v in values)]
     return argv
@@ -133,24 +114,6 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         )
 
 
-def prepare_output_dir(args: LmmlcTrainingArguments) -> None:
-    """Refuse a non-empty output folder unless the run resumes or --overwrite_output_dir clears it first."""
-    output = Path(args.output_dir)
-    if not output.is_dir() or not any(output.iterdir()) or args.resume_from_checkpoint:
-        return
-    if not args.overwrite_output_dir:
-        raise ValueError(
-            f"--output_dir {output} is not empty: choose a new folder, add --overwrite_output_dir to clear the "
-            "earlier run's files, or --resume_from_checkpoint to continue it."
-        )
-    for pattern in RUN_OUTPUTS:  # missing_ok: every process of a multi-process run clears the folder
-        for path in output.glob(pattern):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-
-
 CHECKPOINT_FILES = ("trainer_state.json", "model.safetensors")
 """What a finished Trainer checkpoint holds (trainer_state.json is written last)."""
 
@@ -181,6 +144,28 @@ def resume_checkpoint(args: LmmlcTrainingArguments) -> str | None:
             return str(folder)
         print(f"Skipping {folder}: incomplete (no {', '.join(missing)}), cut off while it was being saved.")
     raise FileNotFoundError(f"--resume_from_checkpoint latest: {args.output_dir} holds no complete checkpoint-N.")
+
+
+def check_resumed_labels(checkpoint: str | None, label_names: list[str]) -> None:
+    """Refuse to resume a checkpoint trained on other labels (or in another order) than the data's: its per-label
+    weights would train on under other names."""
+    config = Path(checkpoint or "") / "config.json"
+    if checkpoint is None or not config.is_file():
+        return
+    id2label = json.loads(config.read_text(encoding="utf-8")).get("id2label") or {}
+    trained = [id2label[key] for key in sorted(id2label, key=int)]
+    if trained == label_names:
+        return
+    first = next((i for i, (a, b) in enumerate(zip(trained, label_names, strict=False)) if a != b), None)
+    where = (
+        f"label {first} is {trained[first]!r} in the checkpoint and {label_names[first]!r} in the data"
+        if first is not None
+        else f"the checkpoint has {len(trained)} labels and the data {len(label_names)}"
+    )
+    raise ValueError(
+        f"--resume_from_checkpoint {checkpoint} was trained on other labels than the data's: {where}. Resume with "
+        "the data (and label file) it was trained on, or start a new run."
+    )
 
 
 def default_encoder() -> str:
@@ -217,7 +202,27 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
             path, label_names=label_names, tokenizer=tokenizer, **options
         )
     check_tokenizer(tokenizer, model.config, model_args.tokenizer_name or path)
+    warn_short_texts(model.config)
     return model, tokenizer
+
+
+SHORT_TEXT_BUDGET = 32
+"""Fewer text tokens than this beside a single-sequence template is worth a warning."""
+
+
+def warn_short_texts(config: Any) -> None:
+    """Say so when a single-sequence label template leaves fewer than `SHORT_TEXT_BUDGET` text tokens per example
+    (its labels take the rest of the encoder's positions), and how to keep more."""
+    if not isinstance(config, LabelMaskConfig) or config.label_stream:
+        return
+    budget = config.text_budget()
+    if budget < SHORT_TEXT_BUDGET:
+        print(
+            f"Warning: the single-sequence template of {config.num_labels} labels x {config.tokens_per_label} tokens "
+            f"leaves {budget} text tokens per example (of {config.max_position_embeddings} positions): every text is "
+            "cut to that. --label_stream true (the default) keeps up to "
+            f"{config.max_position_embeddings - 2} text tokens with any number of labels."
+        )
 
 
 def train_collator(
@@ -308,18 +313,23 @@ def main(argv: list[str] | None = None) -> None:
     """Train, tune thresholds on validation, save a Hub-ready folder, report validation and test metrics."""
     model_args, data_args, lm_args, training_args = parse_args(argv)
     check_args(model_args, lm_args)
-    prepare_output_dir(training_args)
+    output, resuming = training_args.output_dir, bool(training_args.resume_from_checkpoint)
+    earlier_run = check_output_dir(output, training_args.overwrite_output_dir, resuming)
     resume = resume_checkpoint(training_args)
     set_seed(training_args.seed)
     data = load_data(data_args)
+    check_resumed_labels(resume, data.label_names)
     model, tokenizer = build_model(model_args, data.label_names)
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
+    if training_args.process_index == 0:  # every input checked: only now replace an earlier run
+        clear_output_dir(output, earlier_run)
+        sign_output_dir(output, run_command(argv), finished=False)
     train_result = trainer.train(resume_from_checkpoint=resume)
     scored, tuning = score_and_tune(trainer, tokenizer, encoded, training_args)
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
     metrics.get("eval", {}).update(tuning)
-    save_outputs(trainer, metrics)
+    save_outputs(trainer, metrics, run_command(argv))
     if trainer.is_world_process_zero():
         print(format_table({k: v for values in metrics.values() for k, v in values.items()}))
 
@@ -332,6 +342,11 @@ def score_and_tune(
     batch = training_args.per_device_eval_batch_size
     scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
     if "validation" not in scored:
+        print(
+            "No validation split: no threshold was tuned, so the model predicts every label at "
+            f"{getattr(trainer.model.config, 'threshold', 0.5)} (give --validation_file, or validation.jsonl in "
+            "--data_dir, to tune them)."
+        )
         return scored, {}
     references = np.asarray(encoded["validation"]["labels"])
     shrinkage = training_args.threshold_shrinkage
@@ -341,10 +356,10 @@ def score_and_tune(
     return scored, {"eval_threshold_shrinkage": strength}
 
 
-def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]]) -> None:
+def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]], command: str) -> None:
     """Save the model, tokenizer and `<name>_results.json` files into a staging folder, then move them into
     output_dir one atomic rename at a time, `all_results.json` last: only a finished run has that file, and
-    no file is ever half-written under its final name."""
+    no file is ever half-written under its final name; then the manifest of what the run wrote (`command`)."""
     output = Path(trainer.args.output_dir)
     stage = output / ".saving"
     if trainer.is_world_process_zero():
@@ -361,3 +376,9 @@ def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]
     for path in sorted(stage.iterdir(), key=lambda p: p.name == "all_results.json"):
         os.replace(path, output / path.name)
     stage.rmdir()
+    sign_output_dir(output, command, finished=True)
+
+
+def run_command(argv: list[str] | None = None) -> str:
+    """The command line of this run, as the output folder's manifest records it."""
+    return " ".join(["lmmlc-train", *(sys.argv[1:] if argv is None else argv)])

@@ -183,12 +183,13 @@ def test_a_new_model_with_a_ranker_gets_the_measured_ranker_weight_and_older_che
     assert LabelMaskConfig.from_pretrained(tmp_path).ranker_score_weight == 0.25
 
 
-def test_a_new_stream_model_with_one_group_of_labels_gets_the_pooled_text_head_and_older_checkpoints_do_not(tmp_path):
+def test_a_new_stream_model_gets_the_pooled_text_head_at_every_label_count_and_older_checkpoints_do_not(tmp_path):
     assert LabelMaskConfig(label_names=["a", "b"]).pooled_text_head is True  # the measured default (BENCHMARKS 1f)
-    many = [f"l{i}" for i in range(65)]  # more than one group: labels sampled in training, where it lost (5g)
-    assert LabelMaskConfig(label_names=many).pooled_text_head is False
-    assert LabelMaskConfig(label_names=many, label_group_size=65).pooled_text_head is True
-    assert LabelMaskConfig(label_names=many, pooled_text_head=True).pooled_text_head is True
+    many = [f"l{i}" for i in range(65)]  # past one group: chosen on cooking-250 validation (BENCHMARKS 5i,
+    # docs/benchmarks/label_count/choose-cooking-250.md: the head on every label with the sampling correction)
+    assert LabelMaskConfig(label_names=many).pooled_text_head is True
+    assert LabelMaskConfig(label_names=many).sampled_logit_correction is True
+    assert LabelMaskConfig(label_names=many, pooled_text_head=False).pooled_text_head is False
     assert LabelMaskConfig(label_names=["a", "b"], label_stream=False).pooled_text_head is False  # nothing to add to
     assert LabelMaskConfig(label_names=["a", "b"], pooled_text_head=False).pooled_text_head is False
     legacy = {"yes_token_id": 1, "no_token_id": 2, "label_mask_token_ids": [7, 8], "prompt_token_ids": [[], []]}

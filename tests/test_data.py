@@ -42,7 +42,9 @@ def test_unknown_label_names_the_file_and_line(data_dir):
 def test_malformed_json_names_the_line(data_dir):
     with (data_dir / "train.jsonl").open("a") as handle:
         handle.write('{"text": "broken", "labels": [\n')
-    with pytest.raises(ValueError, match=r"train.jsonl, line 3: not valid JSON"):
+    with pytest.raises(
+        ValueError, match=r"train.jsonl, line 3: not valid JSON .* JSON Lines: one JSON object per line"
+    ):
         load_data(DataArguments(data_dir=str(data_dir)))
 
 
@@ -53,6 +55,8 @@ def test_malformed_json_names_the_line(data_dir):
         ({"text": " ", "labels": []}, "missing or empty text"),
         ({"text": "x"}, r"no 'labels' field \(the --label_column column\)"),
         ({"text": "x", "labels": "a"}, "labels must be a list"),
+        ({"text": 42, "labels": []}, "text must be a string, got int 42"),
+        ({"text": "x", "labels": ["a", " "]}, r"an empty label name in \['a', ' '\]; remove it"),
     ],
 )
 def test_missing_fields_name_the_line(data_dir, row, message):
@@ -181,3 +185,17 @@ def test_a_text_column_missing_from_the_data_is_named(data_dir, tmp_path):
     (tmp_path / "t.csv").write_text("text,labels\nhello,a\n")
     with pytest.raises(ValueError, match=r"t\.csv has no column 'body' \(the --text_column column\)"):
         load_data(DataArguments(train_file=str(tmp_path / "t.csv"), text_column="body"))
+
+
+def test_label_names_from_the_data_are_stripped_and_never_empty(data_dir):
+    (data_dir / "labels.txt").unlink()
+    write_split(data_dir, "train", [{"text": "x", "labels": ["joy "]}, {"text": "y", "labels": ["joy", "anger"]}])
+    write_split(data_dir, "validation", [{"text": "v", "labels": [" anger"]}])
+    write_split(data_dir, "test", [{"text": "t", "labels": []}])
+    files = {f"{split}_file": str(data_dir / f"{split}.jsonl") for split in ("train", "validation", "test")}
+    data = load_data(DataArguments(**files))
+    assert data.label_names == ["anger", "joy"]
+    assert data.splits["train"][0]["labels"] == ["joy"] and data.splits["validation"][0]["labels"] == ["anger"]
+    write_split(data_dir, "train", [{"text": "x", "labels": [""]}])
+    with pytest.raises(ValueError, match="an empty label name"):
+        load_data(DataArguments(**files))

@@ -47,9 +47,8 @@ def test_split_metrics_report_ranking_metrics_once_per_split():
     encoded = {
         split: datasets.Dataset.from_dict({"labels": [[0, 0, 1], [1, 1, 0]]}) for split in ("validation", "test")
     }
-    results = split_metrics(
-        {"validation": probabilities, "test": 1 - probabilities}, encoded, PretrainedConfig(num_labels=3)
-    )
+    tuned = PretrainedConfig(num_labels=3, threshold=0.5, label_thresholds=[0.5, 0.5, 0.5])
+    results = split_metrics({"validation": probabilities, "test": 1 - probabilities}, encoded, tuned)
     assert set(results) == {"eval", "test"}
     assert len(results["eval"]) == 6 * 3 + 9  # the ranking metrics once, not per threshold setting
     assert list(results["eval"])[-9:] == [f"eval_{name}" for name in RANKING_METRIC_NAMES]
@@ -183,3 +182,43 @@ def test_evaluate_and_predict_score_the_decoder_the_model_ships(confident_folder
     names = label_names_of(model.config)
     assert np.allclose([[row[n] for n in names] for row in scores], shipped, atol=1e-5)
     assert references.shape == shipped.shape
+
+
+def test_a_compared_strategy_the_model_cannot_run_fails_before_scoring(make_model, tokenizer, tmp_path, monkeypatch):
+    from lmmlc import evaluation
+
+    folder = tmp_path / "compact"
+    compact = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
+    make_model(label_stream=True, **compact).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    monkeypatch.setattr(evaluation, "score_splits", lambda *a, **k: pytest.fail("scored before the check"))
+    output = tmp_path / "metrics.json"
+    options = ["--data_dir", str(tmp_path), "--output_file", str(output), "--compare_strategies", "one_shot"]
+    with pytest.raises(ValueError, match="--compare_strategies confidence shows labels as YES/NO"):
+        main(["--model_path", str(folder), *options, "confidence"])
+    assert not output.exists()
+
+
+def test_untuned_thresholds_report_only_what_the_model_predicts_at():
+    from lmmlc.evaluation import threshold_settings
+
+    assert threshold_settings(PretrainedConfig(num_labels=2)) == {"0.5": 0.5}  # no validation: nothing was tuned
+    assert threshold_settings(PretrainedConfig(num_labels=2, threshold=0.3)) == {"0.5": 0.5, "global": 0.3}
+    tuned = threshold_settings(PretrainedConfig(num_labels=2, threshold=0.3, label_thresholds=[0.2, 0.4]))
+    assert tuned == {"0.5": 0.5, "global": 0.3, "per_label": [0.2, 0.4]}
+
+
+def test_a_folder_without_tuned_thresholds_says_what_it_predicts_at(make_model, tokenizer, tmp_path, capsys):
+    folder = tmp_path / "checkpoint-2"
+    make_model().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    load_trained(str(folder))
+    out = capsys.readouterr().out
+    assert "holds no tuned thresholds" in out and "every label is predicted at 0.5" in out
+    model, _ = load_trained(str(folder))
+    model.config.threshold, model.config.label_thresholds = 0.4, [0.4] * model.config.num_labels
+    model.save_pretrained(tmp_path / "final")
+    tokenizer.save_pretrained(tmp_path / "final")
+    capsys.readouterr()
+    load_trained(str(tmp_path / "final"))
+    assert "tuned thresholds" not in capsys.readouterr().out

@@ -35,3 +35,11 @@ def test_card_of_a_folder_without_results(make_model, tmp_path):
     card = build_model_card(tmp_path, "someone/untrained")
     assert card.data.eval_results is None and "## Metrics" not in card.text
     assert "| joy | 0.50 |" in card.text
+    assert "No threshold was tuned" in card.text and "tuned on validation" not in card.text
+
+
+def test_label_names_cannot_break_the_cards_table(make_model, tmp_path):
+    make_model(["a|b", "<script>x</script>", "fear", "joy"]).save_pretrained(tmp_path)
+    text = build_model_card(tmp_path, "someone/odd-labels").text
+    assert "| a\\|b | 0.50 |" in text and "| &lt;script&gt;x&lt;/script&gt; | 0.50 |" in text
+    assert "<script>" not in text

@@ -138,3 +138,18 @@ def test_a_tokenizer_that_is_not_the_models_is_refused(make_model, bert_dir_no_u
             model=make_model(),
             tokenizer=AutoTokenizer.from_pretrained(bert_dir_no_unused),
         )
+
+
+def test_a_model_without_tuned_thresholds_says_so(make_model, tokenizer):
+    from transformers.testing_utils import CaptureLogger
+
+    from lmmlc import pipeline_lmmlc
+
+    with CaptureLogger(pipeline_lmmlc.logger) as captured:
+        pipeline("multi-label-classification", model=make_model().eval(), tokenizer=tokenizer)
+    assert "holds no tuned thresholds" in captured.out and "predicted at 0.5" in captured.out
+    tuned = make_model().eval()
+    tuned.config.label_thresholds = [0.5] * len(LABELS)
+    with CaptureLogger(pipeline_lmmlc.logger) as captured:
+        pipeline("multi-label-classification", model=tuned, tokenizer=tokenizer)
+    assert "tuned thresholds" not in captured.out

@@ -61,3 +61,19 @@ def test_a_decoding_strategy_for_a_baseline_model_is_an_error(tmp_path, bert_dir
     assert not (tmp_path / "out.jsonl").exists()
     main(["--model_path", str(model), *files])
     assert set(json.loads((tmp_path / "out.jsonl").read_text())["scores"]) == {"a", "b"}
+
+
+def test_the_input_file_is_never_the_output_file(tmp_path):
+    texts = tmp_path / "in.jsonl"
+    texts.write_text('{"text": "hi"}\n')
+    files = ["--input_file", str(texts), "--output_file", str(tmp_path / "." / "in.jsonl")]
+    with pytest.raises(ValueError, match="is the --input_file"):
+        main(["--model_path", str(tmp_path / "no-model"), *files])
+    assert texts.read_text() == '{"text": "hi"}\n'
+
+
+def test_bad_input_is_refused_before_the_model_loads(tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"text": ""}\n')
+    files = ["--input_file", str(tmp_path / "in.jsonl"), "--output_file", str(tmp_path / "out.jsonl")]
+    with pytest.raises(ValueError, match="line 1: missing"):  # the model folder does not exist: never reached
+        main(["--model_path", str(tmp_path / "no-model"), *files])

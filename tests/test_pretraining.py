@@ -75,3 +75,15 @@ def test_bad_options_fail_before_training(tmp_path, shared_data, bert_dir, extra
     with pytest.raises(ValueError, match=error):
         run(pretrain_args(data, tmp_path / "mlm", bert_dir, *extra))
     assert not (tmp_path / "mlm").exists()
+
+
+def test_a_trained_classifier_folder_is_never_replaced(tmp_path, shared_data, bert_dir):
+    data = slice_data(shared_data, tmp_path / "data", rows=8)
+    classifier = tmp_path / "classifier"
+    classifier.mkdir()
+    (classifier / "config.json").write_text('{"architectures": ["BertForLabelMaskClassification"]}')
+    with pytest.raises(ValueError, match="is not empty"):
+        run(pretrain_args(data, classifier, bert_dir))
+    with pytest.raises(ValueError, match="no lmmlc run wrote"):
+        run(pretrain_args(data, classifier, bert_dir, "--overwrite_output_dir"))
+    assert "BertForLabelMaskClassification" in (classifier / "config.json").read_text()

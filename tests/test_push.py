@@ -87,3 +87,19 @@ def test_missing_folder(tmp_path):
 
 def test_the_remote_code_files_are_the_ones_that_travel(folder):
     assert remote_code_files(folder) == sorted(set(HUB_FILES) - {"modeling_lmmlc.py"})
+
+
+def test_a_hand_written_readme_is_never_replaced(folder, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    (folder / "README.md").write_text("# My notes\n")
+    with pytest.raises(ValueError, match="was not written by lmmlc"):
+        main(["--model_path", str(folder), "--repo_id", "me/model", "--dry_run"])
+    assert (folder / "README.md").read_text() == "# My notes\n"
+    (folder / "README.md").unlink()
+    main(["--model_path", str(folder), "--repo_id", "me/model", "--dry_run"])  # lmmlc's own card: rewritten freely
+    main(["--model_path", str(folder), "--repo_id", "me/model", "--dry_run"])
+
+
+def test_the_runs_manifest_stays_local(folder):
+    (folder / "lmmlc_run.json").write_text('{"command": "lmmlc-train --data_dir /home/me/private"}')
+    assert "lmmlc_run.json" not in files_to_upload(folder)

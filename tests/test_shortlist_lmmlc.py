@@ -141,3 +141,10 @@ def test_fuse_ranker_adds_the_weighted_log_softmax_of_the_chosen_labels():
     expected = logits + 2.0 * ranker.log_softmax(dim=1)[:, [2, 0]]
     torch.testing.assert_close(fuse_ranker(logits, ranker, torch.tensor([[2, 0]]), 2.0), expected)
     assert fuse_ranker(logits, ranker, torch.tensor([[2, 0]]), 0.0) is logits
+
+
+def test_a_shortlist_on_a_model_without_a_ranker_is_refused(make_model, tokenizer):
+    model = make_model(label_stream=True, label_shortlist_size=0).eval()
+    model.config.label_shortlist_size = 2
+    with pytest.raises(ValueError, match="label_shortlist_size=2 needs the label ranker"):
+        model(**tokenizer(TEXTS, padding=True, return_tensors="pt"))

@@ -400,29 +400,6 @@ def test_a_non_empty_output_dir_is_refused_before_loading(tmp_path):
         main(["--output_dir", str(tmp_path / "out"), "--data_dir", str(tmp_path / "absent")])
 
 
-def test_overwrite_output_dir_removes_what_a_run_writes(tmp_path):
-    from lmmlc.training import prepare_output_dir
-
-    out = tmp_path / "out"
-    (out / "checkpoint-2").mkdir(parents=True)
-    for name in ("all_results.json", "eval_results.json", "training_log.jsonl", "model.safetensors", "notes.txt"):
-        (out / name).write_text("old")
-    _, _, _, args = parse_args(["--output_dir", str(out), "--overwrite_output_dir"])
-    prepare_output_dir(args)
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
-
-
-def test_resuming_into_the_same_output_dir_is_allowed(tmp_path):
-    from lmmlc.training import prepare_output_dir
-
-    (tmp_path / "checkpoint-2").mkdir()
-    _, _, _, args = parse_args(
-        ["--output_dir", str(tmp_path), "--resume_from_checkpoint", str(tmp_path / "checkpoint-2")]
-    )
-    prepare_output_dir(args)
-    assert (tmp_path / "checkpoint-2").exists()
-
-
 def test_resume_latest_skips_an_incomplete_checkpoint_and_a_given_incomplete_one_is_refused(tmp_path, capsys):
     from lmmlc.arguments import LmmlcTrainingArguments
     from lmmlc.training import resume_checkpoint
@@ -475,3 +452,45 @@ def test_per_label_thresholds_are_shrunk_by_the_strength_given_or_chosen():
     assert shrunk.label_thresholds == pytest.approx(expected)
     strength = tune_thresholds(chosen, probabilities, references, shrinkage="auto")
     assert strength == choose_shrinkage(cross_validated_macro_f1(probabilities, references)) > 0
+
+
+@pytest.mark.parametrize(
+    ("trained", "message"),
+    [
+        (["a", "c", "b"], "label 1 is 'c' in the checkpoint and 'b' in the data"),
+        (["a", "b"], "the checkpoint has 2 labels and the data 3"),
+    ],
+)
+def test_resuming_a_checkpoint_of_other_labels_is_refused_before_training(tmp_path, trained, message):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "labels.txt").write_text("a\nb\nc\n")
+    (data / "train.jsonl").write_text('{"text": "x", "labels": ["a"]}\n')
+    checkpoint = tmp_path / "out" / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    for name in CHECKPOINT_FILES:
+        (checkpoint / name).write_text("{}")
+    (checkpoint / "config.json").write_text(json.dumps({"id2label": dict(enumerate(trained))}))
+    options = ["--data_dir", str(data), "--output_dir", str(tmp_path / "out"), "--resume_from_checkpoint"]
+    with pytest.raises(ValueError, match=f"trained on other labels than the data's: {message}"):
+        main([*options, str(checkpoint)])
+
+
+def test_a_single_sequence_that_leaves_few_text_tokens_is_named(bert_dir, capsys):
+    names = [f"l{i}" for i in range(30)]
+    options = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
+    build_model(ModelArguments(model_name_or_path=str(bert_dir), label_stream=False, **options), names)
+    out = capsys.readouterr().out
+    assert "single-sequence template of 30 labels x 1 tokens leaves 31 text tokens" in out
+    build_model(ModelArguments(model_name_or_path=str(bert_dir), label_stream=False, **options), names[:4])
+    build_model(ModelArguments(model_name_or_path=str(bert_dir), label_stream=True, **options), names)
+    assert "Warning" not in capsys.readouterr().out
+
+
+def test_a_null_in_an_options_file_leaves_the_option_at_its_default(tmp_path):
+    from lmmlc.training import file_options
+
+    (tmp_path / "run.yaml").write_text("labels_file: null\nnum_train_epochs: 2\n")
+    assert file_options(str(tmp_path / "run.yaml")) == ["--num_train_epochs", "2"]
+    _, data_args, _, _ = parse_args([str(tmp_path / "run.yaml"), "--output_dir", str(tmp_path / "out")])
+    assert data_args.labels_file is None
