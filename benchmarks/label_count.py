@@ -42,8 +42,11 @@ METRICS = [
     ("subset acc.", "test_subset_accuracy@per_label"),
     ("P@1", "test_p@1"),
     ("P@5", "test_p@5"),
+    ("micro-F1 global thr.", "test_micro_f1@global"),
+    ("subset acc. global thr.", "test_subset_accuracy@global"),
 ]
-"""Test metrics at the thresholds the model predicts with (per label), and the ranking metrics."""
+"""Test metrics at the thresholds the model predicts with (per label), the ranking metrics, and two metrics at the
+tuned global threshold (per-label thresholds tuned on a small validation set can overfit it)."""
 CHOICE = [("val micro-F1", "eval_micro_f1@per_label"), ("val macro-F1", "eval_macro_f1@per_label")]
 SPEEDS = [("train ex/s", "train_examples_per_second"), ("scoring ex/s", "scoring_examples_per_second")]
 """Training speed (the Trainer's), and validation + test examples per second of the rest of the run (scoring both,

@@ -81,6 +81,7 @@ def resolve_thresholds(config: BertConfig, override: Any = None) -> list[float]:
     """One decision threshold per label, the one rule every prediction path uses: `override` (a float, or one
     value per label) when given, else the config's `label_thresholds`, else its `threshold` (0.5 for a plain
     config without either, e.g. a stock model). Each must lie strictly between 0 and 1."""
+    override_given = override is not None
     if override is None:
         override = getattr(config, "label_thresholds", None) or getattr(config, "threshold", 0.5)
     values = override.tolist() if hasattr(override, "tolist") else override
@@ -88,7 +89,18 @@ def resolve_thresholds(config: BertConfig, override: Any = None) -> list[float]:
     if len(values) == 1:
         values = values * config.num_labels
     if len(values) != config.num_labels:
-        raise ValueError(f"Got {len(values)} thresholds for {config.num_labels} labels; give 1 or one per label.")
+        source = (
+            ""
+            if override_given
+            else (
+                f" The config's label_thresholds has {len(values)} values and its id2label {config.num_labels} "
+                "labels: one of them was edited; restore it (or set label_thresholds to null to use the global "
+                "threshold)."
+            )
+        )
+        raise ValueError(
+            f"Got {len(values)} thresholds for {config.num_labels} labels; give 1 or one per label.{source}"
+        )
     if not all(0.0 < v < 1.0 for v in values):
         raise ValueError(f"Thresholds must lie strictly between 0 and 1, got {values}.")
     return values

@@ -106,17 +106,37 @@ def main(argv: list[str] | None = None) -> None:
         model.config.decode_order, model.config.decode_strategy = result.order, "fixed"
         model.config.labels_per_round = args.labels_per_round  # the setting the order was scored with
         model.config.save_pretrained(args.model_path)
+        mark_results_stale(Path(args.model_path), current_strategy)
     Path(args.output_file or Path(args.model_path) / "order_search.json").write_text(json.dumps(report, indent=2))
     print(f"| {args.metric} | one_shot | confidence | best fixed order |\n|---|---|---|---|")
     print(f"| validation | {report['one_shot']:.4f} | {report['confidence']:.4f} | {result.score:.4f} |")
     print(outcome(args, report))
 
 
+STALE_KEY = "stale_decoder"
+"""Set in a folder's all_results.json when its metrics were scored with a decoder the config no longer ships."""
+
+
+def mark_results_stale(folder: Path, scored_with: str) -> None:
+    """Mark `folder`'s all_results.json (when it has one) as scored with the decoder `scored_with`, which a stored
+    fixed order replaced: lmmlc-push refuses such metrics until lmmlc-evaluate rescores them."""
+    path = folder / "all_results.json"
+    if path.is_file():
+        results = json.loads(path.read_text(encoding="utf-8"))
+        results[STALE_KEY] = scored_with
+        path.write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
+
+
 def outcome(args: FindOrderArguments, report: dict) -> str:
     """What was stored in the config, or why nothing was."""
     found, current = f"{args.metric} {report['best_fixed']:.4f}", f"{report['current']:.4f}"
     if report["stored"]:
-        return f"Stored the fixed order ({found}, {report['current_strategy']} had {current}) in {args.model_path}."
+        return (
+            f"Stored the fixed order ({found}, {report['current_strategy']} had {current}) in {args.model_path}. Its "
+            f"all_results.json was scored with {report['current_strategy']}: rescore it with lmmlc-evaluate "
+            f"--model_path {args.model_path} --output_file {Path(args.model_path) / 'all_results.json'} (and the "
+            "data) before lmmlc-push."
+        )
     if not args.save:
         return f"Not stored (--save False); the best fixed order had {found}."
     return (

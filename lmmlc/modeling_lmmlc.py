@@ -175,6 +175,10 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             impl = f"{pipeline.__module__.split('.')[-1]}.{pipeline.__name__}"
             entry = {"impl": impl, "pt": ["AutoModelForSequenceClassification"], "tf": [], "type": "text"}
             self.config.custom_pipelines = {PIPELINE_TASK: entry}
+        if getattr(self, "ranker", None) is not None and not self.config.label_shortlist_size:
+            # `label_shortlist_size = 0` on a model with a ranker scores every label (still fusing the ranker's
+            # score); saved as a shortlist of every label, which means the same and keeps the ranker on reload
+            self.config.label_shortlist_size = self.config.num_labels
         super().save_pretrained(save_directory, *args, **kwargs)
 
     @classmethod

@@ -76,6 +76,8 @@ class MultiLabelClassificationPipeline(Pipeline):
     def __call__(self, inputs: Any, progress: bool | None = None, **kwargs: Any) -> Any:
         if isinstance(inputs, dict):
             raise TypeError("Got a dict: pass a text (str) or a list of texts, e.g. classifier(row['text']).")
+        if isinstance(inputs, (bytes, bytearray)):
+            raise TypeError("Got bytes: decode them into a text first, e.g. classifier(data.decode('utf-8')).")
         if isinstance(inputs, str) or not hasattr(inputs, "__len__"):
             return super().__call__(inputs, **kwargs)
         batch = kwargs.get("batch_size") or self._batch_size or 1
@@ -86,6 +88,8 @@ class MultiLabelClassificationPipeline(Pipeline):
     def preprocess(self, inputs: str) -> dict[str, torch.Tensor]:
         if not isinstance(inputs, str):
             raise TypeError(f"Expected a text (str), got {type(inputs).__name__}.")
+        if not inputs.strip():  # the rule of lmmlc-predict and the data files: a blank text has nothing to classify
+            raise ValueError("Got an empty or blank text: there is nothing to classify; leave it out of the inputs.")
         max_length = max_text_length(self.model.config, self.tokenizer.model_max_length)
         return self.tokenizer(inputs, truncation=True, max_length=max_length, return_tensors="pt")
 

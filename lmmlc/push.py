@@ -13,6 +13,7 @@ import yaml
 from huggingface_hub import HfApi, get_token
 from transformers import HfArgumentParser
 
+from .find_order import STALE_KEY
 from .model_card import build_model_card
 
 MODEL_TYPES = ("lmmlc", "lmmlc_baseline")
@@ -55,11 +56,29 @@ def check_trained_folder(folder: Path) -> None:
             f"{folder} is not a trained lmmlc model: missing {', '.join(missing)}. Train with lmmlc-train."
         )
     check_card_is_ours(folder / "README.md")
+    check_results_current(folder)
     model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
     if model_type not in MODEL_TYPES:
         raise ValueError(f"{folder} holds a {model_type!r} model, not an lmmlc one ({', '.join(MODEL_TYPES)}).")
-    if not (folder / "tokenizer_config.json").exists():
-        raise ValueError(f"{folder} has no tokenizer: save it beside the model (lmmlc-train does).")
+    missing_tokenizer = [name for name in ("tokenizer_config.json", "tokenizer.json") if not (folder / name).exists()]
+    if missing_tokenizer:
+        raise ValueError(
+            f"{folder} has no complete tokenizer (missing {', '.join(missing_tokenizer)}): without it the Hub model "
+            "would load another vocabulary. Save the model's tokenizer beside it (lmmlc-train does)."
+        )
+
+
+def check_results_current(folder: Path) -> None:
+    """Refuse metrics scored with a decoder the config no longer ships (lmmlc-find-order stored a fixed order
+    after lmmlc-train scored them): the card would show another decoder's figures."""
+    path = folder / "all_results.json"
+    results = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if STALE_KEY in results:
+        raise ValueError(
+            f"{path} was scored with the {results[STALE_KEY]} decoder, but the model now ships a fixed order "
+            f"(lmmlc-find-order): rescore it with `lmmlc-evaluate --model_path {folder} --output_file {path}` and the "
+            "data, then push."
+        )
 
 
 def check_card_is_ours(path: Path) -> None:

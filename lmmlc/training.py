@@ -331,7 +331,14 @@ def main(argv: list[str] | None = None) -> None:
     metrics.get("eval", {}).update(tuning)
     save_outputs(trainer, metrics, run_command(argv))
     if trainer.is_world_process_zero():
-        print(format_table({k: v for values in metrics.values() for k, v in values.items()}))
+        print(metrics_summary(metrics, training_args.output_dir))
+
+
+def metrics_summary(metrics: dict[str, dict[str, float]], output_dir: str) -> str:
+    """The metrics table of the scored splits, or a line saying that none was scored."""
+    if not any(split in metrics for split in ("eval", "test")):
+        return f"No validation or test split: nothing was scored. The model is saved in {output_dir}."
+    return format_table({k: v for values in metrics.values() for k, v in values.items()})
 
 
 def score_and_tune(

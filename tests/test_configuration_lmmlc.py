@@ -199,3 +199,14 @@ def test_a_new_stream_model_gets_the_pooled_text_head_at_every_label_count_and_o
         config = LabelMaskConfig(label_names=["a", "b"], label_stream=True, pooled_text_head=head, **legacy)
         config.save_pretrained(tmp_path / str(head))
         assert LabelMaskConfig.from_pretrained(tmp_path / str(head)).pooled_text_head is head
+
+
+def test_an_edited_id2label_names_what_disagrees_with_the_thresholds():
+    from lmmlc.configuration_lmmlc import resolve_thresholds
+
+    config = LabelMaskConfig(label_names=["a", "b"])
+    config.label_thresholds = [0.3, 0.4, 0.5]  # as read from a config.json whose id2label lost a label
+    with pytest.raises(ValueError, match="label_thresholds has 3 values and its id2label 2 labels: one of them"):
+        resolve_thresholds(config)
+    with pytest.raises(ValueError, match=r"Got 3 thresholds for 2 labels; give 1 or one per label\.$"):
+        resolve_thresholds(config, [0.1, 0.2, 0.3])

@@ -40,6 +40,7 @@ def test_find_order_reports_and_stores_the_best_order(trained, tmp_path_factory)
     model = AutoModelForSequenceClassification.from_pretrained(copy)
     assert report["stored"] == (report["best_fixed"] > report["current"])
     if report["stored"]:
+        assert json.loads((copy / "all_results.json").read_text())["stale_decoder"] == report["current_strategy"]
         assert model.config.decode_strategy == "fixed"
         assert [model.config.label_names[i] for i in model.config.decode_order] == report["order"]
         assert sorted(model.config.decode_order) == list(range(28))

@@ -153,3 +153,13 @@ def test_a_model_without_tuned_thresholds_says_so(make_model, tokenizer):
     with CaptureLogger(pipeline_lmmlc.logger) as captured:
         pipeline("multi-label-classification", model=tuned, tokenizer=tokenizer)
     assert "tuned thresholds" not in captured.out
+
+
+def test_bytes_and_blank_texts_are_refused_as_lmmlc_predict_refuses_them(classifier):
+    with pytest.raises(TypeError, match="Got bytes: decode them"):
+        classifier(b"i love it")
+    for blank in ("", "   "):
+        with pytest.raises(ValueError, match="empty or blank text"):
+            classifier(blank)
+    with pytest.raises(ValueError, match="empty or blank text"):
+        classifier(["i love it", ""])

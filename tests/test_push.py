@@ -67,7 +67,8 @@ def test_no_token_fails_before_any_upload(folder, monkeypatch, tmp_path):
         (lambda f: (f / "modeling_lmmlc.py").unlink(), "missing modeling_lmmlc.py"),
         (lambda f: (f / "decoding_lmmlc.py").unlink(), "missing decoding_lmmlc.py"),
         (lambda f: (f / "label_stream_lmmlc.py").unlink(), "missing label_stream_lmmlc.py"),
-        (lambda f: (f / "tokenizer_config.json").unlink(), "has no tokenizer"),
+        (lambda f: (f / "tokenizer_config.json").unlink(), "has no complete tokenizer"),
+        (lambda f: (f / "tokenizer.json").unlink(), r"missing tokenizer\.json"),
         (lambda f: (f / "config.json").write_text('{"model_type": "roberta"}'), "not an lmmlc one"),
         (lambda f: (f / "config.json").write_text('{"model_type": "bert"}'), "stock transformers model"),
     ],
@@ -103,3 +104,14 @@ def test_a_hand_written_readme_is_never_replaced(folder, monkeypatch):
 def test_the_runs_manifest_stays_local(folder):
     (folder / "lmmlc_run.json").write_text('{"command": "lmmlc-train --data_dir /home/me/private"}')
     assert "lmmlc_run.json" not in files_to_upload(folder)
+
+
+def test_metrics_of_a_replaced_decoder_are_refused_until_rescored(folder):
+    from lmmlc.find_order import mark_results_stale
+
+    mark_results_stale(folder, "one_shot")
+    assert json.loads((folder / "all_results.json").read_text())["test_micro_f1@global"] == 0.5  # kept, marked
+    with pytest.raises(ValueError, match="scored with the one_shot decoder, but the model now ships a fixed order"):
+        push(PushArguments(str(folder), "me/model", dry_run=True))
+    (folder / "all_results.json").write_text(json.dumps({"test_micro_f1@global": 0.6}))  # lmmlc-evaluate rescored it
+    assert "all_results.json" in push(PushArguments(str(folder), "me/model", dry_run=True))

@@ -148,3 +148,17 @@ def test_a_shortlist_on_a_model_without_a_ranker_is_refused(make_model, tokenize
     model.config.label_shortlist_size = 2
     with pytest.raises(ValueError, match="label_shortlist_size=2 needs the label ranker"):
         model(**tokenizer(TEXTS, padding=True, return_tensors="pt"))
+
+
+def test_scoring_every_label_round_trips_through_save_and_load(shortlisted, tokenizer, tmp_path):
+    from lmmlc import BertForLabelMaskClassification
+
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    shortlisted.config.label_shortlist_size = 0  # the README's edit: score every label, still fusing the ranker
+    with torch.no_grad():
+        expected = shortlisted(**batch).logits
+    shortlisted.save_pretrained(tmp_path)
+    reloaded = BertForLabelMaskClassification.from_pretrained(tmp_path).eval()
+    assert reloaded.ranker is not None and reloaded.config.ranker_score_weight == shortlisted.config.ranker_score_weight
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(**batch).logits, expected)

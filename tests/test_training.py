@@ -494,3 +494,12 @@ def test_a_null_in_an_options_file_leaves_the_option_at_its_default(tmp_path):
     assert file_options(str(tmp_path / "run.yaml")) == ["--num_train_epochs", "2"]
     _, data_args, _, _ = parse_args([str(tmp_path / "run.yaml"), "--output_dir", str(tmp_path / "out")])
     assert data_args.labels_file is None
+
+
+def test_a_run_without_validation_or_test_says_nothing_was_scored():
+    from lmmlc.training import metrics_summary
+
+    assert metrics_summary({"train": {"train_loss": 0.1}}, "out") == (
+        "No validation or test split: nothing was scored. The model is saved in out."
+    )
+    assert metrics_summary({"train": {}, "test": {"test_micro_f1@0.5": 0.5}}, "out").startswith("| split |")
