@@ -22,8 +22,8 @@ from benchmarks.reporting import grouped_bars, save_figure, write_report
 from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
-BEFORE_5I = ["--pooled_text_head", "false", "--sampled_logit_correction", "false"]
-"""The rows measured before 5i keep their meaning past one group: cloze scores only, no sampling correction."""
+BEFORE_5I = ["--pooled_text_head", "false"]
+"""The rows measured before 5i keep their meaning past one group: cloze scores only."""
 STREAM = [*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", *BEFORE_5I]
 """The rows measured before the pooled text head became the default keep their meaning (cloze scores only)."""
 NO_RANKER = ["--label_shortlist_size", "0"]

@@ -299,11 +299,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
             the full loss, and the stream's cloze score is added on the sampled labels. None (default): on for a new
             label-stream model at any label count (one group: docs/BENCHMARKS.md 1f; past one group: 5i), off for
             a single sequence and for a trained config saved without the field.
-        sampled_logit_correction: label stream, training with sampled labels (uniform negatives): each scored
-            label's logit gains log(1/r) in the loss, r `(k - P) / (n - P)` the chance that a negative of its
-            example was sampled, so the logit estimates the odds over every label, not over the sampled mix (the
-            pooled head's full loss and the thresholds then agree with it). Training only; chosen with the pooled
-            head past one group in docs/BENCHMARKS.md 5i.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -343,9 +338,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
         "cloze score, trained at --head_learning_rate on every label (default: on with the label stream; false: "
         "cloze scores only).",
-        "sampled_logit_correction": "Label stream, training with sampled labels: add log(1/r) to each scored "
-        "label's logit in the loss, r the chance each negative of its example was sampled, so that probabilities "
-        "stay calibrated to every label (inference unchanged).",
     }
 
     def __init__(
@@ -376,7 +368,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self_condition_prob: float = 0.0,
         soft_reveal_prob: float = 0.0,
         pooled_text_head: bool | None = None,
-        sampled_logit_correction: bool = True,
         **kwargs: Any,
     ) -> None:
         if int(label_group_size) < 1:
@@ -433,7 +424,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.self_condition_prob = float(self_condition_prob)
         self.soft_reveal_prob = float(soft_reveal_prob)
         self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
-        self.sampled_logit_correction = bool(sampled_logit_correction)
         self._check_stream_options()
         self._check_reveal_views()
         self.check_decoder(self.decode_strategy, f"decode_strategy={self.decode_strategy!r}")
@@ -558,7 +548,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
 
     def _choose_pooled_head(self) -> bool:
         """`pooled_text_head=None`: on for a new label-stream model, at every label count (one group: chosen in
-        docs/BENCHMARKS.md 1f; past one group, trained on every label with the sampling correction: 5i); off for a
+        docs/BENCHMARKS.md 1f; past one group, trained on every label: 5i); off for a
         single sequence, and for a trained config without the field (written before the head existed)."""
         return self.label_stream and not self.has_template_tokens
 

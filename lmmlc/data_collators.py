@@ -138,8 +138,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
     `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
     `config.label_shortlist_size` (or a pooled text head with sampled labels) also `ranker_targets`, every label's
-    0/1 target (nothing revealed or sampled); with sampled labels and `config.sampled_logit_correction`,
-    `negative_rate` `(batch,)`, the chance each negative of an example was sampled (its loss correction); with
+    0/1 target (nothing revealed or sampled); with
     `config.all_masked_loss_weight` or `config.self_condition_prob`, batches that reveal labels also hold
     `slot_targets`, the 0/1 truth of every scored label, revealed ones included (`reveal_views_lmmlc.py`).
     """
@@ -208,9 +207,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             label_ids is not None and getattr(self.config, "pooled_text_head", False)
         )
         ranker_targets = labels if full_targets else None
-        negative_rate = None
         if label_ids is not None:
-            negative_rate = self._negative_rate(labels, label_ids.shape[1])
             labels = labels.gather(1, label_ids)
         state, truth = None, labels
         if labels is not None:
@@ -224,7 +221,6 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             shown = state if state is not None and (state >= 0).any() else None
             views = shown is not None and self.config.uses_reveal_views
             batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
-            batch["negative_rate"] = negative_rate if self.config.sampled_logit_correction else None
             batch["slot_targets"] = truth if views else None
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
@@ -249,17 +245,6 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         keys = torch.where(labels == 1, float("inf"), keys)
         k = max(self.label_sample_size, int(labels.sum(dim=1).max()))
         return keys.topk(k, dim=1).indices.sort(dim=1).values
-
-    def _negative_rate(self, labels: torch.Tensor, k: int) -> torch.Tensor | None:
-        """Per example, the chance that each of its negative labels is among the `k` it scores, `(batch,)`: uniform
-        sampling keeps every positive and `k - P` of the `n - P` negatives, so `(k - P) / (n - P)`, at least one
-        negative's share (an example whose positives fill its `k` slots). None for frequency sampling (the chance
-        differs per label)."""
-        if self.negative_sampling != "uniform":
-            return None
-        n, positives = labels.shape[1], labels.sum(dim=1).float()
-        negatives = (n - positives).clamp(min=1)
-        return ((k - positives).clamp(min=1) / negatives).clamp(max=1.0)
 
     def _reveal(self, batch: int, label_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Which labels each example reveals, `(batch, k)` bool (k: num_labels, or the sampled `label_ids`)."""

@@ -62,13 +62,3 @@ def multilabel_loss(logits: torch.Tensor, labels: torch.Tensor, config: MultiLab
     if config.classification_loss == "focal":
         return focal_loss(logits, targets, valid, config.focal_gamma, config.focal_alpha)
     return bce_loss(logits, targets, valid)
-
-
-def sampled_loss_logits(logits: torch.Tensor, negative_rate: torch.Tensor | None) -> torch.Tensor:
-    """Logits `(batch, k)` of sampled labels as the loss reads them: plus log(1 / `negative_rate`) `(batch,)`.
-
-    Sampling keeps every positive and a share r of the negatives, so the sampled mix holds the true odds times 1/r;
-    fitting `logit + log(1/r)` to it leaves `logit` the log-odds over every label. None: unchanged."""
-    if negative_rate is None:
-        return logits
-    return logits - negative_rate.to(logits.dtype).log()[:, None]

@@ -39,7 +39,7 @@ from .label_stream_lmmlc import (
     run_label_stream,
     template_table,
 )
-from .losses_lmmlc import IGNORE_INDEX, multilabel_loss, sampled_loss_logits
+from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 from .reveal_views_lmmlc import choose_rows, choose_soft_rows, self_conditioned_state, soft_beliefs
 from .shortlist_lmmlc import LabelRanker, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
@@ -255,7 +255,6 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         candidate_state: torch.Tensor | None = None,
         ranker_targets: torch.Tensor | None = None,
         slot_targets: torch.Tensor | None = None,
-        negative_rate: torch.Tensor | None = None,
     ) -> MultiLabelOutput:
         """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
@@ -276,9 +275,6 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             slot_targets: label stream, training with `config.all_masked_loss_weight` or `config.self_condition_prob`
                 and reveals: `(batch, k)` the 0/1 truth of every scored label, revealed ones included
                 (`reveal_views_lmmlc.py`).
-            negative_rate: label stream, training on sampled `candidate_ids`: `(batch,)` the chance each negative
-                label of an example was sampled; the loss then reads each logit plus log(1/rate)
-                (`config.sampled_logit_correction`).
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
@@ -289,18 +285,15 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
             views = self._reveal_views(text, candidate_ids, candidate_state, labels, slot_targets)
             candidate_state, labels, view_loss = views
-            output = self._stream_forward(
-                text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets, negative_rate
-            )
+            output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
             if view_loss is None:
                 view_loss = self._soft_view_loss(text, candidate_ids, candidate_state, labels, output.logits)
             if view_loss is not None and output.loss is not None:
                 output.loss = output.loss + view_loss
             return output
-        if any(x is not None for x in (candidate_ids, candidate_state, ranker_targets, slot_targets, negative_rate)):
+        if any(x is not None for x in (candidate_ids, candidate_state, ranker_targets, slot_targets)):
             raise ValueError(
-                "candidate_ids/candidate_state/ranker_targets/slot_targets/negative_rate are label-stream inputs; this "
-                "model has "
+                "candidate_ids/candidate_state/ranker_targets/slot_targets are label-stream inputs; this model has "
                 "label_stream=False."
             )
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
@@ -402,15 +395,13 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         return multilabel_loss(logits, labels[rows], self.config) * rows.numel() / labels.shape[0]
 
     def _stream_forward(
-        self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets, negative_rate=None
+        self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets
     ) -> MultiLabelOutput:
         """The label stream: label groups over the encoded text (see `label_stream_lmmlc.py`), plus the label
-        ranker's loss when the model has one and, on sampled labels, the pooled text head's loss over every label;
-        the sampled labels' loss reads their logits corrected for the sampling rate (`sampled_loss_logits`)."""
+        ranker's loss when the model has one and, on sampled labels, the pooled text head's loss over every label."""
         ranker_logits = self.ranker_logits(text)
         logits = self._label_logits(text, candidate_ids, candidate_state, ranker_logits)
-        loss_logits = sampled_loss_logits(logits, negative_rate) if labels is not None else logits
-        loss = self._total_loss(loss_logits, labels, text.last_hidden, mlm_targets)
+        loss = self._total_loss(logits, labels, text.last_hidden, mlm_targets)
         sampled = candidate_ids is not None and labels is not None
         if labels is None or not (ranker_logits is not None or (sampled and self.text_head is not None)):
             return MultiLabelOutput(loss, logits)

@@ -186,9 +186,8 @@ def test_a_new_model_with_a_ranker_gets_the_measured_ranker_weight_and_older_che
 def test_a_new_stream_model_gets_the_pooled_text_head_at_every_label_count_and_older_checkpoints_do_not(tmp_path):
     assert LabelMaskConfig(label_names=["a", "b"]).pooled_text_head is True  # the measured default (BENCHMARKS 1f)
     many = [f"l{i}" for i in range(65)]  # past one group: chosen on cooking-250 validation (BENCHMARKS 5i,
-    # docs/benchmarks/label_count/choose-cooking-250.md: the head on every label with the sampling correction)
+    # docs/benchmarks/label_count/choose-cooking-250.md and choose-correction.md: the head trained on every label)
     assert LabelMaskConfig(label_names=many).pooled_text_head is True
-    assert LabelMaskConfig(label_names=many).sampled_logit_correction is True
     assert LabelMaskConfig(label_names=many, pooled_text_head=False).pooled_text_head is False
     assert LabelMaskConfig(label_names=["a", "b"], label_stream=False).pooled_text_head is False  # nothing to add to
     assert LabelMaskConfig(label_names=["a", "b"], pooled_text_head=False).pooled_text_head is False

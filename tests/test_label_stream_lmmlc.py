@@ -346,23 +346,7 @@ def test_the_sign_of_a_soft_reveal_reaches_the_other_labels(make_model, tokenize
     assert not torch.allclose(yes[:, 1:], no[:, 1:], atol=1e-4)  # labels 1-3 read label 0's belief
 
 
-def test_sampled_batches_carry_each_examples_negative_rate(stream_model, tokenizer):
-    names = [f"l{i}" for i in range(10)]
-    config = type(stream_model.config)(label_names=names, label_stream=True)
-    rows = [[1] + [0] * 9, [1, 1] + [0] * 8, [1, 1, 1, 1] + [0] * 6, [0] * 10]
-    collator = DataCollatorForLabelMask(tokenizer, config, label_sample_size=4, reveal_strategy="none", seed=0)
-    batch = collator(features(tokenizer, rows))
-    # k = 4 slots: 3 of 9 negatives, 2 of 8, none of 6 (counted as one, the floor), 4 of 10.
-    expected = torch.tensor([3 / 9, 2 / 8, 1 / 6, 4 / 10])
-    torch.testing.assert_close(batch["negative_rate"], expected)
-    off = type(config)(label_names=names, label_stream=True, sampled_logit_correction=False)
-    assert "negative_rate" not in DataCollatorForLabelMask(tokenizer, off, label_sample_size=4, seed=0)(
-        features(tokenizer, rows)
-    )
-    assert "negative_rate" not in DataCollatorForLabelMask(tokenizer, config, seed=0)(features(tokenizer, rows))
-
-
-def test_the_sampled_loss_reads_corrected_logits_and_the_pooled_head_learns_every_label(make_model, tokenizer):
+def test_the_pooled_head_learns_every_label_beside_the_sampled_stream_loss(make_model, tokenizer):
     from lmmlc.losses_lmmlc import multilabel_loss
 
     names = [f"l{i}" for i in range(10)]
@@ -377,12 +361,11 @@ def test_the_sampled_loss_reads_corrected_logits_and_the_pooled_head_learns_ever
     torch.nn.init.normal_(model.text_head.weight)
     model.train()
     loss = model(**batch).loss
-    plain = {k: v for k, v in batch.items() if k not in ("labels", "negative_rate", "ranker_targets")}
+    plain = {k: v for k, v in batch.items() if k not in ("labels", "ranker_targets")}
     logits = model(**plain).logits
     text = {k: batch[k] for k in ("input_ids", "attention_mask")}
     head = model.text_head(model._encode_stream_text(text["input_ids"], text["attention_mask"], None, None))
-    corrected = logits - batch["negative_rate"].log()[:, None]
-    expected = multilabel_loss(corrected, batch["labels"], model.config) + multilabel_loss(
+    expected = multilabel_loss(logits, batch["labels"], model.config) + multilabel_loss(
         head, batch["ranker_targets"].float(), model.config
     )
     torch.testing.assert_close(loss, expected, atol=1e-5, rtol=1e-5)

@@ -44,17 +44,3 @@ def test_losses_stay_finite_on_extreme_logits(loss, row):
     value = multilabel_loss(logits, torch.full((1, 3), row), config)
     value.backward()
     assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
-
-
-def test_sampled_loss_logits_add_the_log_inverse_negative_rate_by_hand():
-    from lmmlc.losses_lmmlc import sampled_loss_logits
-
-    # 5 labels, 3 scored: one positive keeps 2 of 4 negatives (r = 1/2), two positives keep 1 of 3 (r = 1/3).
-    logits = torch.tensor([[0.0, 1.0, -1.0], [0.5, 0.0, 2.0]])
-    rate = torch.tensor([0.5, 1 / 3])
-    expected = torch.tensor([[0.6931472, 1.6931472, -0.3068528], [1.5986123, 1.0986123, 3.0986123]])
-    torch.testing.assert_close(sampled_loss_logits(logits, rate), expected)
-    assert sampled_loss_logits(logits, None) is logits
-    # A model at the true odds p = 0.2 over every label sees, in the sampled mix, p / (p + (1 - p) r) = 1/3 (r = 1/2).
-    true_logit = torch.logit(torch.tensor([[0.2]]))
-    assert abs(float(torch.sigmoid(sampled_loss_logits(true_logit, torch.tensor([0.5])))) - 1 / 3) < 1e-6
