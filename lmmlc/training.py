@@ -30,6 +30,7 @@ from .arguments import (
     ModelArguments,
     check_model_path,
 )
+from .baseline_hint import baseline_hint
 from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
 from .configuration_lmmlc import THRESHOLD_FREE, LabelMaskConfig, check_tokenizer
 from .data import load_data
@@ -322,6 +323,9 @@ def main(argv: list[str] | None = None) -> None:
     model, tokenizer = build_model(model_args, data.label_names)
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
+    hint = baseline_hint(model.config, len(encoded["train"]))
+    if hint is not None and training_args.process_index == 0:
+        print(hint)
     if training_args.process_index == 0:  # every input checked: only now replace an earlier run
         clear_output_dir(output, earlier_run)
         sign_output_dir(output, run_command(argv), finished=False)
