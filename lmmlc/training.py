@@ -58,14 +58,29 @@ def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
     """Command-line options; a leading JSON/YAML file supplies options that later ones override."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith((".json", ".yaml", ".yml")):
-        argv = file_options(argv[0]) + argv[1:]
+        argv = file_options(argv[0], text_options(ARGUMENTS)) + argv[1:]
     model_args, data_args, lm_args, training_args = HfArgumentParser(ARGUMENTS).parse_args_into_dataclasses(argv)
     training_args.resolve_learning_rates(model_args.model_type)
     return model_args, data_args, lm_args, training_args
 
 
-def file_options(path: str) -> list[str]:
-    """A JSON/YAML file of option names and values as command-line options (a null value: the default)."""
+BOOLEAN_TEXTS = frozenset({"resume_from_checkpoint", "fsdp"})
+"""Text options where a YAML boolean means something (true: on / the newest checkpoint; false: the default)."""
+
+
+def text_options(dataclasses_: tuple[type, ...]) -> set[str]:
+    """Names of the options whose value is a text (a `str` field, optional or not)."""
+    return {
+        f.name
+        for cls in dataclasses_
+        for f in dataclasses.fields(cls)
+        if f.type in (str, "str", str | None, "str | None", "Optional[str]") or str(f.type) in ("str", "str | None")
+    }
+
+
+def file_options(path: str, texts: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """A JSON/YAML file of option names and values as command-line options (a null value: the default). A YAML
+    boolean given to a text option in `texts` (an unquoted `no`, `yes`, `on`, `off`) is refused: quote it."""
     text = Path(path).read_text(encoding="utf-8")
     options = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
     if not isinstance(options, dict):
@@ -74,6 +89,15 @@ def file_options(path: str) -> list[str]:
     for name, value in options.items():
         if value is None:  # `labels_file: null` leaves the option at its default, never the string "None"
             continue
+        if isinstance(value, bool) and name in BOOLEAN_TEXTS:  # `resume_from_checkpoint: true`: the newest one
+            if not value:
+                continue
+            value = "true"
+        if isinstance(value, bool) and name in texts:
+            raise ValueError(
+                f"{path}: {name} is the boolean {value} (YAML reads unquoted yes/no/on/off/true/false as booleans), "
+                f"but it takes a text: quote it, e.g. {name}: \"no\"."
+            )
         values = value if isinstance(value, list) else [value]
         argv += [f"--{name}", *(str(v) for v in values)]
     return argv

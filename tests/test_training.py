@@ -503,3 +503,13 @@ def test_a_run_without_validation_or_test_says_nothing_was_scored():
         "No validation or test split: nothing was scored. The model is saved in out."
     )
     assert metrics_summary({"train": {}, "test": {"test_micro_f1@0.5": 0.5}}, "out").startswith("| split |")
+
+
+def test_a_yaml_boolean_given_to_a_text_option_is_refused(tmp_path):
+    (tmp_path / "run.yaml").write_text("text_column: no\n")
+    with pytest.raises(ValueError, match=r"text_column is the boolean False .* quote it"):
+        parse_args([str(tmp_path / "run.yaml"), "--output_dir", str(tmp_path / "out")])
+    (tmp_path / "run.yaml").write_text('text_column: "no"\nresume_from_checkpoint: true\nlabel_stream: no\n')
+    model_args, data_args, _, training_args = parse_args([str(tmp_path / "run.yaml"), "--output_dir", "x"])
+    assert data_args.text_column == "no" and training_args.resume_from_checkpoint == "true"
+    assert model_args.label_stream is False  # a boolean option takes YAML booleans as they are
