@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from benchmarks.reporting import save_figure, write_report
+from lmmlc.output_dir import record_output
 
 METHODS = {
     "lmmlc": [],
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace, name: str, folder: str, method: str, epochs: f
         start = time.perf_counter()
         train(options)
         record.write_text(json.dumps({"options": options, "wall_seconds": time.perf_counter() - start}))
+        record_output(output, record.name)  # cleared with the run by a later --overwrite_output_dir
     results = json.loads((output / "all_results.json").read_text())
     wall = json.loads(record.read_text())["wall_seconds"]
     scored = sum(count_lines(Path(folder) / f"{split}.jsonl") for split in ("validation", "test"))

@@ -12,7 +12,7 @@ SMALL_TRAIN_SET = 12_000
 ONE_GROUP_HINT = (
     "Hint: with at most one label group and a small training set, the pooled baseline (--model_type baseline) "
     "measured ahead of LM-MLC on subset accuracy (aapd-small, 800 texts: 0.243 vs 0.213 at the global threshold; "
-    "GoEmotions, 12,000 comments: 0.416 vs 0.376) and trains about 2-4x faster; LM-MLC led on micro-, macro-F1 and "
+    "GoEmotions, 12,000 comments: 0.416 vs 0.376) and trains about 2x faster; LM-MLC led on micro-, macro-F1 and "
     "P@1 on aapd-small (docs/BENCHMARKS.md 5i, 0b)."
 )
 MANY_LABELS_HINT = (

@@ -16,6 +16,7 @@ from .data import load_data
 from .evaluation import load_trained, predict_dataset
 from .metrics import LOWER_IS_BETTER, METRIC_NAMES, binarize, multilabel_metrics
 from .order_search import Order, SearchResult, genetic_search, random_search
+from .output_dir import record_output
 from .tokenization import encode_splits
 
 
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         model.config.save_pretrained(args.model_path)
         mark_results_stale(Path(args.model_path), current_strategy)
     Path(args.output_file or Path(args.model_path) / "order_search.json").write_text(json.dumps(report, indent=2))
+    if args.output_file is None:
+        record_output(args.model_path, "order_search.json")  # the run's own file for a later --overwrite_output_dir
     print(f"| {args.metric} | one_shot | confidence | best fixed order |\n|---|---|---|---|")
     print(f"| validation | {report['one_shot']:.4f} | {report['confidence']:.4f} | {result.score:.4f} |")
     print(outcome(args, report))

@@ -175,11 +175,17 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
             impl = f"{pipeline.__module__.split('.')[-1]}.{pipeline.__name__}"
             entry = {"impl": impl, "pt": ["AutoModelForSequenceClassification"], "tf": [], "type": "text"}
             self.config.custom_pipelines = {PIPELINE_TASK: entry}
-        if getattr(self, "ranker", None) is not None and not self.config.label_shortlist_size:
+        size = getattr(self.config, "label_shortlist_size", None)
+        every_label = getattr(self, "ranker", None) is not None and not size
+        if every_label:
             # `label_shortlist_size = 0` on a model with a ranker scores every label (still fusing the ranker's
             # score); saved as a shortlist of every label, which means the same and keeps the ranker on reload
             self.config.label_shortlist_size = self.config.num_labels
-        super().save_pretrained(save_directory, *args, **kwargs)
+        try:
+            super().save_pretrained(save_directory, *args, **kwargs)
+        finally:
+            if every_label:
+                self.config.label_shortlist_size = size  # the model in memory keeps what its user set
 
     @classmethod
     def _load_trained(cls, path: str, *model_args: Any, **kwargs: Any) -> Any:

@@ -35,22 +35,32 @@ RUN_OUTPUTS = [
 """Names a run may write before it finishes: what a cut-off run's folder may hold besides its manifest."""
 
 
-def run_entries(folder: Path) -> list[str] | None:
-    """What an earlier lmmlc run wrote in `folder` (top-level names), or None when no run signed it. A run that did
-    not finish leaves the names it may write (`RUN_OUTPUTS`) as its own."""
+def _record(folder: Path) -> dict | None:
     manifest = folder / MANIFEST
-    if not manifest.is_file():
+    return json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else None
+
+
+def _present(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST) if folder.is_dir() else []
+
+
+def run_entries(folder: Path) -> list[str] | None:
+    """What earlier lmmlc runs wrote in `folder` (top-level names), or None when no run signed it. A run that did not
+    finish owns the names it may write (`RUN_OUTPUTS`), except those that were there before it started."""
+    record = _record(folder)
+    if record is None:
         return None
-    record = json.loads(manifest.read_text(encoding="utf-8"))
-    present = [p.name for p in folder.iterdir() if p.name != MANIFEST]
+    present = _present(folder)
     if record.get("entries") is None:
-        return [name for name in present if any(fnmatch(name, pattern) for pattern in RUN_OUTPUTS)]
+        foreign = set(record.get("foreign") or [])
+        return [n for n in present if n not in foreign and any(fnmatch(n, pattern) for pattern in RUN_OUTPUTS)]
     return [name for name in present if name in record["entries"]]
 
 
 def check_output_dir(folder: str | Path, overwrite: bool, resume: bool, command: str = "lmmlc-train") -> list[str]:
-    """Refuse a non-empty `folder` unless the run resumes, or `overwrite` is given and everything there is an earlier
-    lmmlc run's; returns the names to clear (nothing is deleted here: `clear_output_dir`, once inputs are checked)."""
+    """Refuse a non-empty `folder` unless the run resumes, or `overwrite` is given and everything there was written by
+    earlier runs of the same `command`; returns the names to clear (nothing is deleted here: `clear_output_dir`, once
+    inputs are checked)."""
     folder = Path(folder)
     if not folder.is_dir() or not any(folder.iterdir()) or resume:
         return []
@@ -59,13 +69,20 @@ def check_output_dir(folder: str | Path, overwrite: bool, resume: bool, command:
             f"--output_dir {folder} is not empty: choose a new folder, add --overwrite_output_dir to replace an "
             f"earlier {command} run there, or --resume_from_checkpoint to continue it."
         )
-    owned = run_entries(folder)
+    owned, record = run_entries(folder), _record(folder) or {}
     if owned is None:
         raise ValueError(
-            f"--overwrite_output_dir: {folder} holds files that no lmmlc run wrote (it has no {MANIFEST}); nothing "
-            "was deleted. Choose a new --output_dir, or empty that folder yourself."
+            f"--overwrite_output_dir: {folder} holds files that no lmmlc run signed (it has no {MANIFEST}; folders "
+            "written before lmmlc signed its runs have none either); nothing was deleted. Choose a new --output_dir, "
+            "or empty that folder yourself."
         )
-    foreign = sorted(p.name for p in folder.iterdir() if p.name != MANIFEST and p.name not in owned)
+    earlier = str(record.get("command", "")).split(" ")[0]
+    if earlier != command:
+        raise ValueError(
+            f"--overwrite_output_dir: {folder} holds a {earlier} run, not a {command} one; nothing was deleted. "
+            "Choose a new --output_dir."
+        )
+    foreign = sorted(name for name in _present(folder) if name not in owned)
     if foreign:
         raise ValueError(
             f"--overwrite_output_dir: {folder} also holds {', '.join(foreign[:5])}"
@@ -76,8 +93,8 @@ def check_output_dir(folder: str | Path, overwrite: bool, resume: bool, command:
 
 
 def clear_output_dir(folder: str | Path, names: list[str]) -> None:
-    """Delete `names` (from `check_output_dir`) in `folder`; missing ones are skipped (every process of a
-    multi-process run clears the folder)."""
+    """Delete `names` (from `check_output_dir`) in `folder`; missing ones are skipped. Called by the main process
+    only, which alone checks, clears and signs the folder."""
     for name in names:
         path = Path(folder) / name
         if path.is_dir() and not path.is_symlink():
@@ -87,9 +104,28 @@ def clear_output_dir(folder: str | Path, names: list[str]) -> None:
 
 
 def sign_output_dir(folder: str | Path, command: str, finished: bool) -> None:
-    """Write the manifest: at the start of a run (`finished=False`: the folder holds nothing else yet, or the run's
-    earlier files when it resumes), and when it has saved everything (every top-level name then present)."""
+    """Write the manifest. At the start of a run (`finished=False`) it names what the folder already holds that no
+    earlier run wrote (nothing, unless the run resumes into a folder with other files); at the end it lists what the
+    runs wrote: every top-level name then present, but those."""
     folder = Path(folder)
+    earlier = _record(folder) or {}
+    foreign = earlier.get("foreign") or []
+    if not finished:
+        owned = run_entries(folder) or []
+        foreign = sorted(set(foreign) | {name for name in _present(folder) if name not in owned})
     folder.mkdir(parents=True, exist_ok=True)
-    entries = sorted(p.name for p in folder.iterdir() if p.name != MANIFEST) if finished else None
-    (folder / MANIFEST).write_text(json.dumps({"command": command, "entries": entries}, indent=2), encoding="utf-8")
+    entries = [name for name in _present(folder) if name not in foreign] if finished else None
+    record = {"command": command, "entries": entries, "foreign": foreign}
+    (folder / MANIFEST).write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def record_output(folder: str | Path, name: str) -> None:
+    """Add `name`, written into `folder` after its run finished (an order search, a model card), to the run's
+    manifest, so that a later `--overwrite_output_dir` clears it as the run's own."""
+    folder = Path(folder)
+    record = _record(folder)
+    if record is None or record.get("entries") is None or name in record["entries"]:
+        return
+    record["entries"] = sorted([*record["entries"], name])
+    record["foreign"] = [n for n in record.get("foreign") or [] if n != name]
+    (folder / MANIFEST).write_text(json.dumps(record, indent=2), encoding="utf-8")

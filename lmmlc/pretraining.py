@@ -25,7 +25,7 @@ from transformers import (
 from .arguments import DataArguments, PretrainTrainingArguments, check_model_path
 from .data import load_data, select
 from .output_dir import check_output_dir, clear_output_dir, sign_output_dir
-from .training import default_encoder, file_options
+from .training import default_encoder, file_options, text_options
 
 
 @dataclass
@@ -41,7 +41,10 @@ class PretrainArguments:
 def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith((".json", ".yaml", ".yml")):
-        argv = file_options(argv[0]) + argv[1:]
+        argv = (
+            file_options(argv[0], text_options((PretrainArguments, DataArguments, PretrainTrainingArguments)))
+            + argv[1:]
+        )
     parser = HfArgumentParser((PretrainArguments, DataArguments, PretrainTrainingArguments))
     return parser.parse_args_into_dataclasses(argv)
 
@@ -103,8 +106,12 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     pre_args, data_args, training_args = parse_args(argv)
     if not 0.0 < pre_args.mlm_probability < 1.0:
         raise ValueError(f"--mlm_probability {pre_args.mlm_probability} must lie strictly between 0 and 1.")
-    output, resuming = training_args.output_dir, bool(training_args.resume_from_checkpoint)
-    earlier_run = check_output_dir(output, training_args.overwrite_output_dir, resuming, "lmmlc-pretrain")
+    output = training_args.output_dir
+    if training_args.resume_from_checkpoint:
+        raise ValueError("lmmlc-pretrain does not resume (--resume_from_checkpoint): start it again in a new folder.")
+    earlier_run = []  # the main process alone checks, clears and signs the folder
+    if training_args.process_index == 0:
+        earlier_run = check_output_dir(output, training_args.overwrite_output_dir, False, "lmmlc-pretrain")
     set_seed(training_args.seed)
     training_args.remove_unused_columns = False  # the collator needs offset_mapping and special_tokens_mask
     check_model_path(pre_args.model_name_or_path, "--model_name_or_path")

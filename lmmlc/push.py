@@ -15,6 +15,7 @@ from transformers import HfArgumentParser
 
 from .find_order import STALE_KEY
 from .model_card import build_model_card
+from .output_dir import record_output
 
 MODEL_TYPES = ("lmmlc", "lmmlc_baseline")
 REQUIRED_FILES = ("config.json", "configuration_lmmlc.py", "modeling_lmmlc.py", "model.safetensors")
@@ -127,6 +128,7 @@ def push(args: PushArguments, api: Any | None = None) -> list[str]:
         raise ValueError("No Hugging Face token: run `hf auth login`, set HF_TOKEN, or pass --token.")
     card = build_model_card(folder, args.repo_id, args.license, args.datasets, args.base_model)
     card.save(folder / "README.md")
+    record_output(folder, "README.md")  # lmmlc's card: the run's own file for a later --overwrite_output_dir
     files = files_to_upload(folder)
     if args.dry_run:
         return files

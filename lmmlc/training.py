@@ -64,8 +64,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
     return model_args, data_args, lm_args, training_args
 
 
-BOOLEAN_TEXTS = frozenset({"resume_from_checkpoint", "fsdp"})
-"""Text options where a YAML boolean means something (true: on / the newest checkpoint; false: the default)."""
+BOOLEAN_TEXTS = frozenset({"resume_from_checkpoint"})
+"""Text options where a YAML boolean means something (true: the newest checkpoint; false: the default)."""
 
 
 def text_options(dataclasses_: tuple[type, ...]) -> set[str]:
@@ -96,7 +96,7 @@ def file_options(path: str, texts: set[str] | frozenset[str] = frozenset()) -> l
         if isinstance(value, bool) and name in texts:
             raise ValueError(
                 f"{path}: {name} is the boolean {value} (YAML reads unquoted yes/no/on/off/true/false as booleans), "
-                f"but it takes a text: quote it, e.g. {name}: \"no\"."
+                f'but it takes a text: quote it, e.g. {name}: "no".'
             )
         values = value if isinstance(value, list) else [value]
         argv += [f"--{name}", *(str(v) for v in values)]
@@ -339,7 +339,9 @@ def main(argv: list[str] | None = None) -> None:
     model_args, data_args, lm_args, training_args = parse_args(argv)
     check_args(model_args, lm_args)
     output, resuming = training_args.output_dir, bool(training_args.resume_from_checkpoint)
-    earlier_run = check_output_dir(output, training_args.overwrite_output_dir, resuming)
+    earlier_run = []  # the main process alone checks, clears and signs the folder
+    if training_args.process_index == 0:
+        earlier_run = check_output_dir(output, training_args.overwrite_output_dir, resuming)
     resume = resume_checkpoint(training_args)
     set_seed(training_args.seed)
     data = load_data(data_args)

@@ -30,7 +30,7 @@ def test_a_folder_no_run_signed_is_never_cleared(tmp_path):
     folder.mkdir()
     for name in ("README.md", "config.json", "notes_results.json"):
         (folder / name).write_text("mine")
-    with pytest.raises(ValueError, match=f"no lmmlc run wrote \\(it has no {MANIFEST}\\); nothing was deleted"):
+    with pytest.raises(ValueError, match=f"no lmmlc run signed \\(it has no {MANIFEST}"):
         check_output_dir(folder, overwrite=True, resume=False)
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "notes_results.json"]
 
@@ -71,3 +71,31 @@ def test_overwrite_with_bad_data_keeps_the_earlier_model(tmp_path):
         main(["--output_dir", str(out), "--overwrite_output_dir", "--data_dir", str(tmp_path / "data")])
     assert (out / "model.safetensors").read_text() == "old"
     assert json.loads((out / MANIFEST).read_text())["entries"] is not None
+
+
+def test_files_there_before_a_resumed_run_stay_foreign(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "checkpoint-2").mkdir()
+    sign_output_dir(out, "lmmlc-train ...", finished=False)  # a run resumed into a folder holding notes.txt
+    (out / "model.safetensors").write_text("new")
+    sign_output_dir(out, "lmmlc-train ...", finished=True)
+    assert json.loads((out / MANIFEST).read_text())["entries"] == ["model.safetensors"]
+    with pytest.raises(ValueError, match=r"also holds checkpoint-2, notes\.txt"):
+        check_output_dir(out, overwrite=True, resume=False)
+
+
+def test_files_lmmlc_writes_after_the_run_are_its_own(tmp_path):
+    from lmmlc.output_dir import record_output
+
+    out = finished_run(tmp_path / "out")
+    (out / "order_search.json").write_text("{}")  # lmmlc-find-order, after the run
+    record_output(out, "order_search.json")
+    assert "order_search.json" in check_output_dir(out, overwrite=True, resume=False)
+
+
+def test_another_commands_run_is_not_replaced(tmp_path):
+    out = finished_run(tmp_path / "out")
+    with pytest.raises(ValueError, match="holds a lmmlc-train run, not a lmmlc-pretrain one"):
+        check_output_dir(out, overwrite=True, resume=False, command="lmmlc-pretrain")

@@ -84,6 +84,15 @@ def test_a_trained_classifier_folder_is_never_replaced(tmp_path, shared_data, be
     (classifier / "config.json").write_text('{"architectures": ["BertForLabelMaskClassification"]}')
     with pytest.raises(ValueError, match="is not empty"):
         run(pretrain_args(data, classifier, bert_dir))
-    with pytest.raises(ValueError, match="no lmmlc run wrote"):
+    with pytest.raises(ValueError, match="no lmmlc run signed"):
         run(pretrain_args(data, classifier, bert_dir, "--overwrite_output_dir"))
     assert "BertForLabelMaskClassification" in (classifier / "config.json").read_text()
+
+
+def test_pretraining_does_not_pretend_to_resume(tmp_path, shared_data, bert_dir):
+    data = slice_data(shared_data, tmp_path / "data", rows=8)
+    (tmp_path / "mlm").mkdir()
+    (tmp_path / "mlm" / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="lmmlc-pretrain does not resume"):
+        run(pretrain_args(data, tmp_path / "mlm", bert_dir, "--resume_from_checkpoint", str(tmp_path / "mlm")))
+    assert (tmp_path / "mlm" / "config.json").read_text() == "{}"
