@@ -9,8 +9,9 @@ Data sets are `name=folder` pairs; the cooking-stackexchange subsets come from `
         --methods lmmlc baseline --seeds 0 --epochs 1 --output docs/benchmarks/label_count/choose
 
 A run whose folder already holds the results of the same command is read back, not retrained (a benchmark that
-breaks off resumes). Writes `--output`.{json,md,png}: one row per (data set, method, epochs, seed), the means over
-seeds, and a chart of each metric against the label count.
+breaks off resumes); `--from_reports a.json b.json` averages the rows of earlier reports (seeds run apart). Writes
+`--output`.{json,md,png}: one row per (data set, method, epochs, seed), the means over seeds, and a chart of each
+metric against the label count.
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ tuning thresholds, loading and writing included): an upper bound on inference ti
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", required=True, type=dataset_pair, help="name=folder pairs.")
-    parser.add_argument("--methods", nargs="+", required=True, choices=sorted(METHODS))
+    parser.add_argument("--datasets", nargs="+", type=dataset_pair, help="name=folder pairs.")
+    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS))
+    parser.add_argument(
+        "--from_reports", nargs="+", help="Instead of training: average the rows of earlier reports (e.g. other seeds)."
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", nargs="+", type=float, default=[1.0])
     parser.add_argument("--max_seq_length", type=int, default=64)
@@ -65,6 +69,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", default="docs/benchmarks/label_count/label_count")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="More lmmlc-train options, every row.")
     args = parser.parse_args(argv)
+    if args.from_reports:
+        missing = [path for path in args.from_reports if not Path(path).is_file()]
+        if missing or args.datasets or args.methods:
+            parser.error(f"--from_reports takes report files alone (missing: {missing}).")
+        return args
+    if not args.datasets or not args.methods:
+        parser.error("give --datasets and --methods (or --from_reports).")
     for name, folder in args.datasets:
         if not (Path(folder) / "train.jsonl").is_file() or not (Path(folder) / "labels.txt").is_file():
             parser.error(f"--datasets {name}={folder}: no train.jsonl and labels.txt there.")
@@ -169,8 +180,8 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    rows = []
-    for name, folder in args.datasets:
+    rows = [row for path in args.from_reports or [] for row in json.loads(Path(path).read_text())["rows"]]
+    for name, folder in args.datasets or []:
         for epochs in args.epochs:
             for seed in args.seeds:
                 for method in args.methods:

@@ -61,3 +61,19 @@ def test_bad_datasets_are_refused(tmp_path):
         label_count.dataset_pair("no-folder")
     with pytest.raises(SystemExit):
         label_count.parse(["--datasets", f"d={tmp_path}", "--methods", "lmmlc"])
+
+
+def test_reports_of_other_seeds_are_averaged_together(tmp_path):
+    rows = [
+        {"dataset": "d", "labels": 5, "method": "baseline", "epochs": 1.0, "seed": s, "test_p@1": p}
+        for s, p in ((0, 0.5), (1, 0.7))
+    ]
+    for i, row in enumerate(rows):
+        (tmp_path / f"r{i}.json").write_text(json.dumps({"rows": [row]}))
+    label_count.main(
+        ["--from_reports", str(tmp_path / "r0.json"), str(tmp_path / "r1.json"), "--output", str(tmp_path / "all")]
+    )
+    (summary,) = json.loads((tmp_path / "all.json").read_text())["means"]
+    assert summary["seeds"] == [0, 1] and summary["test_p@1"] == pytest.approx(0.6)
+    with pytest.raises(SystemExit):
+        label_count.parse(["--from_reports", str(tmp_path / "absent.json")])
