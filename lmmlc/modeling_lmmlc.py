@@ -118,6 +118,22 @@ class LayerWeightedPooling(nn.Module):
         return torch.einsum("l,lbh->bh", weights, means)
 
 
+def check_input_ids(config: MultiLabelBertConfig, input_ids: torch.Tensor) -> None:
+    """Refuse `input_ids` `(batch, seq_len)` that this model's tokenizer cannot have made: ids past its vocabulary, or
+    (when the config records it, as lmmlc-train saves it) a first token other than its [CLS]. A tokenizer of another
+    vocabulary gives other ids, which the model would otherwise score without error."""
+    if not input_ids.numel():
+        return
+    cls_id = getattr(config, "cls_token_id", None)
+    wrong_start = cls_id is not None and bool((input_ids[:, 0] != cls_id).any())
+    if wrong_start or int(input_ids.max()) >= config.vocab_size or int(input_ids.min()) < 0:
+        what = f"do not start with its [CLS] (id {cls_id})" if wrong_start else "hold ids outside its vocabulary"
+        raise ValueError(
+            f"The inputs {what}: they were not made by the tokenizer saved with this model. Fix: load the tokenizer "
+            "from the model folder (AutoTokenizer.from_pretrained(folder)) and keep its special tokens."
+        )
+
+
 def masked_mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Mean of `hidden` (batch, seq, hidden) over positions where `attention_mask` is 1."""
     mask = attention_mask[..., None].to(hidden.dtype)
@@ -287,6 +303,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             no hidden states or attentions. With `config.label_shortlist_size`, eval-mode scoring of every label
             (all masked) scores only the ranker's shortlist with the stream (see `shortlist_lmmlc.py`).
         """
+        check_input_ids(self.config, input_ids)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
             views = self._reveal_views(text, candidate_ids, candidate_state, labels, slot_targets)
@@ -617,6 +634,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             beam_size: hypotheses per example of "beam" (default: `config.decode_beam_size`).
         """
         plan = DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin, beam_size)
+        check_input_ids(self.config, input_ids)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
@@ -694,6 +712,7 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         output_attentions: bool | None = None,
     ) -> MultiLabelOutput:
         """Score every label from pooled features; arguments as in `BertForLabelMaskClassification`."""
+        check_input_ids(self.config, input_ids)
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         layered = self.layer_pool is not None

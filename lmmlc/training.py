@@ -227,6 +227,8 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
             path, label_names=label_names, tokenizer=tokenizer, **options
         )
     check_tokenizer(tokenizer, model.config, model_args.tokenizer_name or path)
+    if model_args.model_type != "stock":  # the remote-code model refuses inputs that do not start with it
+        model.config.cls_token_id = tokenizer.cls_token_id
     warn_short_texts(model.config)
     return model, tokenizer
 

@@ -313,3 +313,22 @@ def test_the_stock_trainer_sees_only_labels_as_labels(model_class):
     from transformers.utils import find_labels
 
     assert find_labels(model_class) == ["labels"]  # MLM targets are inputs; eval keeps the loss out of predictions
+
+
+def test_inputs_from_another_tokenizer_are_refused(make_model, tokenizer, bert_dir):
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    baseline = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS).eval()
+    for model in (make_model(label_stream=True).eval(), make_model().eval(), baseline):
+        model.config.cls_token_id = tokenizer.cls_token_id  # as lmmlc-train saves it
+        model(**batch)  # the model's own tokenizer
+        other = {**batch, "input_ids": batch["input_ids"].clone()}
+        other["input_ids"][:, 0] = tokenizer.cls_token_id + 1  # another vocabulary's [CLS]
+        with pytest.raises(ValueError, match=r"do not start with its \[CLS\]"):
+            model(**other)
+        if hasattr(model, "decode"):
+            with pytest.raises(ValueError, match=r"do not start with its \[CLS\]"):
+                model.decode(**other)
+        past = batch["input_ids"].clone()
+        past[:, 1] = model.config.vocab_size  # a larger vocabulary's word
+        with pytest.raises(ValueError, match="outside its vocabulary"):
+            model(**{**batch, "input_ids": past})

@@ -513,3 +513,17 @@ def test_a_yaml_boolean_given_to_a_text_option_is_refused(tmp_path):
     model_args, data_args, _, training_args = parse_args([str(tmp_path / "run.yaml"), "--output_dir", "x"])
     assert data_args.text_column == "no" and training_args.resume_from_checkpoint == "true"
     assert model_args.label_stream is False  # a boolean option takes YAML booleans as they are
+
+
+@pytest.mark.slow
+def test_a_trained_folder_records_its_tokenizers_cls_and_refuses_another_vocabulary(trained):
+    from transformers import AutoTokenizer
+
+    _, folder = trained
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    assert json.loads((folder / "config.json").read_text())["cls_token_id"] == tokenizer.cls_token_id
+    model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()
+    batch = tokenizer(["so happy"], return_tensors="pt")
+    batch["input_ids"][:, 0] = 2  # a 5-token vocabulary's [CLS]
+    with pytest.raises(ValueError, match="not made by the tokenizer saved with this model"):
+        model(**batch)
