@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -33,6 +34,11 @@ RUN_OUTPUTS = [
     "runs",
 ]
 """Names a run may write before it finishes: what a cut-off run's folder may hold besides its manifest."""
+
+
+def run_command(tool: str, argv: list[str] | None = None) -> str:
+    """The command line of this run (`tool` and its options), as the output folder's manifest records it."""
+    return " ".join([tool, *(sys.argv[1:] if argv is None else argv)])
 
 
 def _record(folder: Path) -> dict | None:

@@ -24,7 +24,7 @@ from transformers import (
 
 from .arguments import DataArguments, PretrainTrainingArguments, check_model_path
 from .data import load_data, select
-from .output_dir import check_output_dir, clear_output_dir, sign_output_dir
+from .output_dir import check_output_dir, clear_output_dir, run_command, sign_output_dir
 from .training import default_encoder, file_options, text_options
 
 
@@ -132,7 +132,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         data_collator=collator,
         processing_class=tokenizer,
     )
-    command = " ".join(["lmmlc-pretrain", *(sys.argv[1:] if argv is None else argv)])
+    command = run_command("lmmlc-pretrain", argv)
     if training_args.process_index == 0:  # every input checked: only now replace an earlier run
         clear_output_dir(output, earlier_run)
         sign_output_dir(output, command, finished=False)

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from huggingface_hub import HfApi, get_token
+from huggingface_hub.repocard import metadata_load
 from transformers import HfArgumentParser
 
 from .find_order import STALE_KEY
@@ -87,13 +88,11 @@ def check_card_is_ours(path: Path) -> None:
     with --dry_run, writes the model card there."""
     if not path.exists():
         return
-    text = path.read_text(encoding="utf-8")
-    front = text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
     try:
-        metadata = yaml.safe_load(front) or {}
-    except yaml.YAMLError:
+        metadata = metadata_load(path) or {}
+    except (yaml.YAMLError, ValueError):  # unreadable front matter: not a card lmmlc wrote
         metadata = {}
-    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    tags = metadata.get("tags")
     if not (isinstance(tags, list) and "lmmlc" in tags):
         raise ValueError(
             f"{path} was not written by lmmlc (no `lmmlc` tag in its metadata), and lmmlc-push writes the model card "

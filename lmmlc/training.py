@@ -44,7 +44,7 @@ from .evaluation import (
 )
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
-from .output_dir import check_output_dir, clear_output_dir, sign_output_dir
+from .output_dir import check_output_dir, clear_output_dir, run_command, sign_output_dir
 from .thresholds import GRID, resolve_shrinkage, tune_shrunk_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
@@ -74,7 +74,7 @@ def text_options(dataclasses_: tuple[type, ...]) -> set[str]:
         f.name
         for cls in dataclasses_
         for f in dataclasses.fields(cls)
-        if f.type in (str, "str", str | None, "str | None", "Optional[str]") or str(f.type) in ("str", "str | None")
+        if f.type in (str, str | None, "str", "str | None", "Optional[str]")
     }
 
 
@@ -351,17 +351,18 @@ def main(argv: list[str] | None = None) -> None:
     model, tokenizer = build_model(model_args, data.label_names)
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
-    hint = baseline_hint(model.config, len(encoded["train"]))
-    if hint is not None and training_args.process_index == 0:
-        print(hint)
+    command = run_command("lmmlc-train", argv)
     if training_args.process_index == 0:  # every input checked: only now replace an earlier run
+        hint = baseline_hint(model.config, len(encoded["train"]))
+        if hint is not None:
+            print(hint)
         clear_output_dir(output, earlier_run)
-        sign_output_dir(output, run_command(argv), finished=False)
+        sign_output_dir(output, command, finished=False)
     train_result = trainer.train(resume_from_checkpoint=resume)
     scored, tuning = score_and_tune(trainer, tokenizer, encoded, training_args)
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
     metrics.get("eval", {}).update(tuning)
-    save_outputs(trainer, metrics, run_command(argv))
+    save_outputs(trainer, metrics, command)
     if trainer.is_world_process_zero():
         print(metrics_summary(metrics, training_args.output_dir))
 
@@ -416,8 +417,3 @@ def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]
         os.replace(path, output / path.name)
     stage.rmdir()
     sign_output_dir(output, command, finished=True)
-
-
-def run_command(argv: list[str] | None = None) -> str:
-    """The command line of this run, as the output folder's manifest records it."""
-    return " ".join(["lmmlc-train", *(sys.argv[1:] if argv is None else argv)])
