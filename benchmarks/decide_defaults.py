@@ -34,7 +34,7 @@ from lmmlc.training import parse_args
 TIERS = (("lmmlc-stream",), ("lmmlc-all-masked-text-once", "lmmlc-all-masked"), ("lmmlc-paper",))
 """Cost tiers, cheapest first: training / one-pass inference examples/s at 28 labels 0.64x / 0.75x, 0.57x / 0.53x
 (both compact single sequences; text-once is cheaper only when decoding in rounds) and 0.30x / 0.24x the stock
-model's (docs/BENCHMARKS.md, sections 2 and 5a)."""
+model's (docs/experiments/NOTEBOOK.md, sections 2 and 5a)."""
 CANDIDATES = tuple(name for tier in TIERS for name in tier)
 REPORTS = ["docs/benchmarks/decide/quality_cpu.json", "docs/benchmarks/decide/stream/quality_cpu.json"]
 RULE = __doc__.split("Rule: ")[1].strip().replace("\n", " ")
@@ -99,7 +99,7 @@ RECIPES = {
 }
 """One tier: about the same cost per step (the pooled text head adds one mean pooling and a 384 x 28 product; in one
 `run_speed` run, 45.0 against 47.4 training and 204 against 216 inference examples/s, speed_pooled.json; own
-positions add one embedding lookup per label, 0.94-1.02x in docs/BENCHMARKS.md 7c). The
+positions add one embedding lookup per label, 0.94-1.02x in docs/experiments/NOTEBOOK.md 7c). The
 lr-sweep seeds 43 and 44 of the cloze-only recipe (section 1c) are bce-linear's."""
 
 

@@ -1,6 +1,6 @@
 """Decoding throughput: stock one pass vs label-mask one_shot vs rounds (confidence), with and without the text cache.
 
-Prints a table and writes JSON. Example (the figures in docs/DECODING.md):
+Prints a table and writes JSON. Example (the figures in docs/experiments/DECODING.md):
 
     python benchmarks/decode_speed.py --model_path outputs/goemotions-minilm-textonce \
         --num_examples 1024 --output_file docs/benchmarks/decode_speed.json
@@ -20,9 +20,9 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 from lmmlc import DataCollatorForLabelMask
+from lmmlc.command_options import default_encoder
 from lmmlc.data import default_data_dir, read_json_lines
 from lmmlc.evaluation import load_trained
-from lmmlc.training import default_encoder
 
 
 def parse() -> argparse.Namespace:

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.reporting import save_figure, write_report
+from benchmarks.reporting import new_figure, save_figure, write_report
 
 METRICS = ("subset_accuracy", "micro_f1", "macro_f1")
 
@@ -78,14 +78,12 @@ def plot(rows: list[dict], path: Path) -> None:
     """Subset accuracy (y) against micro-F1 (x), one panel per dataset: a color per method, a marker per decoding."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
-    figure, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.8), squeeze=False)
+    figure, axes = new_figure(1, len(datasets), size=(6.5 * len(datasets), 4.8), squeeze=False)
+    # decoders removed since (issue 37) keep their markers: the reports that recorded them still plot as they did
     markers = {"one_shot": "o", "confidence": "s", "certain": "x", "certain-retuned": "P", "beam": "^"}
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    colors = plt.get_cmap("tab10")
+    colors = matplotlib.colormaps["tab10"]
     for axis, dataset in zip(axes[0], datasets, strict=True):
         for r in (r for r in rows if r["dataset"] == dataset and None not in (r["micro_f1"], r["subset_accuracy"])):
             axis.errorbar(
@@ -96,8 +94,7 @@ def plot(rows: list[dict], path: Path) -> None:
         axis.set_xlabel("test micro-F1 (tuned global threshold)")
         axis.set_ylabel("test subset accuracy")
         axis.set_title(dataset)
-        save_figure(figure, axis, path)
-    plt.close(figure)
+    save_figure(figure, list(axes[0]), path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,20 +23,23 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.reporting import save_figure, write_report
+from benchmarks.reporting import new_figure, save_figure, write_report
 from lmmlc.output_dir import record_output
 
 METHODS = {
     "lmmlc": [],
     "lmmlc-before": ["--pooled_text_head", "false"],
     "lmmlc-head-uncorrected": ["--pooled_text_head", "true"],
+    **{f"lmmlc-top{k}": ["--pooled_text_head", "true", "--label_stream_layers", str(k)] for k in (1, 2, 3)},
     "baseline": ["--model_type", "baseline"],
     "stock": ["--model_type", "stock"],
 }
 """`lmmlc-train` options of each row: `lmmlc` is the shipped default; `lmmlc-before` the default past one group
-before docs/BENCHMARKS.md 5i (cloze scores only); `lmmlc-head-uncorrected` the pooled text head trained on every label
-beside the stream's sampled labels, the default since 5i (pinned, so its rows keep their meaning; named for 5i's
-ablation: a sampling correction of the stream's loss, `lmmlc-head` in choose-cooking-250, lost and was removed)."""
+before docs/experiments/NOTEBOOK.md 5i (cloze scores only); `lmmlc-head-uncorrected` the pooled text head trained on
+every label beside the stream's sampled labels, the default since 5i (pinned, so its rows keep their meaning; named
+for 5i's ablation: a sampling correction of the stream's loss, `lmmlc-head` in choose-cooking-250, lost and was
+removed);
+`lmmlc-topK` that row with label slots in the top K encoder layers only (docs/experiments/NOTEBOOK.md 5j)."""
 METRICS = [
     ("micro-F1", "test_micro_f1@per_label"),
     ("macro-F1", "test_macro_f1@per_label"),
@@ -163,13 +166,8 @@ def table(summary: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     summary = means(rows)
-    figure, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 3.5))
+    figure, axes = new_figure(1, len(METRICS), size=(4 * len(METRICS), 3.5))
     for axis, (title, key) in zip(axes, METRICS, strict=True):
         for method, epochs in sorted({(r["method"], r["epochs"]) for r in summary}):
             points = sorted((r["labels"], r[key]) for r in summary if (r["method"], r["epochs"]) == (method, epochs))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.reporting import write_report
+from benchmarks.reporting import new_figure, save_figure, write_report
 from benchmarks.run_speed import _sync, peak_memory_mb
 from lmmlc.arguments import LabelMaskArguments, ModelArguments
 from lmmlc.data import read_json_lines
@@ -30,7 +30,8 @@ from lmmlc.training import build_model, train_collator
 
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
 STREAM = {**COMPACT, "label_stream": True, "label_shortlist_size": 0, "pooled_text_head": False}
-"""Cloze scores only, as measured before the pooled text head joined past one group (docs/BENCHMARKS.md 5i)."""
+"""Cloze scores only, as measured before the pooled text head joined past one group (docs/experiments/NOTEBOOK.md
+5i)."""
 METHODS = {
     "stock": {"model_type": "stock"},
     "baseline": {"model_type": "baseline", "pooling": "mean"},
@@ -151,12 +152,7 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    figure, axes = new_figure(1, 2, size=(11, 4))
     for axis, phase in zip(axes, ("train", "inference"), strict=True):
         for method in dict.fromkeys(r["method"] for r in rows):
             points = [
@@ -165,9 +161,7 @@ def plot(rows: list[dict], path: Path) -> None:
             if points:
                 axis.plot(*zip(*points, strict=True), marker="o", label=method)
         axis.set(xscale="log", yscale="log", xlabel="labels", ylabel="ms per example", title=phase)
-    axes[0].legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, axes[0], path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.anchors import run_anchor
-from benchmarks.reporting import grouped_bars, save_figure, write_report
+from benchmarks.reporting import grouped_bars, new_figure, save_figure, write_report
 from lmmlc.training import main as train
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -46,19 +46,15 @@ BERT_ROWS = {
         *BEFORE_5I,
     ],
     # the same + the pooled baseline's head beside the cloze scores; new heads (this one, the ranker) at 3e-2. Since
-    # docs/BENCHMARKS.md 5i the head trains on every label with sampled labels: a rerun measures that, not 5g's row
+    # docs/experiments/NOTEBOOK.md 5i the head trains on every label with sampled labels: a rerun measures that, not
+    # 5g's row
     # (the head on the sampled labels only), which no option restores
     "lmmlc-stream-shortlist-pooled": [
         *[*STREAM, "--label_stream_layers", "2", *SHORTLIST],
         *["--pooled_text_head", "true", "--head_learning_rate", "3e-2"],  # later options win
     ],
-    # the row above with negatives drawn in proportion to their training counts (frequent tags: hard negatives)
-    "lmmlc-shortlist-frequency": [
-        *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "32", "--negative_sampling", "frequency"],
-        *["--label_stream_layers", "2", *SHORTLIST],
-        *BEFORE_5I,
-    ],
-    # the same recipe at lmmlc-train's default sample size past one group: one whole group (64 labels) per example
+    # lmmlc-shortlist-defaults at lmmlc-train's default sample size past one group: one whole group (64 labels) per
+    # example
     "lmmlc-shortlist-sample64": [
         *[*COMPACT, "--reveal_strategy", "none", "--label_sample_size", "64"],
         *["--label_stream_layers", "2", *SHORTLIST],
@@ -154,12 +150,7 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(10, 4))
+    figure, axis = new_figure(size=(10, 4))
     bars = [(row["row"], [row.get(key) or 0 for _, key in COLUMNS], None) for row in rows]
     grouped_bars(axis, [name for name, _ in COLUMNS], bars, fontsize=8)
     axis.set(ylabel="test", title="cooking-stackexchange (736 tags), MiniLM, 2 CPU cores")

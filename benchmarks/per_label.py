@@ -4,40 +4,55 @@
         baseline=outputs/seed-42/baseline baseline=outputs/seed-43/... \\
         --data_dir ../shared/data/goemotions --output docs/benchmarks/per_label/goemotions-cpu-full
 
-A run is `ROW=PATH` as in `benchmarks.thresholds` (a trained model folder, scored through the one prediction path
-and cached under `--work_dir`, or an `.npz` of `validation` and `test` scores); runs of one ROW are its seeds, and
-exactly two ROWs are compared, the first named minus the second. Every run's thresholds are tuned on validation
-alone, as `lmmlc-train` ships them (a global one for micro-F1 and subset accuracy, one per label for macro-F1).
-Per label: test F1 at its own threshold and average precision (threshold-free), each the mean over the row's runs,
-and the label's positives. The gap's uncertainty from the test sample: a paired bootstrap over test examples (the
-same resamples for every run, thresholds held fixed), the first row's mean over runs minus the second's. Writes
-`output`.{json,md,png}.
+A run is `ROW=PATH`: a trained model folder (scored through `predict_dataset`, the one prediction path, and cached
+under `--work_dir`) or an `.npz` of `validation` and `test` scores (`benchmarks.anchors --scores_file`); runs of one
+ROW are its seeds, and exactly two ROWs are compared, the first named minus the second. Every run's thresholds are
+tuned on validation alone, as `lmmlc-train` ships them (a global one for micro-F1 and subset accuracy, one per label
+for macro-F1). Per label: test F1 at its own threshold and average precision (threshold-free), each the mean over
+the row's runs, and the label's positives. The gap's uncertainty from the test sample: a paired bootstrap over test
+examples (the same resamples for every run, thresholds held fixed), the first row's mean over runs minus the
+second's. Writes `output`.{json,md,png}.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from benchmarks.reporting import save_figure, write_report
-from benchmarks.thresholds import check_runs, references, run_parser, run_scores
+from benchmarks.anchors import label_matrix, load_splits
+from benchmarks.reporting import new_figure, save_figure, write_report
+from lmmlc.arguments import DataArguments
+from lmmlc.configuration_lmmlc import label_names_of
+from lmmlc.data import load_data
+from lmmlc.evaluation import load_trained, predict_dataset
 from lmmlc.metrics import f1_from_counts, label_counts, outcome_indicators
-from lmmlc.thresholds import tune_shrunk_thresholds
+from lmmlc.thresholds import tune_thresholds_pair
+from lmmlc.tokenization import encode_splits
 
 METRICS = ("macro_f1", "micro_f1", "subset_accuracy")
 """Bootstrapped metrics: macro-F1 at per-label thresholds, micro-F1 and subset accuracy at the global one."""
+SPLITS = ("validation", "test")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = run_parser(__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", nargs="+", required=True, help="ROW=PATH: a trained model folder or a scores .npz.")
+    parser.add_argument("--data_dir", default="../shared/data/goemotions")
+    parser.add_argument("--max_seq_length", type=int, default=128)
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--work_dir", default="outputs/per_label", help="Where model scores are cached.")
     parser.add_argument("--resamples", type=int, default=2000, help="Bootstrap resamples of the test examples.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the bootstrap resamples.")
     parser.add_argument("--output", default="docs/benchmarks/per_label/report")
     args = parser.parse_args(argv)
-    check_runs(parser, args.runs)
+    for run in args.runs:
+        row, _, path = run.partition("=")
+        if not row or not path or not Path(path).exists():
+            parser.error(f"--runs takes ROW=PATH with an existing model folder or .npz, got {run!r}.")
     rows = list(dict.fromkeys(run.partition("=")[0] for run in args.runs))
     if len(rows) != 2:
         parser.error(f"--runs must name exactly two rows (the first minus the second), got {rows}.")
@@ -47,10 +62,51 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def references(data_dir: str) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The validation and test label matrices of `data_dir` and its label names (the columns' order)."""
+    splits, names = load_splits(data_dir)
+    return {split: label_matrix(splits[split], names) for split in SPLITS}, names
+
+
+def model_scores(path: str, names: list[str], args: argparse.Namespace) -> dict[str, np.ndarray]:
+    """Validation and test probabilities of a trained model folder (labels `names`, decoded in one pass), cached in
+    `--work_dir` under the model folder's path and weights' time, the data folder and the sequence length."""
+    weights = max((file.stat().st_mtime_ns for file in Path(path).glob("*.safetensors")), default=0)
+    source = f"{Path(path).resolve()}|{weights}|{Path(args.data_dir).resolve()}|{args.max_seq_length}"
+    cache = Path(args.work_dir, f"{Path(path).name}-{hashlib.sha1(source.encode()).hexdigest()[:12]}.npz")
+    if cache.exists():
+        return dict(np.load(cache))
+    model, tokenizer = load_trained(path, "--runs")
+    if getattr(model.config, "decode_strategy", "one_shot") != "one_shot":
+        raise ValueError(f"{path} decodes in rounds ({model.config.decode_strategy}); give a one-pass model.")
+    if label_names_of(model.config) != names:
+        raise ValueError(f"{path} has other labels (or another order) than {args.data_dir}/labels.txt.")
+    data_args = DataArguments(data_dir=args.data_dir, max_seq_length=args.max_seq_length)
+    data = load_data(data_args, names, need_train=False)
+    encoded = encode_splits(data, tokenizer, model.config, data_args, SPLITS)
+    scores = {split: predict_dataset(model, tokenizer, encoded[split], args.batch_size) for split in SPLITS}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache, **scores)
+    return scores
+
+
+def run_scores(
+    path: str, truth: dict[str, np.ndarray], names: list[str], args: argparse.Namespace
+) -> dict[str, np.ndarray]:
+    """A run's validation and test scores (an `.npz`, or a model folder scored by `model_scores`), each checked to
+    have `truth`'s shape (examples, labels)."""
+    scores = dict(np.load(path)) if path.endswith(".npz") else model_scores(path, names, args)
+    for split in SPLITS:
+        shape = scores[split].shape if split in scores else "missing"
+        if shape != truth[split].shape:
+            raise ValueError(f"{path}: {split} scores {shape}, the data needs {truth[split].shape} (examples, labels).")
+    return scores
+
+
 def predictions(scores: dict[str, np.ndarray], truth: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Test predictions of one run at thresholds tuned on validation: `per_label` and `global`, each of shape
     (examples, labels), as bool."""
-    threshold, label_thresholds = tune_shrunk_thresholds(scores["validation"], truth["validation"], 0.0)
+    threshold, label_thresholds = tune_thresholds_pair(scores["validation"], truth["validation"])
     return {"per_label": scores["test"] >= np.asarray(label_thresholds), "global": scores["test"] >= threshold}
 
 
@@ -198,13 +254,8 @@ def label_lines(labels: list[dict], rows: list[str]) -> list[str]:
 
 
 def plot(labels: list[dict], rows: list[str], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ordered = sorted(labels, key=lambda e: e["delta_f1"])
-    figure, axis = plt.subplots(figsize=(8, 4))
+    figure, axis = new_figure(size=(8, 4))
     axis.bar(range(len(ordered)), [e["delta_f1"] for e in ordered], label="test F1 difference")
     ticks = [f"{e['label']} ({e['test_positives']})" for e in ordered]
     axis.set_xticks(range(len(ordered)), ticks, rotation=90, fontsize=6)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.reporting import save_figure, write_report
+from benchmarks.reporting import new_figure, save_figure, write_report
 from benchmarks.run_quality import cell, mean_over_seeds
 from benchmarks.shortlist import evaluation_data, load_ranked
 from lmmlc.configuration_lmmlc import label_names_of
@@ -97,12 +97,7 @@ def table(summary: list[dict], best: dict) -> str:
 
 
 def plot(summary: list[dict], path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = new_figure(size=(6, 4))
     weights = [row["weight"] for row in summary]
     for key in ("eval_p@1", "test_p@1", "test_micro_f1@global", "test_macro_f1@per_label"):
         errors = [row.get(f"{key}_sd", 0.0) for row in summary]

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.anchors import _load_encoder, _texts, embed, label_matrix, load_splits
-from benchmarks.reporting import save_figure, write_report
+from benchmarks.reporting import new_figure, save_figure, write_report
 from benchmarks.shortlist import shortlist_recall
 from lmmlc.shortlist_lmmlc import LabelRanker, ranker_loss
 
@@ -94,12 +94,7 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = new_figure(size=(6, 4))
     for r in rows:
         axis.plot(SIZES, [r[f"recall@{m}"] for m in SIZES], marker="o", label=f"{r['loss']}, {r['start']}")
     axis.set(xscale="log", xlabel="shortlist size M", ylabel="validation recall@M", title="label ranker, frozen MiniLM")

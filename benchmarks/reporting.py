@@ -26,11 +26,27 @@ def write_report(
     plot(rows, output.with_suffix(".png"))
 
 
-def save_figure(figure: Any, axis: Any, path: str | Path) -> None:
-    """A benchmark figure's legend, tight layout and PNG (120 dpi) at `path`."""
-    axis.legend(fontsize=8)
+def new_figure(*grid: int, size: tuple[float, float], **options: Any) -> tuple[Any, Any]:
+    """A figure and its axes, `plt.subplots(*grid, figsize=size, **options)`, on matplotlib's file-only backend
+    (Agg): benchmarks write PNG files, they show nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*grid, figsize=size, **options)
+
+
+def save_figure(figure: Any, legend: Any, path: str | Path, dpi: int = 120) -> None:
+    """A benchmark figure's legend (fontsize 8) on `legend` (an axis, a list of axes, or None for none), tight layout
+    and PNG at `path`; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    for axis in [] if legend is None else legend if isinstance(legend, list) else [legend]:
+        axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
 
 
 def grouped_bars(

@@ -20,14 +20,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 import transformers
 
 from benchmarks.anchors import run_anchor
+from benchmarks.reporting import new_figure, save_figure
 from lmmlc.arguments import HEAD_LEARNING_RATES, LEARNING_RATES
+from lmmlc.command_options import file_options
 from lmmlc.configuration_lmmlc import LabelMaskConfig, label_names_of
 from lmmlc.data import load_data
 from lmmlc.evaluation import (
@@ -39,10 +40,9 @@ from lmmlc.evaluation import (
     threshold_settings,
 )
 from lmmlc.metrics import METRIC_NAMES
-from lmmlc.thresholds import GRID
 from lmmlc.tokenization import encode_splits
-from lmmlc.training import file_options, parse_args, tune_thresholds
 from lmmlc.training import main as train
+from lmmlc.training import parse_args
 
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
 SEED_TEMPLATE = ["--mask_mode", "shared", "--prompt_tokens_before", "1", "--prompt_tokens_after", "1"]
@@ -51,11 +51,10 @@ TEXT_SEES_LABELS = [*SINGLE, "--text_attends_labels", "true"]  # explicit: rows 
 TEXT_ONCE = ["--text_attends_labels", "false"]
 HEAD_LR = ["--head_learning_rate", f"{HEAD_LEARNING_RATES['baseline']:g}"]  # lmmlc-train's default, explicit
 """The pooled heads' recipe: best GoEmotions validation micro-F1 of head rates {1e-4 (= encoder), 3e-3, 3e-2}
-on the cpu profile (docs/BENCHMARKS.md, section 1b)."""
+on the cpu profile (docs/experiments/NOTEBOOK.md, section 1b)."""
 DEFAULT_LR = ["--learning_rate", f"{LEARNING_RATES['lmmlc']:g}"]
 """LM-MLC's default rate (lmmlc-train's, section 1c), given explicitly so it wins over a profile's rate."""
 ROUNDS = ("one_shot", "confidence")
-ROUNDS_AND_BEAM = (*ROUNDS, "certain", "beam")
 MLM = ["--mlm_probability", "0.15", "--mlm_loss_weight", "0.5"]
 CLOZE_ONLY = ["--pooled_text_head", "false"]
 """The label stream's scores from its cloze slots alone, as before the pooled text head became the default (1f):
@@ -63,32 +62,15 @@ the rows measured before then keep their meaning."""
 STREAM = ["--label_stream", "true", *TEXT_ONCE, "--reveal_strategy", "none", *CLOZE_ONLY]  # text never sees labels
 STREAM_REVEAL = ["--label_stream", "true", "--prompt_tokens_before", "1", "--reveal_strategy", "random", *CLOZE_ONLY]
 """The stream trained with random reveals: a prompt token per label names a revealed label (the compact stream
-puts every label at the same positions), otherwise the shipped defaults (docs/BENCHMARKS.md, section 7)."""
+puts every label at the same positions), otherwise the shipped defaults (docs/experiments/NOTEBOOK.md, section 7)."""
 ALL_MASKED_VIEW = ["--all_masked_loss_weight", "1"]
-GROUP_REVEAL = [
-    "--label_stream",
-    "true",
-    "--label_stream_attention",
-    "group",
-    "--reveal_strategy",
-    "random",
-    *CLOZE_ONLY,
-]
-"""The compact stream with random reveals where labels see their whole group as in one sequence (a revealed
-label is named by its position): the setting whose rounds read revealed labels (docs/BENCHMARKS.md, section 7b)."""
 OWN_POSITIONS = ["--label_stream_attention", "revealed_positions"]
-"""Each label at a position of its own, seeing only revealed labels (docs/BENCHMARKS.md, section 7c)."""
+"""Each label at a position of its own, seeing only revealed labels (docs/experiments/NOTEBOOK.md, section 7c)."""
 POOLED_HEAD = ["--pooled_text_head", "true", *HEAD_LR]
 """The pooled baseline's head added to LM-MLC's cloze scores, at the baseline's head rate (section 1f)."""
 POSITIONS_REVEAL = ["--label_stream", "true", *OWN_POSITIONS, "--reveal_strategy", "random", *CLOZE_ONLY]
 """The compact stream with random reveals where labels sit at their own positions but see only revealed labels
 (a masked label ignores the other masked labels, as in the shipped `revealed` attention): section 7c."""
-SELF_CONDITION = ["--self_condition_prob", "0.5"]
-SOFT = ("one_shot", "soft")
-"""One pass, and `soft` decoding: a second pass showing every label's first-pass probability (section 7e)."""
-RETUNED = ("certain", "soft")
-"""Decoders whose probabilities do not depend on the thresholds (within the margin, for `certain`): each also gets a
-`-retuned` row, at thresholds tuned on its own validation probabilities."""
 
 
 @dataclass(frozen=True)
@@ -126,32 +108,22 @@ METHODS = {
         Method("lmmlc-defaults", DEFAULT_LR),  # what a user gets with no option: the shipped defaults
         Method("lmmlc-cloze-only", [*DEFAULT_LR, *CLOZE_ONLY]),  # the defaults before the pooled text head (1f)
         Method("lmmlc-top1", [*DEFAULT_LR, "--label_stream_layers", "1"]),  # the defaults, labels in the top layer only
-        Method("lmmlc-stream-reveal", [*DEFAULT_LR, *STREAM_REVEAL], ROUNDS_AND_BEAM),
-        Method("lmmlc-stream-reveal-view", [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
-        Method("lmmlc-group-reveal", [*DEFAULT_LR, *GROUP_REVEAL], ROUNDS_AND_BEAM),
-        Method("lmmlc-group-reveal-view", [*DEFAULT_LR, *GROUP_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
-        Method("lmmlc-group-all-masked", [*DEFAULT_LR, "--label_stream_attention", "group", *CLOZE_ONLY]),
+        Method("lmmlc-stream-reveal", [*DEFAULT_LR, *STREAM_REVEAL], ROUNDS),
+        Method("lmmlc-stream-reveal-view", [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW], ROUNDS),
         Method("lmmlc-pooled-head", [*DEFAULT_LR, *POOLED_HEAD]),  # + the baseline's head
-        Method("lmmlc-positions-reveal", [*DEFAULT_LR, *POSITIONS_REVEAL], ROUNDS_AND_BEAM),
-        Method("lmmlc-positions-reveal-view", [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW], ROUNDS_AND_BEAM),
+        Method("lmmlc-positions-reveal", [*DEFAULT_LR, *POSITIONS_REVEAL], ROUNDS),
+        Method("lmmlc-positions-reveal-view", [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW], ROUNDS),
         Method("lmmlc-positions-all-masked", [*DEFAULT_LR, *OWN_POSITIONS, *CLOZE_ONLY]),
         Method("lmmlc-positions-pooled-head", [*DEFAULT_LR, *POOLED_HEAD, *OWN_POSITIONS]),  # the default, 7c positions
         Method(  # 7c's closest setting to issue 13's target, with the pooled text head of the default
             "lmmlc-positions-reveal-view-pooled-head",
             [*DEFAULT_LR, *POSITIONS_REVEAL, *ALL_MASKED_VIEW, *POOLED_HEAD],
-            (*ROUNDS, "certain"),
+            ROUNDS,
         ),
         Method(  # the same with the all-masked view weighted twice (issue 13, item 5)
             "lmmlc-positions-reveal-view2-pooled-head",
             [*DEFAULT_LR, *POSITIONS_REVEAL, "--all_masked_loss_weight", "2", *POOLED_HEAD],
-            (*ROUNDS, "certain"),
-        ),
-        Method("lmmlc-soft", [*DEFAULT_LR, "--soft_reveal_prob", "0.5"], SOFT),  # the defaults + a soft view (7e)
-        Method("lmmlc-soft1", [*DEFAULT_LR, "--soft_reveal_prob", "1"], SOFT),  # every example's soft view too
-        Method(
-            "lmmlc-stream-reveal-view-self",
-            [*DEFAULT_LR, *STREAM_REVEAL, *ALL_MASKED_VIEW, *SELF_CONDITION],
-            ROUNDS_AND_BEAM,
+            ROUNDS,
         ),
         Method("anchor-linear", [], anchor="linear"),
         Method("anchor-fasttext", [], anchor="fasttext"),
@@ -277,13 +249,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--round_strategies",
         nargs="+",
-        choices=("confidence", "certain", "beam", "soft"),
-        help="Strategies decoded in rounds for every method that decodes in rounds (default: each method's own).",
+        choices=("confidence",),
+        help="Strategies decoded in rounds for every method that decodes in rounds (default: each method's own); "
+        "given, every row's one pass is timed too.",
     )
     parser.add_argument(
         "--round_margin",
         type=float,
-        help="Certainty margin of the rounds (confidence, certain, beam; default: each model's decode_margin).",
+        help="Certainty margin of the confidence rounds (default: each model's decode_margin).",
     )
     parser.add_argument(
         "--reuse_trained",
@@ -315,8 +288,7 @@ def round_scores(
     """`{prefix}_{metric}@{setting}` of decoding by `strategy` on the run's own `splits` (validation and test), each
     setting's thresholds used while decoding; `test_examples_per_second` of the last setting's test decoding (after an
     untimed warm-up batch, so that a run's first decoding pays no start-up cost); `margin` overrides the model's
-    `decode_margin`. For the `RETUNED` strategies, also `retuned`: the same metrics at thresholds tuned on its own
-    validation probabilities (`retuned_scores`)."""
+    `decode_margin`."""
     model, tokenizer = load_trained(str(folder))
     data_args = parse_args(options)[1]
     data = load_data(data_args, label_names_of(model.config), need_train=False)
@@ -324,9 +296,7 @@ def round_scores(
     thresholds = threshold_settings(model.config)
     decodes = isinstance(model.config, LabelMaskConfig)  # other models score in one pass (timed all the same)
     extra = {} if margin is None else {"margin": margin}
-    margin = getattr(model.config, "decode_margin", 0.0) if margin is None else margin
-    inside = margin if strategy == "certain" else 0.0  # thresholds inside (inside, 1 - inside) may be retuned
-    results, decoded = {}, {}
+    results = {}
     first = next(iter(encoded.values()))
     predict_dataset(model, tokenizer, first.select(range(min(8, len(first)))), progress=False)  # untimed warm-up
     for split, dataset in encoded.items():
@@ -339,29 +309,7 @@ def round_scores(
             references = np.asarray(dataset["labels"])
             chosen = {setting: thresholds[setting]}
             results.update(metrics_at_thresholds(probs, references, chosen, SPLIT_PREFIXES[split]))
-            if inside < np.min(thresholds[setting]) and np.max(thresholds[setting]) < 1 - inside:
-                decoded[split] = (probs, references)
-        if strategy == "certain" and split not in decoded:
-            probs = predict_dataset(model, tokenizer, dataset, strategy=strategy, thresholds=0.5, **extra)
-            decoded[split] = (probs, np.asarray(dataset["labels"]))
-    if strategy in RETUNED and {"validation", "test"} <= set(decoded):
-        results["retuned"] = retuned_scores(decoded["validation"], decoded["test"], inside)
     return results
-
-
-def retuned_scores(validation: tuple, test: tuple, margin: float) -> dict:
-    """`{prefix}_{metric}@global` / `@per_label` of a `RETUNED` decoder at thresholds tuned on its own validation
-    probabilities (`(probs, references)` per split), within (margin, 1 - margin). There "certain" shows the same
-    labels with the same values whatever the threshold (only labels within the margin of 0 or 1 are shown), and
-    "soft" shows probabilities, not decisions (margin 0), so their probabilities do not depend on the thresholds
-    and tuning on them is exact."""
-    tuned = SimpleNamespace()
-    tune_thresholds(tuned, *validation, GRID[np.abs(GRID - 0.5) < 0.5 - margin])  # margin < threshold < 1 - margin
-    chosen = {"global": tuned.threshold, "per_label": tuned.label_thresholds}
-    return {
-        **metrics_at_thresholds(*validation, chosen, SPLIT_PREFIXES["validation"]),
-        **metrics_at_thresholds(*test, chosen, SPLIT_PREFIXES["test"]),
-    }
 
 
 def run_method(args: argparse.Namespace, dataset: str, method: Method) -> list[dict]:
@@ -396,11 +344,7 @@ def run_seed(args: argparse.Namespace, dataset: str, method: Method, seed: int) 
     for strategy in rounds:
         start = time.perf_counter()
         scores = round_scores(output, options, settings, strategy, margin=args.round_margin)
-        retuned = scores.pop("retuned", None)
         rows.append({**head, "decoding": strategy, **scores, "seconds": time.perf_counter() - start})
-        if retuned is not None:  # thresholds tuned for this decoder on validation
-            speed = {"test_examples_per_second": scores["test_examples_per_second"]}
-            rows.append({**head, "decoding": f"{strategy}-retuned", **retuned, **speed})
     return rows
 
 
@@ -448,13 +392,8 @@ def markdown(rows: list[dict], prefix: str, setting: str) -> str:
 
 def chart(rows: list[dict], path: Path) -> None:
     """Test subset accuracy and micro-F1 at the tuned global threshold, per dataset and method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
-    figure, axes = plt.subplots(1, len(datasets), figsize=(7 * len(datasets), 4.5), squeeze=False)
+    figure, axes = new_figure(1, len(datasets), size=(7 * len(datasets), 4.5), squeeze=False)
     for axis, dataset in zip(axes[0], datasets, strict=True):
         mine = [r for r in rows if r["dataset"] == dataset]
         names = [f"{r['method']}\n{r['decoding']}" for r in mine]
@@ -464,10 +403,8 @@ def chart(rows: list[dict], path: Path) -> None:
         axis.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
         axis.set_ylim(0, 1)
         axis.set_title(f"{dataset}: test, tuned global threshold")
-        axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+        axis.legend()  # matplotlib's default size, not save_figure's
+    save_figure(figure, None, path, dpi=110)
 
 
 def write_report(args: argparse.Namespace, rows: list[dict], command: str) -> Path:

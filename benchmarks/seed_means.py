@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.reporting import grouped_bars, save_figure, write_report
+from benchmarks.reporting import grouped_bars, new_figure, save_figure, write_report
 from benchmarks.run_quality import cell, mean_over_seeds
 
 KEYS = (
@@ -95,12 +95,7 @@ def table(summary: list[dict], keys: list[str]) -> str:
 def plot(summary: list[dict], path: Path, keys: list[str]) -> None:
     """Bars with sd error bars of the keys that are scores in [0, 1] (speeds and seconds are left to the table)."""
     keys = [key for key in keys if all(0.0 <= (row.get(key) or 0.0) <= 1.0 for row in summary)]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(10, 4))
+    figure, axis = new_figure(size=(10, 4))
     bars = [
         (
             f"{row['dataset']} {row['method']}",

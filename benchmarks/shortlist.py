@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.many_labels import COLUMNS as MANY_LABEL_COLUMNS
-from benchmarks.reporting import save_figure, write_report
+from benchmarks.reporting import new_figure, save_figure, write_report
 from lmmlc.arguments import DataArguments
 from lmmlc.configuration_lmmlc import label_names_of
 from lmmlc.data import load_data
@@ -136,13 +136,8 @@ def table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ours = [r for r in rows if r["row"] != "baseline"]
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = new_figure(size=(6, 4))
     for name, key in [("P@1", "test_p@1"), ("micro-F1", "test_micro_f1@global"), ("recall@M", "test_recall@M")]:
         axis.plot([r["x_baseline"] for r in ours], [r[key] for r in ours], marker="o", label=name)
     for r in ours:

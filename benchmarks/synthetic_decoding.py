@@ -2,9 +2,7 @@
 
 python -m benchmarks.synthetic_decoding --seeds 0 1 2
 python -m benchmarks.synthetic_decoding --schemes all-masked reveal stream-all-masked stream-reveal stream-view \
-    stream-view-self --dependencies exclusion --output_file docs/benchmarks/views/synthetic.json   # training schemes
-python -m benchmarks.synthetic_decoding --schemes stream-soft stream-positions-soft --dependencies exclusion \
-    --visibilities 0.3 0.6 --output_file docs/benchmarks/soft/synthetic.json        # soft reveals (BENCHMARKS 7e)
+    --dependencies exclusion --output_file docs/benchmarks/views/synthetic.json   # training schemes
 """
 
 from __future__ import annotations
@@ -26,16 +24,13 @@ from lmmlc import BertForLabelMaskClassification, DataCollatorForLabelMask
 from lmmlc.metrics import multilabel_metrics
 from lmmlc.testing import write_tiny_bert
 
-STRATEGIES = ("one_shot", "confidence", "certain", "beam", "soft")  # beam: config.decode_beam_size (4)
+STRATEGIES = ("one_shot", "confidence")
 ROUNDS = STRATEGIES[1:]
-REVEALED_ROUNDS = ROUNDS[:3]
-"""The strategies that show decided labels as YES/NO (a model trained with reveals decodes these)."""
 METRICS = ("subset_accuracy", "micro_f1")
 COMPACT = {"mask_mode": "per_label", "prompt_tokens_before": 0, "prompt_tokens_after": 0}
 SINGLE = {**COMPACT, "text_attends_labels": True, "label_stream": False}
 CLOZE_STREAM = {**COMPACT, "label_stream": True, "pooled_text_head": False}  # cloze scores only: the schemes' setting
 STREAM = {**CLOZE_STREAM, "prompt_tokens_before": 1}  # a prompt token names a revealed label
-GROUP = {**CLOZE_STREAM, "label_stream_attention": "group"}
 TYPES = {**CLOZE_STREAM, "token_type_strategy": "per_label"}
 POSITIONS = {**CLOZE_STREAM, "label_stream_attention": "revealed_positions"}
 REVEAL = {"reveal_strategy": "random", "reveal_example_prob": 0.5}
@@ -45,26 +40,18 @@ SCHEMES = {  # name: (model options, collator options)
     "text-blind-reveal": ({**SINGLE, "text_attends_labels": False}, REVEAL),  # the text never sees the template
     "stream-all-masked": (STREAM, {"reveal_strategy": "none"}),
     "stream-reveal": (STREAM, REVEAL),
-    "stream-group-reveal": (GROUP, REVEAL),  # labels see their group as in one sequence: revealed ones by position
     "stream-types-reveal": (TYPES, REVEAL),  # revealed attention, a revealed label named by its own token type
     "stream-positions-reveal": (POSITIONS, REVEAL),  # revealed attention, a revealed label named by its position
     "stream-positions-all-masked": (POSITIONS, {"reveal_strategy": "none"}),
-    "stream-group-view": ({**GROUP, "all_masked_loss_weight": 1.0}, REVEAL),
     "stream-view": ({**STREAM, "all_masked_loss_weight": 1.0}, REVEAL),
-    "stream-view-self": ({**STREAM, "all_masked_loss_weight": 1.0, "self_condition_prob": 0.5}, REVEAL),
-    "stream-soft": ({**CLOZE_STREAM, "soft_reveal_prob": 0.5}, {"reveal_strategy": "none"}),  # the compact stream
-    "stream-positions-soft": ({**POSITIONS, "soft_reveal_prob": 0.5}, {"reveal_strategy": "none"}),
 }
-"""Training schemes (`reveal_views_lmmlc.py`); an all-masked model decodes one pass only (its rounds would show
-labels it never saw revealed), a soft-view model one pass and `soft` (`decoders`)."""
+"""Training schemes (`all_masked_loss_weight`: `modeling_lmmlc.py`); an all-masked model decodes one pass only (its
+rounds would show labels it never saw revealed: `decoders`)."""
 
 
 def decoders(scheme: str) -> tuple[str, ...]:
     """The strategies a model trained by `scheme` is decoded with: what its training showed it."""
-    model_options, collator_options = SCHEMES[scheme]
-    if model_options.get("soft_reveal_prob"):
-        return ("one_shot", "soft")
-    return ("one_shot", *REVEALED_ROUNDS) if collator_options["reveal_strategy"] != "none" else ("one_shot",)
+    return STRATEGIES if SCHEMES[scheme][1]["reveal_strategy"] != "none" else ("one_shot",)
 
 
 def tiny_encoder(folder: Path) -> Path:

@@ -11,7 +11,6 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 from transformers import TrainingArguments
 
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig
-from .thresholds import CV_FOLDS, SHRINKAGE_STRENGTHS, parse_shrinkage
 
 
 def check_model_path(path: str | None, option: str) -> None:
@@ -53,6 +52,16 @@ def config_fields(*config_classes: type) -> list[tuple[str, Any, Any]]:
     return list(fields.values())
 
 
+def option_table(*config_classes: type) -> str:
+    """The model options of `config_classes` as a Markdown table (option, default, help), as docs/USAGE.md shows it:
+    generated from `option_help` and the configs' `__init__`, like lmmlc-train's flags."""
+    rows = ["| option | default | what it does |", "|---|---|---|"]
+    for name, _, spec in config_fields(*config_classes):
+        text = spec.metadata["help"].replace("|", "\\|")
+        rows.append(f"| `--{name}` | `{spec.default}` | {text} |")
+    return "\n".join(rows)
+
+
 ModelArguments = make_dataclass(
     "ModelArguments",
     [
@@ -76,7 +85,7 @@ ModelArguments.__module__ = __name__  # picklable, like a dataclass written here
 
 @dataclass
 class DataArguments:
-    """Where the data is; the default is ../shared/data/goemotions when present."""
+    """Where the data is; the default is GoEmotions as shipped in the repository's data/goemotions."""
 
     data_dir: str | None = _help("Folder with train/validation/test .jsonl/.csv/.tsv files and labels.txt.")
     train_file: str | None = _help("Train file (.jsonl, .csv or .tsv); overrides --data_dir.")
@@ -102,7 +111,7 @@ class DataArguments:
 
 LEARNING_RATES = {"lmmlc": 3e-4, "baseline": 1e-4, "stock": 1e-4}
 """Default peak learning rate per `--model_type`: the best tried on GoEmotions validation with MiniLM
-(docs/BENCHMARKS.md, section 1c)."""
+(docs/experiments/NOTEBOOK.md, section 1c)."""
 HEAD_LEARNING_RATES = {"lmmlc": 3e-2, "baseline": 3e-2, "stock": 3e-2}
 """Default peak learning rate of a model's new head per `--model_type` (sections 1b, 1f). A pooled model always has
 one; an LM-MLC model only with its pooled text head or label ranker (`lmmlc.training.head_learning_rate`)."""
@@ -124,7 +133,7 @@ class LmmlcTrainingArguments(TrainingArguments):
     learning rates default by model type (`resolve_learning_rates`)."""
 
     learning_rate: float | None = _help(
-        "Peak learning rate (AdamW). Default by --model_type, the best measured (docs/BENCHMARKS.md 1c): "
+        "Peak learning rate (AdamW). Default by --model_type, the best measured (docs/experiments/NOTEBOOK.md 1c): "
         + ", ".join(f"{name} {rate:g}" for name, rate in LEARNING_RATES.items())
         + "."
     )
@@ -138,20 +147,11 @@ class LmmlcTrainingArguments(TrainingArguments):
         "its --pooled_text_head and label ranker), on the same schedule; "
         "default: "
         + ", ".join(f"{name} {rate:g}" for name, rate in HEAD_LEARNING_RATES.items())
-        + " (a new pooled head on a sentence encoder learns only with a larger one, docs/BENCHMARKS.md 1b, 1f); "
-        "an lmmlc model without such a head trains at --learning_rate alone."
-    )
-    threshold_shrinkage: str = _help(
-        "How far each label's threshold, tuned on validation, is pulled toward the global one: a strength k >= 0 "
-        "(a label with k validation positives lands halfway; 0: every label keeps its own), or auto (k among "
-        + ", ".join(f"{k:g}" for k in SHRINKAGE_STRENGTHS)
-        + f" by {CV_FOLDS}-fold cross-validation within validation; 0 with fewer validation examples). "
-        "See docs/BENCHMARKS.md 1g.",
-        "0",
+        + " (a new pooled head on a sentence encoder learns only with a larger one, docs/experiments/NOTEBOOK.md 1b, "
+        "1f); an lmmlc model without such a head trains at --learning_rate alone."
     )
 
     def __post_init__(self) -> None:
-        parse_shrinkage(self.threshold_shrinkage)
         for option in ("learning_rate", "head_learning_rate"):
             rate = getattr(self, option)
             if rate is not None and not rate > 0:
@@ -184,7 +184,4 @@ class LabelMaskArguments:
     label_sample_size: int | None = _help(
         "Label stream: labels scored per training example (all positives + sampled negatives). "
         "Default: all labels when they fit one group, else one group (--label_group_size)."
-    )
-    negative_sampling: str = _help(
-        "Label stream: uniform or frequency (negatives in proportion to train counts).", "uniform"
     )

@@ -1,5 +1,5 @@
 """A one-line hint from `lmmlc-train` when an LM-MLC run sits where the pooled baseline measured better
-(docs/BENCHMARKS.md 5i). It only informs: the model trained is the one asked for."""
+(docs/experiments/NOTEBOOK.md 5i). It only informs: the model trained is the one asked for."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ ONE_GROUP_HINT = (
     "Hint: with at most one label group and a small training set, the pooled baseline (--model_type baseline) "
     "measured ahead of LM-MLC on subset accuracy (aapd-small, 800 texts: 0.243 vs 0.213 at the global threshold; "
     "GoEmotions, 12,000 comments: 0.416 vs 0.376) and trains about 2x faster; LM-MLC led on micro-, macro-F1 and "
-    "P@1 on aapd-small (docs/BENCHMARKS.md 5i, 0b)."
+    "P@1 on aapd-small (docs/experiments/NOTEBOOK.md 5i, 0b)."
 )
 MANY_LABELS_HINT = (
     "Hint: past one label group LM-MLC measured level with or ahead of the pooled baseline on micro-F1, macro-F1 and "
-    "P@1, but trained at {speed} of its examples/s (docs/BENCHMARKS.md 5i): --model_type baseline if training time "
-    "matters more."
+    "P@1, but trained at {speed} of its examples/s (docs/experiments/NOTEBOOK.md 5i): --model_type baseline if "
+    "training time matters more."
 )
 MANY_LABELS_SPEED = "about a quarter (cooking-stackexchange titles, 100 and 736 tags: 0.25x)"
 

@@ -8,19 +8,18 @@ from transformers import BertConfig
 
 LOSSES = ("bce", "zlpr", "focal")
 POOLINGS = ("cls", "mean", "layer_weighted")
-TEMPLATE_POSITIONS = ("end", "begin")
 MASK_MODES = ("shared", "per_label")
 TOKEN_TYPE_STRATEGIES = ("none", "same", "per_label")
-DECODE_STRATEGIES = ("one_shot", "confidence", "certain", "beam", "fixed", "random", "soft")
-THRESHOLD_FREE = ("one_shot", "soft")
-"""Decoding strategies whose probabilities do not depend on the thresholds (they reveal no decision)."""
+DECODE_STRATEGIES = ("one_shot", "confidence", "fixed", "random")
 SCHEMA_VERSION = 1
 """Version of the config.json layout this code reads and writes; bumped when a field changes meaning."""
-STREAM_ATTENTIONS = ("revealed", "group", "revealed_positions")
+STREAM_ATTENTIONS = ("revealed", "revealed_positions")
 RANKER_SCORE_WEIGHT = 0.2
-"""`ranker_score_weight` of a new model with a label ranker (chosen on validation P@1: docs/BENCHMARKS.md 5h)."""
+"""`ranker_score_weight` of a new model with a label ranker (chosen on validation P@1: docs/experiments/NOTEBOOK.md
+5h)."""
 MANY_LABELS_SHORTLIST = 128
-"""`label_shortlist_size` of a new label-stream model with more labels than one group (docs/BENCHMARKS.md 5g, 5h)."""
+"""`label_shortlist_size` of a new label-stream model with more labels than one group (docs/experiments/NOTEBOOK.md
+5g, 5h)."""
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
@@ -31,16 +30,45 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name}={value!r} is not supported; choose one of {', '.join(choices)}.")
 
 
-def check_decode_options(strategy: str, labels_per_round: int, margin: float, beam_size: int = 1) -> None:
-    """Reject an unknown decoding strategy, fewer than one label per round or beam hypothesis, or a margin
-    outside [0, 0.5)."""
+def check_decode_options(strategy: str, labels_per_round: int, margin: float) -> None:
+    """Reject an unknown decoding strategy, fewer than one label per round, or a margin outside [0, 0.5)."""
     _check_choice("strategy", strategy, DECODE_STRATEGIES)
     if labels_per_round < 1:
         raise ValueError(f"labels_per_round must be >= 1, got {labels_per_round}.")
-    if beam_size < 1:
-        raise ValueError(f"The beam size must be >= 1 (hypotheses kept per example), got {beam_size}.")
     if not 0.0 <= margin < 0.5:
         raise ValueError(f"The decoding margin must lie in [0, 0.5), got {margin}.")
+
+
+REMOVED_OPTIONS = {
+    "decode_beam_size": None,
+    "self_condition_prob": 0.0,
+    "soft_reveal_prob": 0.0,
+    "template_position": "end",
+}
+"""Options removed after they measured to lose (docs/experiments/NOTEBOOK.md, "Removed"), with the value that meant
+off: a config.json holding that value (or any, for None) loads without it; another value is refused."""
+REMOVED_VALUES = {"decode_strategy": ("soft", "certain", "beam"), "label_stream_attention": ("group",)}
+
+
+def refuse_removed_options(kwargs: dict[str, Any], decode_strategy: str, label_stream_attention: str) -> None:
+    """Drop removed options that are off from `kwargs` (a config.json written before their removal); refuse one that
+    is on, or a removed decoding strategy or stream attention, naming it (never a silent change of the model)."""
+    used = [
+        f"{name}={kwargs[name]!r}"
+        for name, off in REMOVED_OPTIONS.items()
+        if off is not None and kwargs.get(name, off) != off
+    ]
+    given = {"decode_strategy": decode_strategy, "label_stream_attention": label_stream_attention}
+    used += [f"{name}={value!r}" for name, value in given.items() if value in REMOVED_VALUES[name]]
+    if used:
+        raise ValueError(
+            f"{', '.join(used)}: removed from lmmlc after it measured to lose (docs/experiments/NOTEBOOK.md, "
+            "'Removed'). Fix: a decoder can be changed in the model's config.json (decode_strategy: one_shot, "
+            "confidence, fixed or random); a model trained with a removed option needs the lmmlc release it was "
+            "trained with, or retraining."
+        )
+    for name in REMOVED_OPTIONS:
+        kwargs.pop(name, None)
 
 
 def max_text_length(config: BertConfig, tokenizer_limit: int) -> int:
@@ -236,8 +264,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
     Args:
         prompt_tokens_before: learnable prompt tokens before each label's slot.
         prompt_tokens_after: learnable prompt tokens after each label's slot.
-        template_position: "end" (`[CLS] text [SEP] template [SEP]`) or "begin"
-            (`[CLS] template [SEP] text [SEP]`).
         mask_mode: "shared" (every slot shows the tokenizer's [MASK]) or "per_label" (one mask token
             per label, so labels stay distinguishable without prompt tokens).
         token_type_strategy: "none" (all 0), "same" (text 0, template 1) or "per_label" (text 0,
@@ -248,15 +274,12 @@ class LabelMaskConfig(MultiLabelBertConfig):
         prompt_token_ids: per label, the ids of its prompt tokens, before then after the slot.
         text_attends_labels: False lets text tokens attend only to text (template tokens attend to
             everything), in training and inference; decoding then encodes the text once per batch.
-        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, certain, beam,
-            fixed, random or soft (label stream: a second pass that shows every label's first-pass probability;
-            `lmmlc-train` tunes the thresholds on the shipped decoder's validation output).
+        decode_strategy: default strategy of `decode` and of prediction: one_shot, confidence, fixed or random
+            (`lmmlc-train` tunes the thresholds on the shipped decoder's validation output).
         labels_per_round: fewest labels decided per decoding round.
         decode_margin: `confidence` decoding also decides every label whose probability is within
             this margin of 0 or 1 (0: exactly `labels_per_round` per round).
         decode_order: label order of `fixed` decoding (e.g. searched on validation).
-        decode_beam_size: hypotheses kept per example by `beam` decoding (confidence rounds that also branch
-            on the opposite decision of each uncertain label; 1 is confidence decoding).
         label_stream: True encodes the text once and runs label slots as a second stream over it (in groups
             of `label_group_size`; text never attends to labels); any number of labels, and the position
             limit applies to the text alone. False puts the whole template into the text's sequence. None
@@ -269,8 +292,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
             runs every layer.
         label_stream_attention: what a label's tokens see besides the text and their own tokens: "revealed"
             (the labels shown as YES/NO; a masked label's score then does not depend on its group or on which
-            labels were sampled with it) or "group" (every label of its group, as in one sequence: equal to
-            the text-blind single sequence when all labels share one group) or "revealed_positions" (sees as
+            labels were sampled with it) or "revealed_positions" (sees as
             "revealed", each label at a position of its own, label index modulo `label_group_size`, so a revealed
             label is named by its position and a masked label's score still ignores its group).
         label_shortlist_size: label stream only: train a light label ranker with the model (cosine of the
@@ -278,7 +300,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
             ranks first per example; the others score below every shortlisted label and below
             probability 5e-5, in the ranker's order (`shortlist_lmmlc.py`). 0: no ranker, score every label. None
             (default): `MANY_LABELS_SHORTLIST` for a new label-stream model with more labels than one group
-            (docs/BENCHMARKS.md 5h), else no ranker; a trained config keeps what it was trained with (null: none).
+            (docs/experiments/NOTEBOOK.md 5h), else no ranker; a trained config keeps what it was trained with
+            (null: none).
             Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
         ranker_score_weight: with a label ranker (`label_shortlist_size`): at inference, add this weight times the
             ranker's log-probability of each scored label (a log-softmax over every label) to its stream logit,
@@ -286,19 +309,13 @@ class LabelMaskConfig(MultiLabelBertConfig):
             scores alone). None (default): `RANKER_SCORE_WEIGHT` for a new model with a ranker, else 0, and 0 for
             a trained config saved without the field.
         all_masked_loss_weight: label stream only: in training batches that reveal labels, also score the revealing
-            examples' sampled labels from their all-masked view and add this weight times that loss (0: off;
-            `reveal_views_lmmlc.py`).
-        self_condition_prob: label stream only: share of revealing training examples whose revealed labels and
-            values are the model's own most certain all-masked decisions instead of the truth (0: off).
-        soft_reveal_prob: label stream only, training without reveals: share of training examples that are also
-            scored from their soft view, every scored label showing its probability from the (detached) all-masked
-            pass, as `soft` decoding's second pass does, and that loss added (0: off; `reveal_views_lmmlc.py`).
+            examples' sampled labels from their all-masked view and add this weight times that loss (0: off).
         pooled_text_head: label stream only: add to every label's cloze score a per-label linear score of the
             mean-pooled text (the pooled baseline's head, zero at the start), trained at `--head_learning_rate`.
             With more labels than one group (labels sampled in training) the head is trained on every label with
             the full loss, and the stream's cloze score is added on the sampled labels. None (default): on for a new
-            label-stream model at any label count (one group: docs/BENCHMARKS.md 1f; past one group: 5i), off for
-            a single sequence and for a trained config saved without the field.
+            label-stream model at any label count (one group: docs/experiments/NOTEBOOK.md 1f; past one group: 5i),
+            off for a single sequence and for a trained config saved without the field.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -307,21 +324,18 @@ class LabelMaskConfig(MultiLabelBertConfig):
         **MultiLabelBertConfig.option_help,
         "prompt_tokens_before": "Prompt tokens before each label slot.",
         "prompt_tokens_after": "Prompt tokens after each label slot.",
-        "template_position": "end or begin.",
         "mask_mode": "shared ([MASK] at every slot) or per_label.",
         "token_type_strategy": "none, same or per_label.",
         "text_attends_labels": "False: text tokens do not see the template (enables text-once decoding).",
-        "decode_strategy": "Decoder the model ships with: one_shot, confidence, certain, beam, fixed, random or "
-        "soft (label stream: a second pass showing every label's first-pass probability).",
+        "decode_strategy": "Decoder the model ships with: one_shot, confidence, fixed or random.",
         "labels_per_round": "Fewest labels decided per decoding round.",
         "decode_margin": "Confidence decoding also decides labels within this margin of 0 or 1.",
-        "decode_beam_size": "Hypotheses kept per example by beam decoding.",
         "label_stream": "Encode the text once and run the labels as a second stream over it (any number of "
         "labels). Default: the stream for a new model whose encoder has absolute positions.",
-        "label_group_size": "Labels per group of the label stream (labels attend within their group).",
+        "label_group_size": "Labels per group of the label stream (scored together; with reveals, a label sees "
+        "the revealed labels of its group).",
         "label_stream_attention": "Label stream: revealed (a label sees the text, its own tokens and revealed "
-        "labels), group (also the other labels of its group) or revealed_positions (as revealed, each label at a "
-        "position of its own).",
+        "labels) or revealed_positions (as revealed, each label at a position of its own).",
         "label_stream_layers": "Label stream: labels join only the top N encoder layers, entering them from the "
         "embeddings (default: all).",
         "label_shortlist_size": "Label stream: train a label ranker and score only its top N labels per example at "
@@ -331,10 +345,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         "log-probability to each label's stream logit (0: the stream alone; default: the measured weight).",
         "all_masked_loss_weight": "Label stream, training with reveals: weight of a loss on every label from the "
         "all-masked view (0: off).",
-        "self_condition_prob": "Label stream, training with reveals: share of revealing examples that show the "
-        "model's own most certain decisions instead of the truth (0: off).",
-        "soft_reveal_prob": "Label stream, training without reveals: share of examples also trained on their soft "
-        "view, every label showing its own detached probability, as soft decoding's second pass (0: off).",
         "pooled_text_head": "Label stream: add a per-label linear score of the mean-pooled text to each label's "
         "cloze score, trained at --head_learning_rate on every label (default: on with the label stream; false: "
         "cloze scores only).",
@@ -344,7 +354,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self,
         prompt_tokens_before: int = 0,
         prompt_tokens_after: int = 0,
-        template_position: str = "end",
         mask_mode: str = "per_label",
         token_type_strategy: str = "same",
         yes_token_id: int | None = None,
@@ -357,7 +366,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         labels_per_round: int = 1,
         decode_margin: float = 0.1,
         decode_order: list[int] | None = None,
-        decode_beam_size: int = 4,
         label_stream: bool | None = None,
         label_group_size: int = 64,
         label_stream_layers: int | None = None,
@@ -365,18 +373,16 @@ class LabelMaskConfig(MultiLabelBertConfig):
         label_shortlist_size: int | None = None,
         ranker_score_weight: float | None = None,
         all_masked_loss_weight: float = 0.0,
-        self_condition_prob: float = 0.0,
-        soft_reveal_prob: float = 0.0,
         pooled_text_head: bool | None = None,
         **kwargs: Any,
     ) -> None:
+        refuse_removed_options(kwargs, decode_strategy, label_stream_attention)
         if int(label_group_size) < 1:
             raise ValueError(
                 f"label_group_size must be >= 1 (labels per group of the label stream), got {label_group_size}."
             )
         _check_choice("label_stream_attention", label_stream_attention, STREAM_ATTENTIONS)
-        _check_choice("template_position", template_position, TEMPLATE_POSITIONS)
-        check_decode_options(decode_strategy, labels_per_round, decode_margin, int(decode_beam_size))
+        check_decode_options(decode_strategy, labels_per_round, decode_margin)
         _check_choice("mask_mode", mask_mode, MASK_MODES)
         _check_choice("token_type_strategy", token_type_strategy, TOKEN_TYPE_STRATEGIES)
         if prompt_tokens_before < 0 or prompt_tokens_after < 0:
@@ -388,7 +394,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
             )
         self.prompt_tokens_before = int(prompt_tokens_before)
         self.prompt_tokens_after = int(prompt_tokens_after)
-        self.template_position = template_position
         self.mask_mode = mask_mode
         self.token_type_strategy = token_type_strategy
         self.yes_token_id = yes_token_id
@@ -401,7 +406,6 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.labels_per_round = int(labels_per_round)
         self.decode_margin = float(decode_margin)
         self.decode_order = decode_order
-        self.decode_beam_size = int(decode_beam_size)
         self.label_group_size = int(label_group_size)
         self.label_stream_attention = label_stream_attention
         super().__init__(**kwargs)
@@ -421,11 +425,15 @@ class LabelMaskConfig(MultiLabelBertConfig):
             self._choose_ranker_weight() if ranker_score_weight is None else float(ranker_score_weight)
         )
         self.all_masked_loss_weight = float(all_masked_loss_weight)
-        self.self_condition_prob = float(self_condition_prob)
-        self.soft_reveal_prob = float(soft_reveal_prob)
         self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
         self._check_stream_options()
-        self._check_reveal_views()
+        if self.all_masked_loss_weight < 0:
+            raise ValueError(f"all_masked_loss_weight must be >= 0, got {self.all_masked_loss_weight}.")
+        if self.all_masked_loss_weight > 0 and not self.label_stream:
+            raise ValueError(
+                "all_masked_loss_weight needs label_stream=True (the all-masked view reruns only the label stream "
+                "over the text encoded once)."
+            )
         self.check_decoder(self.decode_strategy, f"decode_strategy={self.decode_strategy!r}")
         self.text_budget()
         self._check_token_ids()
@@ -458,58 +466,21 @@ class LabelMaskConfig(MultiLabelBertConfig):
                 f"{what} shows labels as YES/NO, but in this label stream (one token per label, "
                 "label_stream_attention='revealed') every label sits at the same positions, so a revealed label "
                 "cannot be told apart from the others. Fix: --label_stream_attention revealed_positions (each label "
-                "at a position of its own: the stream form whose rounds came closest to paying, docs/BENCHMARKS.md "
-                "section 7c), or --label_stream_attention group (labels see their group, as in one sequence), or "
-                "--prompt_tokens_before 1, or --token_type_strategy per_label, or --label_stream false."
+                "at a position of its own: configs/rounds.yaml, the stream form whose rounds came closest to pay), or "
+                "--prompt_tokens_before 1, or --token_type_strategy per_label, or --label_stream false "
+                "(configs/paper.yaml)."
             )
 
     def check_decoder(self, strategy: str, what: str) -> None:
-        """Refuse a decoding `strategy` (named in errors as `what`) that this model cannot run: soft reveals or
-        rounds where it cannot show them (`check_soft`, `check_reveals`); one_shot always runs."""
-        if strategy == "soft":
-            self.check_soft(what)
-        elif strategy != "one_shot":
+        """Refuse a decoding `strategy` (named in errors as `what`) that this model cannot run: rounds where it cannot
+        show the decided labels (`check_reveals`); one_shot always runs."""
+        if strategy != "one_shot":
             self.check_reveals(what)
-
-    def check_soft(self, what: str = "decode_strategy='soft'") -> None:
-        """Refuse soft reveals (`what`) on a single sequence (they are shown in the label stream only) and with a
-        label shortlist (they show every label)."""
-        if not self.label_stream:
-            raise ValueError(
-                f"{what} shows every label's probability in the label stream; this model has label_stream=False. "
-                "Fix: --label_stream true (a new model), or decode with confidence/certain/beam rounds."
-            )
-        if self.label_shortlist_size:
-            raise ValueError(
-                f"{what} shows every label's probability to every label; this model shortlists "
-                f"{self.label_shortlist_size} labels per example (label_shortlist_size). Fix: --label_shortlist_size 0."
-            )
-
-    def _check_reveal_views(self) -> None:
-        """Refuse training views outside their range or without the label stream (`reveal_views_lmmlc.py`)."""
-        if self.all_masked_loss_weight < 0:
-            raise ValueError(f"all_masked_loss_weight must be >= 0, got {self.all_masked_loss_weight}.")
-        if not 0.0 <= self.self_condition_prob <= 1.0:
-            raise ValueError(f"self_condition_prob must lie in [0, 1], got {self.self_condition_prob}.")
-        if not 0.0 <= self.soft_reveal_prob <= 1.0:
-            raise ValueError(f"soft_reveal_prob must lie in [0, 1], got {self.soft_reveal_prob}.")
-        if self.soft_reveal_prob > 0:
-            self.check_soft("soft_reveal_prob > 0")
-            if self.uses_reveal_views:
-                raise ValueError(
-                    "soft_reveal_prob trains a soft view of all-masked examples; all_masked_loss_weight and "
-                    "self_condition_prob act on examples that reveal labels. Use one or the other."
-                )
-        if self.uses_reveal_views and not self.label_stream:
-            raise ValueError(
-                "all_masked_loss_weight and self_condition_prob need label_stream=True (the all-masked view reruns "
-                "only the label stream over the text encoded once)."
-            )
 
     @property
     def uses_reveal_views(self) -> bool:
         """Whether training batches that reveal labels also need the all-masked view."""
-        return self.all_masked_loss_weight > 0 or self.self_condition_prob > 0
+        return self.all_masked_loss_weight > 0
 
     def _check_stream_options(self) -> None:
         """Refuse stream options on a single-sequence model and the stream on encoders it cannot re-run."""
@@ -548,7 +519,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
 
     def _choose_pooled_head(self) -> bool:
         """`pooled_text_head=None`: on for a new label-stream model, at every label count (one group: chosen in
-        docs/BENCHMARKS.md 1f; past one group, trained on every label: 5i); off for a
+        docs/experiments/NOTEBOOK.md 1f; past one group, trained on every label: 5i); off for a
         single sequence, and for a trained config without the field (written before the head existed)."""
         return self.label_stream and not self.has_template_tokens
 

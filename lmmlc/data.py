@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 
-from .arguments import DataArguments
+if TYPE_CHECKING:  # the command-line options are read, never imported at run time
+    from .arguments import DataArguments
 
 SPLITS = ("train", "validation", "test")
-SUFFIXES = (".jsonl", ".json", ".csv", ".tsv")
+SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".csv", ".tsv")
 
 
 @dataclass
@@ -25,10 +27,15 @@ class MultiLabelData:
     label_names: list[str]
 
 
+BUNDLED_DATA = Path(__file__).resolve().parents[1] / "data" / "goemotions"
+"""GoEmotions as shipped with the repository (compressed JSON Lines, CC BY 4.0: its SOURCE.md)."""
+
+
 def default_data_dir() -> Path | None:
-    """`../shared/data/goemotions` beside the working directory or beside this checkout, when present."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
-        folder = base.parent / "shared" / "data" / "goemotions"
+    """GoEmotions: the repository's `data/goemotions`, else `../shared/data/goemotions` beside the working directory
+    or beside this checkout, when present."""
+    shared = [base.parent / "shared/data/goemotions" for base in (Path.cwd(), Path(__file__).resolve().parents[1])]
+    for folder in (BUNDLED_DATA, *shared):
         if (folder / "labels.txt").exists():
             return folder
     return None
@@ -52,7 +59,7 @@ def read_label_names(path: str | Path) -> list[str]:
 
 
 def split_files(data_dir: str | Path, need_train: bool = True) -> dict[str, Path]:
-    """The split files of a data folder: `{train,validation,test}.{jsonl,json,csv,tsv}`."""
+    """The split files of a data folder: `{train,validation,test}.{jsonl,jsonl.gz,json,csv,tsv}`."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"Data folder {data_dir} does not exist.")
@@ -74,7 +81,7 @@ def read_json_lines(path: Path, fields: dict[str, str], required: dict[str, str]
             column and the option that chose it.
     """
     rows = []
-    with path.open("rb") as handle:
+    with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -197,7 +204,7 @@ def load_files(
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"The {split} file {path} does not exist.")
-        if path.suffix in (".jsonl", ".json"):
+        if path.suffix in (".jsonl", ".json", ".gz"):
             fields = {"text": text_column, "labels": label_column, "id": "id"}
             rows[split] = read_json_lines(path, fields, {"text": "--text_column", "labels": "--label_column"})
         else:

@@ -9,11 +9,11 @@ import torch
 from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
 
 from .configuration_lmmlc import MASKED, LabelMaskConfig, MultiLabelBertConfig
-from .modeling_lmmlc import IGNORE_INDEX, insert_label_template
+from .losses_lmmlc import IGNORE_INDEX
+from .template_lmmlc import insert_label_template
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
 REVEAL_COUNTS = ("uniform", "binomial")
-NEGATIVE_SAMPLINGS = ("uniform", "frequency")
 
 
 @dataclass
@@ -130,17 +130,14 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         seed: seed of the collator's own random generator (None = torch's global one).
         label_sample_size: label stream only: labels scored per training example, all its positives plus
             sampled negatives (`candidate_ids` in the batch); an example with more positives keeps them all and
-            the batch grows to fit. None: every label (no `candidate_ids`).
-        negative_sampling: "uniform", or "frequency" (negatives drawn in proportion to `label_frequencies`,
-            e.g. training counts: frequent labels are the likely confusions).
-        label_frequencies: one non-negative weight per label for "frequency" sampling.
+            the batch grows to fit; negatives are drawn uniformly. None: every label (no `candidate_ids`).
 
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
     `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
     `config.label_shortlist_size` (or a pooled text head with sampled labels) also `ranker_targets`, every label's
     0/1 target (nothing revealed or sampled); with
-    `config.all_masked_loss_weight` or `config.self_condition_prob`, batches that reveal labels also hold
-    `slot_targets`, the 0/1 truth of every scored label, revealed ones included (`reveal_views_lmmlc.py`).
+    `config.all_masked_loss_weight`, batches that reveal labels also hold `slot_targets`, the 0/1 truth of every
+    scored label, revealed ones included.
     """
 
     config: LabelMaskConfig
@@ -153,13 +150,11 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     reveal_order: list[int] | None = None
     wrong_label_prob: float = 0.01
     label_sample_size: int | None = None
-    negative_sampling: str = "uniform"
-    label_frequencies: list[float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         n = self.config.num_labels
-        self._check_sampling(n)
+        self._check_sampling()
         if self.reveal_strategy not in REVEAL_STRATEGIES:
             raise ValueError(f"reveal_strategy={self.reveal_strategy!r}; choose one of {REVEAL_STRATEGIES}.")
         if self.reveal_strategy != "none":
@@ -179,7 +174,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             )
         self.reveal_order = self.config.check_order(range(n) if self.reveal_order is None else self.reveal_order)
 
-    def _check_sampling(self, n: int) -> None:
+    def _check_sampling(self) -> None:
         if self.label_sample_size is not None and self.label_sample_size < 1:
             raise ValueError(
                 f"label_sample_size must be >= 1 (labels scored per example) or None (all labels), "
@@ -189,14 +184,6 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             raise ValueError(
                 "label_sample_size needs the label stream (label_stream=True): a single sequence scores all."
             )
-        if self.negative_sampling not in NEGATIVE_SAMPLINGS:
-            raise ValueError(f"negative_sampling={self.negative_sampling!r}; choose one of {NEGATIVE_SAMPLINGS}.")
-        if self.negative_sampling == "frequency":
-            weights = torch.as_tensor(self.label_frequencies if self.label_frequencies is not None else [])
-            if weights.shape != (n,) or (weights < 0).any():
-                raise ValueError(
-                    f"negative_sampling='frequency' needs label_frequencies: {n} weights >= 0, one per label."
-                )
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         self._start_batch()
@@ -238,11 +225,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         n = labels.shape[1]
         if self.label_sample_size is None or self.label_sample_size >= n:
             return None
-        keys = self._rand(labels.shape)
-        if self.negative_sampling == "frequency":  # Efraimidis-Spirakis: u^(1/w), the largest k keys
-            weights = torch.as_tensor(self.label_frequencies, dtype=torch.float).clamp(min=1e-12)
-            keys = keys.log() / weights
-        keys = torch.where(labels == 1, float("inf"), keys)
+        keys = torch.where(labels == 1, float("inf"), self._rand(labels.shape))
         k = max(self.label_sample_size, int(labels.sum(dim=1).max()))
         return keys.topk(k, dim=1).indices.sort(dim=1).values
 

@@ -1,6 +1,5 @@
-"""Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, two rounds that show
-only the sure labels, beam search over the decisions, a fixed or random order, a second pass that shows every label's
-probability) and the single-sequence text cache with the guards of what it assumes.
+"""Decoding of label-mask models: the decoding strategies (one pass, rounds by confidence, a fixed or random order)
+and the single-sequence text cache with the guards of what it assumes.
 
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch, transformers and the other travelling files.
 """
@@ -47,15 +46,13 @@ class DecodePlan:
     margin: float
     ranks: torch.Tensor | None  # (num_labels,) position of each label in a fixed order
     seed: int | None
-    beam_size: int = 1
 
     @classmethod
-    def build(cls, config, strategy, per_round, order, thresholds, seed, margin, beam_size=None) -> DecodePlan:
+    def build(cls, config, strategy, per_round, order, thresholds, seed, margin) -> DecodePlan:
         strategy = strategy or config.decode_strategy
         per_round = config.labels_per_round if per_round is None else int(per_round)
         margin = config.decode_margin if margin is None else float(margin)
-        beam_size = getattr(config, "decode_beam_size", 1) if beam_size is None else int(beam_size)
-        check_decode_options(strategy, per_round, margin, beam_size)
+        check_decode_options(strategy, per_round, margin)
         config.check_decoder(strategy, f"Decoding with strategy={strategy!r}")
         ranks = None
         if strategy == "fixed":
@@ -64,13 +61,9 @@ class DecodePlan:
                 raise ValueError("strategy='fixed' needs an order (or config.decode_order, see find_best_order).")
             ranks = torch.tensor(config.order_ranks(order))
         thresholds = torch.tensor(resolve_thresholds(config, thresholds))
-        return cls(strategy, per_round, thresholds, margin, ranks, seed, beam_size)
+        return cls(strategy, per_round, thresholds, margin, ranks, seed)
 
     def run(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
-        if self.strategy == "beam":
-            return self._run_beam(probabilities, batch, device)
-        if self.strategy == "soft":
-            return self._run_soft(probabilities, batch, device)
         n = self.thresholds.numel()
         thresholds = self.thresholds.to(device)
         ranks = self._ranks(batch, n, device)
@@ -90,80 +83,6 @@ class DecodePlan:
             rows = rows[(state[rows] == MASKED).any(dim=1)]
         return LabelMaskDecodeOutput(probs, (state == YES).long(), order, rounds)
 
-    def _run_soft(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
-        """Two passes: every label masked, then every label showing its first-pass probability p as 2p - 1 (a soft
-        reveal, label stream only: `probabilities(rows, state, beliefs)`). The second pass's probabilities are the
-        output, decided at the thresholds; they do not depend on the thresholds. Order: most certain first."""
-        thresholds = self.thresholds.to(device)
-        rows = torch.arange(batch, device=device)
-        state = torch.full((batch, thresholds.numel()), MASKED, dtype=torch.long, device=device)
-        first = probabilities(rows, state)
-        p = probabilities(rows, state, 2 * first - 1)
-        order = _certainty(p, thresholds).argsort(dim=1, descending=True, stable=True)
-        rounds = torch.full((batch,), 2, dtype=torch.long, device=device)
-        return LabelMaskDecodeOutput(p, (p >= thresholds).long(), order, rounds)
-
-    def _run_beam(self, probabilities, batch: int, device: torch.device) -> LabelMaskDecodeOutput:
-        """Confidence rounds over `beam_size` hypotheses per example. Each round a hypothesis decides the labels
-        confidence decoding would, at their thresholds; when its most certain open label is outside the margin
-        it also branches on the opposite decision of that label. A hypothesis scores the sum over its decisions
-        of log(p / t) for YES and log((1 - p) / (1 - t)) for NO (the product of the decided probabilities, each
-        relative to its threshold), so beam 1 is confidence decoding; the best hypothesis is returned. A label it
-        decided against its probability reports its threshold (YES) or the float just below (NO), so that
-        probability >= threshold stays the prediction."""
-        n, width = self.thresholds.numel(), self.beam_size
-        thresholds = self.thresholds.to(device)
-        state = torch.full((batch * width, n), MASKED, dtype=torch.long, device=device)
-        probs = torch.zeros(batch * width, n, device=device)
-        against = torch.zeros(batch * width, n, dtype=torch.bool, device=device)
-        order = torch.full((batch * width, n), -1, dtype=torch.long, device=device)
-        score = torch.full((batch, width), float("-inf"), device=device)
-        score[:, 0] = 0.0
-        rounds = torch.zeros(batch, dtype=torch.long, device=device)
-        example = torch.arange(batch, device=device).repeat_interleave(width)
-        while True:
-            live = (score.flatten() > float("-inf")) & (state == MASKED).any(dim=1)
-            if not live.any():
-                break
-            rows = live.nonzero(as_tuple=True)[0]
-            p = torch.zeros(batch * width, n, device=device)
-            p[rows] = probabilities(example[rows], state[rows]).to(p.dtype)
-            rounds[example[rows].unique()] += 1
-            open_ = (state == MASKED) & live[:, None]
-            chosen, priority = self._choose(p, open_, thresholds, None)
-            first = priority.masked_fill(~open_, float("-inf")).argmax(dim=1, keepdim=True)
-            branch = torch.zeros_like(open_).scatter(1, first, True) & open_ & (p > self.margin) & (p < 1 - self.margin)
-            yes = p >= thresholds
-            gain_yes = p.clamp_min(1e-12).log() - thresholds.log()
-            gain_no = (1 - p).clamp_min(1e-12).log() - (1 - thresholds).log()
-            kept = torch.where(yes, gain_yes, gain_no)
-            base = score.flatten() + (kept * chosen).sum(dim=1)
-            flipped = base + ((torch.where(yes, gain_no, gain_yes) - kept) * branch).sum(dim=1)
-            flipped = torch.where(branch.any(dim=1), flipped, float("-inf"))
-            children = torch.stack([base, flipped], dim=1).view(batch, 2 * width)
-            picked = children.argsort(dim=1, descending=True, stable=True)[:, :width]  # ties: the threshold decision
-            score = children.gather(1, picked)
-            parent = (torch.arange(batch, device=device)[:, None] * width + picked // 2).flatten()
-            flip = (picked % 2 == 1).flatten()[:, None] & branch[parent]
-            decided = chosen[parent]
-            shown = torch.where(yes[parent] ^ flip, YES, NO)
-            order = order[parent]
-            _record_order(
-                order,
-                torch.arange(batch * width, device=device),
-                decided,
-                priority[parent],
-                (state[parent] != MASKED).sum(dim=1),
-            )
-            probs = torch.where(decided, p[parent], probs[parent])
-            against = against[parent] | flip
-            state = torch.where(decided, shown, state[parent])
-        best = torch.arange(batch, device=device) * width + score.argmax(dim=1)
-        below = torch.nextafter(thresholds, torch.zeros_like(thresholds)).expand(batch, n)
-        reported = torch.where(state[best] == YES, thresholds.expand(batch, n), below)
-        probs = torch.where(against[best], reported, probs[best])
-        return LabelMaskDecodeOutput(probs, (state[best] == YES).long(), order[best], rounds)
-
     def _ranks(self, batch: int, n: int, device: torch.device) -> torch.Tensor | None:
         if self.strategy == "fixed":
             return self.ranks.to(device).expand(batch, n)
@@ -182,9 +101,6 @@ class DecodePlan:
             return _top_open(priority, open_, self.per_round), priority
         priority = _certainty(p, thresholds)
         sure = open_ & ((p <= self.margin) | (p >= 1 - self.margin))
-        if self.strategy == "certain":  # first round: only the sure labels (all when none is); then the rest
-            first = open_.all(dim=1, keepdim=True) & sure.any(dim=1, keepdim=True)
-            return torch.where(first, sure, open_), priority
         return sure | _top_open(priority, open_, self.per_round), priority
 
 

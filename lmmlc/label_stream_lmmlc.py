@@ -1,5 +1,6 @@
 """The label stream: the text is encoded once by the BERT layers, and label slots form a second stream that,
-at every layer, attends to that layer's text keys/values and to the slots of its own group.
+at every layer, attends to that layer's text keys/values, to its own tokens and to the revealed labels of its group.
+`label_logits` is the model's one entry point for scoring labels (shortlist and ranker fusion included).
 
 Used for training (differentiable), one-pass scoring and decoding in rounds (the text is encoded once,
 rounds rerun only the label stream), and by the single-sequence text cache, which runs the same layer step.
@@ -18,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .configuration_lmmlc import MASKED, YES
+from .shortlist_lmmlc import fuse_ranker, merge_shortlisted, shortlist
 
 STREAM_CHUNK_TOKENS = 65536
 """Most label-stream tokens (label tokens, plus twice the text length per group for its copy of the text's keys
@@ -40,15 +42,6 @@ def shown_tokens(state: torch.Tensor, masked: torch.Tensor, config) -> torch.Ten
     same shape as `state`) where it is MASKED."""
     answer = torch.where(state == YES, config.yes_token_id, config.no_token_id)
     return torch.where(state == MASKED, masked, answer)
-
-
-def soft_embeddings(bert: nn.Module, input_ids: torch.Tensor, beliefs: torch.Tensor) -> torch.Tensor:
-    """Word embeddings `(batch, len, hidden)` of `input_ids`, each token moved by its belief `(batch, len)` in
-    [-1, 1] (2p - 1 of a label's probability p; 0 on other tokens) times half of YES minus NO: a soft reveal keeps
-    the slot's own token, so the label stays named, and shows its probability along the YES/NO direction."""
-    weight = bert.embeddings.word_embeddings.weight
-    direction = (weight[bert.config.yes_token_id] - weight[bert.config.no_token_id]) / 2
-    return bert.embeddings.word_embeddings(input_ids) + beliefs[..., None].to(weight.dtype) * direction
 
 
 def _heads(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -178,19 +171,16 @@ def run_label_stream(
         text: the text of each group's example (`TextStream.rows`), batch = groups.
         label_inputs: `input_ids`, `token_type_ids`, `position_ids` and `valid` (True on real label
             tokens), each `(groups, group_tokens)`, and optionally `attends` `(groups, group_tokens,
-            group_tokens)`: which label tokens each label token sees (default: every real one), and `beliefs`
-            `(groups, group_tokens)`: soft reveals (`soft_embeddings`; None: none).
+            group_tokens)`: which label tokens each label token sees (default: every real one).
         slots: `(groups, group_labels)` position of each label's slot within its group.
 
     Returns:
         The last layer's hidden state at every slot, `(groups, group_labels, hidden)`.
     """
-    ids, beliefs = label_inputs["input_ids"], label_inputs.get("beliefs")
     hidden = bert.embeddings(
-        input_ids=ids if beliefs is None else None,
+        input_ids=label_inputs["input_ids"],
         token_type_ids=label_inputs["token_type_ids"],
         position_ids=label_inputs["position_ids"],
-        inputs_embeds=None if beliefs is None else soft_embeddings(bert, ids, beliefs),
     )
     valid = torch.cat([text.valid, label_inputs["valid"]], dim=1)
     if label_inputs.get("attends") is not None:
@@ -239,15 +229,13 @@ def template_table(config, device: torch.device) -> torch.Tensor:
 def _label_positions(config, text_lengths: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     """Position ids `(groups, group_size * tokens_per_label)` of label groups `ids` `(groups, group_size)`: after
     the example's text, shifted back when they would pass the last position. `revealed`: every label at the same
-    positions; `group`: one after another, as in one sequence; `revealed_positions`: each label at its own place,
+    positions; `revealed_positions`: each label at its own place,
     label index modulo `label_group_size` (so it keeps its position whatever labels are sampled or grouped with it).
     """
     width, device = config.tokens_per_label, text_lengths.device
     offsets = torch.arange(width, device=device)
     if config.label_stream_attention == "revealed":
         places, span = torch.zeros_like(ids), 1
-    elif config.label_stream_attention == "group":
-        places, span = torch.arange(ids.shape[1], device=device).expand_as(ids), ids.shape[1]
     else:
         span = min(config.label_group_size, config.num_labels)
         places = ids.clamp(min=0) % span
@@ -261,13 +249,11 @@ def label_group_inputs(
     ids: torch.Tensor,
     state: torch.Tensor,
     text_lengths: torch.Tensor,
-    beliefs: torch.Tensor | None = None,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Token inputs of label groups: each label's template tokens, its slot showing mask, YES or NO.
 
     Positions continue after the example's text (`[CLS] text [SEP]`), shifted back when they would pass
-    the last position (the text can then use every position). With `label_stream_attention="group"` the
-    group's tokens are laid out one after another and see each other, as in one sequence; with "revealed"
+    the last position (the text can then use every position). With `label_stream_attention="revealed"`
     every label takes the same positions and its tokens see only its own tokens and the revealed labels'
     (`attends`), so a masked label's score does not depend on which other labels share its group;
     "revealed_positions" sees as "revealed", each label at a position of its own (label index modulo
@@ -279,13 +265,10 @@ def label_group_inputs(
         table: `template_table(config)`.
         ids / state: `(groups, group_size)` label indices (-1: padding) and states.
         text_lengths: `(groups,)` text tokens of each group's example.
-        beliefs: `(groups, group_size)` soft reveals in [-1, 1] (2p - 1 of each label's probability), shown at the
-            masked slots, every label then counting as shown (None: none).
 
     Returns:
         `input_ids`, `token_type_ids`, `position_ids`, `valid` of shape `(groups, group_size * tokens_per_label)`,
-        `attends` (None for "group"), `beliefs` per token (None without), and slots `(groups, group_size)`, each
-        label's slot within its group.
+        `attends` `(groups, size, size)`, and slots `(groups, group_size)`, each label's slot within its group.
     """
     device, width = ids.device, config.tokens_per_label
     real = ids >= 0
@@ -301,24 +284,125 @@ def label_group_inputs(
         types = (ids.clamp(min=0) + 1)[..., None].expand_as(tokens)
     valid = real[..., None].expand_as(tokens).reshape(-1, size)
     positions = _label_positions(config, text_lengths, ids)
-    attends = None
-    if config.label_stream_attention != "group":  # a label sees its own tokens and the revealed labels only
-        owner = torch.arange(size, device=device) // width
-        shown = (state != MASKED) | (beliefs is not None)
-        shown = shown[..., None].expand_as(tokens).reshape(-1, size)
-        attends = valid[:, None, :] & ((owner[:, None] == owner[None, :])[None] | shown[:, None, :])
+    owner = torch.arange(size, device=device) // width  # a label sees its own tokens and the revealed labels only
+    shown = (state != MASKED)[..., None].expand_as(tokens).reshape(-1, size)
+    attends = valid[:, None, :] & ((owner[:, None] == owner[None, :])[None] | shown[:, None, :])
     inputs = {
         "input_ids": tokens.reshape(-1, size),
         "token_type_ids": types.reshape(-1, size),
         "position_ids": positions,
         "valid": valid,
         "attends": attends,
-        "beliefs": None,
     }
     slots = (torch.arange(ids.shape[1], device=device) * width + slot).expand_as(ids)
-    if beliefs is not None:
-        shown_beliefs = torch.where((state == MASKED) & real, beliefs, 0.0)
-        inputs["beliefs"] = torch.zeros((*tokens.shape[:2], width), dtype=beliefs.dtype, device=device)
-        inputs["beliefs"][..., slot] = shown_beliefs
-        inputs["beliefs"] = inputs["beliefs"].reshape(-1, size)
     return inputs, slots
+
+
+def label_logits(
+    model: nn.Module,
+    text: TextStream,
+    candidate_ids: torch.Tensor | None = None,
+    candidate_state: torch.Tensor | None = None,
+    ranker_logits: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) of a label-stream `model` over encoded
+    `text`: the stream's cloze scores plus the pooled text head's (when the model has one). In eval mode with a label
+    ranker, all-masked scoring of every label scores only the ranker's shortlist of `config.label_shortlist_size`
+    labels with the stream (`merge_shortlisted` places the rest; that size set to None or 0 scores every label), and
+    every scored label's logit gains `config.ranker_score_weight` times the ranker's log-probability of it
+    (`fuse_ranker`). `ranker_logits` `(batch, num_labels)`: the ranker's, when already computed."""
+    config = model.config
+    size = config.label_shortlist_size
+    if size and model.ranker is None:
+        raise ValueError(
+            f"config.label_shortlist_size={size} needs the label ranker, and this model was trained without one "
+            "(label_shortlist_size 0 in training): it scores every label. Set label_shortlist_size back to 0, or "
+            "train with --label_shortlist_size N."
+        )
+    ranks = model.ranker is not None and not model.training
+    shortlists = (
+        ranks
+        and bool(size)
+        and candidate_ids is None
+        and size < config.num_labels
+        and (candidate_state is None or bool((candidate_state == MASKED).all()))  # checked last: it syncs
+    )
+    weight = getattr(config, "ranker_score_weight", 0.0) if ranks else 0.0
+    if not (shortlists or weight):
+        return stream_logits(model, text, candidate_ids, candidate_state)
+    ranker_logits = model.ranker_logits(text) if ranker_logits is None else ranker_logits
+    if not shortlists:
+        return fuse_ranker(
+            stream_logits(model, text, candidate_ids, candidate_state), ranker_logits, candidate_ids, weight
+        )
+    chosen = shortlist(ranker_logits, size)
+    scored = fuse_ranker(stream_logits(model, text, chosen), ranker_logits, chosen, weight)
+    return merge_shortlisted(ranker_logits, chosen, scored)
+
+
+def stream_logits(
+    model: nn.Module,
+    text: TextStream,
+    candidate_ids: torch.Tensor | None = None,
+    candidate_state: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded `text`, without the
+    label ranker: the stream's cloze scores, plus the pooled text head's when `model` has one.
+
+    Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` tokens (label tokens plus
+    twice the text length per group, for its copy of the text's keys and values).
+    """
+    config = model.config
+    check_stream_support(config)
+    batch = text.valid.shape[0]
+    candidate_ids = _checked_candidates(config, batch, candidate_ids, candidate_state, text.valid.device)
+    size = max(1, min(config.label_group_size, candidate_ids.shape[1]))
+    ids, state, example = group_labels(candidate_ids, candidate_state, size)
+    rows = ids.shape[0]
+    if not torch.is_grad_enabled():  # each group row also holds a copy of its text's keys and values
+        rows = max(1, STREAM_CHUNK_TOKENS // (size * config.tokens_per_label + 2 * text.valid.shape[1]))
+    try:
+        table = template_table(config, ids.device)
+        chunks = torch.arange(ids.shape[0], device=ids.device).split(rows)
+        pieces = [_score_groups(model, text, table, ids[p], state[p], example[p]) for p in chunks]
+    except RuntimeError as error:
+        if "memory" not in str(error).lower():
+            raise
+        raise RuntimeError(
+            f"The label stream ran out of memory scoring {candidate_ids.shape[1]} labels for each of {batch} "
+            f"examples in groups of {size} ({ids.shape[0]} group rows): lower --label_sample_size, "
+            "--per_device_train_batch_size or --label_group_size, or use --label_stream_layers."
+        ) from error
+    logits = torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
+    if model.text_head is None:
+        return logits
+    return logits + model.text_head(text).gather(1, candidate_ids)
+
+
+def _checked_candidates(
+    config, batch: int, candidate_ids: torch.Tensor | None, candidate_state: torch.Tensor | None, device: torch.device
+) -> torch.Tensor:
+    """`candidate_ids` `(batch, k)` as long (every label when None), refused when malformed."""
+    n = config.num_labels
+    if candidate_ids is None:
+        candidate_ids = torch.arange(n, device=device).expand(batch, n)
+    candidate_ids = candidate_ids.long()
+    if candidate_ids.dim() != 2 or candidate_ids.shape[0] != batch:
+        raise ValueError(f"candidate_ids has shape {tuple(candidate_ids.shape)}, expected ({batch}, k).")
+    if candidate_ids.numel() and (candidate_ids.min() < 0 or candidate_ids.max() >= n):
+        raise ValueError(f"candidate_ids must lie in 0..{n - 1} (the label indices).")
+    if candidate_state is not None and candidate_state.shape != candidate_ids.shape:
+        raise ValueError(
+            f"candidate_state has shape {tuple(candidate_state.shape)}, expected {tuple(candidate_ids.shape)}."
+        )
+    return candidate_ids
+
+
+def _score_groups(
+    model: nn.Module, text: TextStream, table: torch.Tensor, ids: torch.Tensor, state: torch.Tensor, example
+) -> torch.Tensor:
+    """Cloze logits `(groups, group_size)` of label groups `ids`/`state` `(groups, group_size)` over their examples'
+    text (`example` `(groups,)`); `table` is `template_table(config)`, built once per `stream_logits` call."""
+    inputs, slots = label_group_inputs(model.config, table, ids, state, text.lengths[example])
+    dropout, layers = attention_dropout(model), model.config.label_stream_layers
+    return model._slot_logits(run_label_stream(model.bert, text.rows(example), inputs, slots, dropout, layers))

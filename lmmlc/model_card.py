@@ -20,7 +20,6 @@ CARD_METRICS = {"subset_accuracy": "accuracy", "micro_f1": "f1", "macro_f1": "f1
 TEMPLATE_OPTIONS = (
     "prompt_tokens_before",
     "prompt_tokens_after",
-    "template_position",
     "mask_mode",
     "token_type_strategy",
     "text_attends_labels",
@@ -34,7 +33,6 @@ TEMPLATE_OPTIONS = (
     "decode_strategy",
     "labels_per_round",
     "decode_margin",
-    "decode_beam_size",
 )
 TRAINING_FACTS = ("global_step", "epoch", "train_batch_size", "num_train_epochs", "max_steps")
 

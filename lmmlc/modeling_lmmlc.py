@@ -1,7 +1,7 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
 Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
-`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `reveal_views_lmmlc.py`, `shortlist_lmmlc.py`,
+`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`,
 `template_lmmlc.py`, `warm_start_lmmlc.py`):
 imports only torch, transformers and those files.
 """
@@ -28,21 +28,10 @@ from .configuration_lmmlc import (
     MultiLabelBertConfig,
 )
 from .decoding_lmmlc import DecodePlan, LabelMaskDecodeOutput, round_runner
-from .label_stream_lmmlc import (
-    STREAM_CHUNK_TOKENS,
-    TextStream,
-    attention_dropout,
-    check_stream_support,
-    encode_text,
-    group_labels,
-    label_group_inputs,
-    run_label_stream,
-    template_table,
-)
+from .label_stream_lmmlc import TextStream, attention_dropout, encode_text, label_logits, stream_logits
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
-from .reveal_views_lmmlc import choose_rows, choose_soft_rows, self_conditioned_state, soft_beliefs
-from .shortlist_lmmlc import LabelRanker, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
+from .shortlist_lmmlc import LabelRanker, ranker_loss
 from .template_lmmlc import (
     LEGACY_MASKS,
     insert_label_template,
@@ -294,9 +283,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 -1 masked, 0 shown as NO, 1 shown as YES; None = all masked.
             ranker_targets: with `config.label_shortlist_size`: `(batch, num_labels)` 0/1 targets of the label
                 ranker (-100 skips an entry); default `labels` when they cover every label.
-            slot_targets: label stream, training with `config.all_masked_loss_weight` or `config.self_condition_prob`
-                and reveals: `(batch, k)` the 0/1 truth of every scored label, revealed ones included
-                (`reveal_views_lmmlc.py`).
+            slot_targets: label stream, training with `config.all_masked_loss_weight` and reveals: `(batch, k)` the
+                0/1 truth of every scored label, revealed ones included.
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
@@ -306,11 +294,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         check_input_ids(self.config, input_ids)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
-            views = self._reveal_views(text, candidate_ids, candidate_state, labels, slot_targets)
-            candidate_state, labels, view_loss = views
+            view_loss = self._all_masked_loss(text, candidate_ids, candidate_state, labels, slot_targets)
             output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
-            if view_loss is None:
-                view_loss = self._soft_view_loss(text, candidate_ids, candidate_state, labels, output.logits)
             if view_loss is not None and output.loss is not None:
                 output.loss = output.loss + view_loss
             return output
@@ -337,7 +322,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
     def is_head_parameter(self, name: str) -> bool:
         """Whether parameter `name` is a new head's, trained at `--head_learning_rate`: the pooled text head's and
         the label ranker's. The cloze head's MLM transform stays at the encoder's rate (a larger one hurt,
-        docs/BENCHMARKS.md 1c)."""
+        docs/experiments/NOTEBOOK.md 1c)."""
         return name.startswith(("text_head.", "ranker."))
 
     def _encode_stream_text(
@@ -352,70 +337,30 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         full = mlm_targets is not None or self.ranker is not None or self.text_head is not None
         return encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=dropout, full_last_layer=full)
 
-    def _reveal_views(
+    def _all_masked_loss(
         self,
         text: TextStream,
         candidate_ids: torch.Tensor | None,
         candidate_state: torch.Tensor | None,
         labels: torch.Tensor | None,
         slot_targets: torch.Tensor | None,
-    ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-        """The training views of `reveal_views_lmmlc.py` over the examples that reveal labels: (state, labels) of
-        the revealed view, self-conditioned where drawn, and the weighted loss of their all-masked view (None when
-        not weighted). Outside training with reveals, the inputs pass through unchanged."""
+    ) -> torch.Tensor | None:
+        """Training with `config.all_masked_loss_weight` w and reveals: w times the loss of the revealing examples'
+        scored labels from their all-masked view (nothing revealed; the text encoded once is shared), so the one-pass
+        signal is never lost to reveals. None otherwise."""
         config = self.config
         active = self.training and config.uses_reveal_views and labels is not None and candidate_state is not None
         if not active or not bool((candidate_state != MASKED).any()):
-            return candidate_state, labels, None
+            return None
         if slot_targets is None or slot_targets.shape != candidate_state.shape:
             raise ValueError(
-                "This model trains with all_masked_loss_weight / self_condition_prob: a batch that reveals labels "
-                "also needs slot_targets, the 0/1 truth of every scored label in candidate_state's shape, as "
-                "DataCollatorForLabelMask gives."
+                "This model trains with all_masked_loss_weight: a batch that reveals labels also needs slot_targets, "
+                "the 0/1 truth of every scored label in candidate_state's shape, as DataCollatorForLabelMask gives."
             )
         rows = (candidate_state != MASKED).any(dim=1).nonzero().squeeze(1)
         ids = None if candidate_ids is None else candidate_ids[rows]
-        weighted = config.all_masked_loss_weight > 0
-        with torch.set_grad_enabled(weighted and torch.is_grad_enabled()):
-            all_masked = self.stream_logits(text.rows(rows), ids, None)
-        view_loss = None
-        if weighted:
-            view_loss = config.all_masked_loss_weight * multilabel_loss(all_masked, slot_targets[rows], config)
-        if config.self_condition_prob > 0:
-            logits = torch.zeros(candidate_state.shape, dtype=all_masked.dtype, device=all_masked.device)
-            logits[rows] = all_masked.detach()
-            chosen = choose_rows(candidate_state, config.self_condition_prob)
-            candidate_state, labels = self_conditioned_state(logits, candidate_state, slot_targets, chosen)
-        return candidate_state, labels, view_loss
-
-    def _soft_view_loss(
-        self,
-        text: TextStream,
-        candidate_ids: torch.Tensor | None,
-        candidate_state: torch.Tensor | None,
-        labels: torch.Tensor | None,
-        all_masked: torch.Tensor,
-    ) -> torch.Tensor | None:
-        """Training with `config.soft_reveal_prob`: the loss of the drawn examples' soft view (every scored label
-        showing its detached all-masked probability, as `soft` decoding's second pass), summed over them and divided
-        by the batch size, so that each example weighs as in the all-masked loss. None when off or nothing is drawn.
-
-        Args:
-            all_masked: `(batch, k)` logits of the all-masked pass (only their values are used).
-        """
-        if not (self.training and self.config.soft_reveal_prob > 0 and labels is not None):
-            return None
-        if candidate_state is not None and bool((candidate_state != MASKED).any()):
-            raise ValueError(
-                "soft_reveal_prob trains the soft view of all-masked examples, and this batch reveals labels: train "
-                "with --reveal_strategy none (or set soft_reveal_prob to 0)."
-            )
-        rows = choose_soft_rows(labels.shape[0], self.config.soft_reveal_prob, labels.device)
-        if not rows.numel():
-            return None
-        ids = None if candidate_ids is None else candidate_ids[rows]
-        logits = self.stream_logits(text.rows(rows), ids, None, soft_beliefs(all_masked[rows]))
-        return multilabel_loss(logits, labels[rows], self.config) * rows.numel() / labels.shape[0]
+        all_masked = stream_logits(self, text.rows(rows), ids, None)
+        return config.all_masked_loss_weight * multilabel_loss(all_masked, slot_targets[rows], config)
 
     def _stream_forward(
         self, text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets
@@ -423,7 +368,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         """The label stream: label groups over the encoded text (see `label_stream_lmmlc.py`), plus the label
         ranker's loss when the model has one and, on sampled labels, the pooled text head's loss over every label."""
         ranker_logits = self.ranker_logits(text)
-        logits = self._label_logits(text, candidate_ids, candidate_state, ranker_logits)
+        logits = label_logits(self, text, candidate_ids, candidate_state, ranker_logits)
         loss = self._total_loss(logits, labels, text.last_hidden, mlm_targets)
         sampled = candidate_ids is not None and labels is not None
         if labels is None or not (ranker_logits is not None or (sampled and self.text_head is not None)):
@@ -445,124 +390,10 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
 
         The ranker reads the text detached: its loss trains only its own weights, never the encoder the stream
         shares (trained jointly, the ranker's softmax cost the full-scoring model 2.4 points of P@1 and 9 of
-        macro-F1 on cooking-stackexchange, docs/BENCHMARKS.md 5f)."""
+        macro-F1 on cooking-stackexchange, docs/experiments/NOTEBOOK.md 5f)."""
         if self.ranker is None:
             return None
         return self.ranker(masked_mean_pool(text.last_hidden, text.valid).detach())
-
-    def _label_logits(
-        self,
-        text: TextStream,
-        candidate_ids: torch.Tensor | None,
-        candidate_state: torch.Tensor | None,
-        ranker_logits: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """`stream_logits`, except in eval mode with a label ranker: all-masked scoring of every label scores only
-        the ranker's shortlist of `config.label_shortlist_size` labels with the stream (`merge_shortlisted` places
-        the rest; that size set to None or 0 scores every label), and every scored label's logit gains
-        `config.ranker_score_weight` times the ranker's log-probability of it (`fuse_ranker`)."""
-        size = self.config.label_shortlist_size
-        if size and self.ranker is None:
-            raise ValueError(
-                f"config.label_shortlist_size={size} needs the label ranker, and this model was trained without one "
-                "(label_shortlist_size 0 in training): it scores every label. Set label_shortlist_size back to 0, or "
-                "train with --label_shortlist_size N."
-            )
-        ranks = self.ranker is not None and not self.training
-        shortlists = (
-            ranks
-            and bool(size)
-            and candidate_ids is None
-            and size < self.config.num_labels
-            and (candidate_state is None or bool((candidate_state == MASKED).all()))  # checked last: it syncs
-        )
-        weight = getattr(self.config, "ranker_score_weight", 0.0) if ranks else 0.0
-        if not (shortlists or weight):
-            return self.stream_logits(text, candidate_ids, candidate_state)
-        ranker_logits = self.ranker_logits(text) if ranker_logits is None else ranker_logits
-        if not shortlists:
-            logits = self.stream_logits(text, candidate_ids, candidate_state)
-            return fuse_ranker(logits, ranker_logits, candidate_ids, weight)
-        chosen = shortlist(ranker_logits, size)
-        scored = fuse_ranker(self.stream_logits(text, chosen), ranker_logits, chosen, weight)
-        return merge_shortlisted(ranker_logits, chosen, scored)
-
-    def stream_logits(
-        self,
-        text: TextStream,
-        candidate_ids: torch.Tensor | None = None,
-        candidate_state: torch.Tensor | None = None,
-        beliefs: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Label-stream logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded text;
-        `beliefs` `(batch, k)` in [-1, 1] shows every masked label's probability p as 2p - 1 (soft reveals).
-
-        Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` tokens (label tokens plus
-        twice the text length per group, for its copy of the text's keys and values).
-        """
-        check_stream_support(self.config)
-        batch = text.valid.shape[0]
-        candidate_ids = self._checked_candidates(batch, candidate_ids, candidate_state)
-        if beliefs is not None and beliefs.shape != candidate_ids.shape:
-            raise ValueError(f"beliefs has shape {tuple(beliefs.shape)}, expected {tuple(candidate_ids.shape)}.")
-        size = max(1, min(self.config.label_group_size, candidate_ids.shape[1]))
-        ids, state, example = group_labels(candidate_ids, candidate_state, size)
-        soft = None if beliefs is None else group_labels(beliefs, None, size)[0].to(text.keys[0].dtype)
-        rows = ids.shape[0]
-        if not torch.is_grad_enabled():  # each group row also holds a copy of its text's keys and values
-            rows = max(1, STREAM_CHUNK_TOKENS // (size * self.config.tokens_per_label + 2 * text.valid.shape[1]))
-        try:
-            table = template_table(self.config, ids.device)
-            pieces = [
-                self._score_groups(text, table, ids[p], state[p], example[p], None if soft is None else soft[p])
-                for p in _chunks(ids, rows)
-            ]
-        except RuntimeError as error:
-            if "memory" not in str(error).lower():
-                raise
-            raise RuntimeError(
-                f"The label stream ran out of memory scoring {candidate_ids.shape[1]} labels for each of {batch} "
-                f"examples in groups of {size} ({ids.shape[0]} group rows): lower --label_sample_size, "
-                "--per_device_train_batch_size or --label_group_size, or use --label_stream_layers."
-            ) from error
-        logits = torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
-        if self.text_head is None:
-            return logits
-        return logits + self.text_head(text).gather(1, candidate_ids)
-
-    def _checked_candidates(
-        self, batch: int, candidate_ids: torch.Tensor | None, candidate_state: torch.Tensor | None
-    ) -> torch.Tensor:
-        """`candidate_ids` `(batch, k)` as long (every label when None), refused when malformed."""
-        n = self.config.num_labels
-        if candidate_ids is None:
-            candidate_ids = torch.arange(n, device=self.device).expand(batch, n)
-        candidate_ids = candidate_ids.long()
-        if candidate_ids.dim() != 2 or candidate_ids.shape[0] != batch:
-            raise ValueError(f"candidate_ids has shape {tuple(candidate_ids.shape)}, expected ({batch}, k).")
-        if candidate_ids.numel() and (candidate_ids.min() < 0 or candidate_ids.max() >= n):
-            raise ValueError(f"candidate_ids must lie in 0..{n - 1} (the label indices).")
-        if candidate_state is not None and candidate_state.shape != candidate_ids.shape:
-            raise ValueError(
-                f"candidate_state has shape {tuple(candidate_state.shape)}, expected {tuple(candidate_ids.shape)}."
-            )
-        return candidate_ids
-
-    def _score_groups(
-        self,
-        text: TextStream,
-        table: torch.Tensor,
-        ids: torch.Tensor,
-        state: torch.Tensor,
-        example: torch.Tensor,
-        beliefs: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Logits `(groups, group_size)` of label groups `ids`/`state` (and soft `beliefs`) `(groups, group_size)` over
-        their examples' text (`example` `(groups,)`); `table` is `template_table(config)`, built once per call of
-        `stream_logits`."""
-        inputs, slots = label_group_inputs(self.config, table, ids, state, text.lengths[example], beliefs)
-        dropout, layers = attention_dropout(self), self.config.label_stream_layers
-        return self._slot_logits(run_label_stream(self.bert, text.rows(example), inputs, slots, dropout, layers))
 
     def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
         """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""
@@ -608,7 +439,6 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         seed: int | None = None,
         use_text_cache: bool | None = None,
         margin: float | None = None,
-        beam_size: int | None = None,
     ) -> LabelMaskDecodeOutput:
         """Decide the labels in rounds, showing decided labels as YES/NO to the next round.
 
@@ -616,13 +446,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             input_ids / attention_mask / token_type_ids / slot_positions: an all-masked batch from
                 `DataCollatorForLabelMask`, or plain tokenizer output.
             strategy: "one_shot" (one pass), "confidence" (most certain first: every label within
-                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "certain" (two rounds: the
-                labels within `margin` of 0 or 1 are decided and shown, then every other label; one round when
-                none is within the margin), "beam" (confidence
-                rounds over `beam_size` hypotheses, see `DecodePlan._run_beam`), "fixed" (the given or
-                configured order), "random" (a seeded random order per example) or "soft" (label stream: a second
-                pass in which every label shows its first-pass probability, `DecodePlan._run_soft`).
-                Default: `config.decode_strategy`.
+                `margin` of 0 or 1 and at least the `labels_per_round` most certain), "fixed" (the given or
+                configured order) or "random" (a seeded random order per example). Default: `config.decode_strategy`.
             labels_per_round: labels decided per round at least (default: config).
             order: label order of "fixed" (default: `config.decode_order`).
             thresholds: a float or one per label (default: the config's decision thresholds); a
@@ -630,18 +455,15 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             seed: seed of the "random" order.
             use_text_cache: encode the text once per batch and run only the template in later
                 rounds (needs `text_attends_labels=False`; its default then).
-            margin: certainty margin of "confidence" and "beam" (default: `config.decode_margin`).
-            beam_size: hypotheses per example of "beam" (default: `config.decode_beam_size`).
+            margin: certainty margin of "confidence" (default: `config.decode_margin`).
         """
-        plan = DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin, beam_size)
+        plan = DecodePlan.build(self.config, strategy, labels_per_round, order, thresholds, seed, margin)
         check_input_ids(self.config, input_ids)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
-            def stream(rows: torch.Tensor, state: torch.Tensor, beliefs: torch.Tensor | None = None) -> torch.Tensor:
-                if beliefs is not None:  # soft reveals: no label ranker (LabelMaskConfig.check_soft)
-                    return torch.sigmoid(self.stream_logits(text.rows(rows), None, state, beliefs).float())
-                return torch.sigmoid(self._label_logits(text.rows(rows), None, state).float())
+            def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+                return torch.sigmoid(label_logits(self, text.rows(rows), None, state).float())
 
             return plan.run(stream, input_ids.shape[0], input_ids.device)
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(
@@ -757,11 +579,3 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         config_kwargs, kwargs = split_config_kwargs(cls.config_class, kwargs)
         config = config_from(cls.config_class, encoder_name_or_path, label_names, config_kwargs, kwargs)
         return super().from_pretrained(encoder_name_or_path, *model_args, config=config, **kwargs)
-
-
-# --- decoding in rounds
-
-
-def _chunks(ids: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
-    """Row indices of `ids` in consecutive chunks of at most `rows`."""
-    return torch.arange(ids.shape[0], device=ids.device).split(rows)

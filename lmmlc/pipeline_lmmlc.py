@@ -28,7 +28,7 @@ class MultiLabelClassificationPipeline(Pipeline):
         top_k: None: every label, most probable first; an int: the k most probable; unset (default):
             the predicted labels (probability at or above their threshold).
         threshold: a float overriding the config's thresholds (global and per label).
-        strategy / labels_per_round / margin / beam_size: decoding of label-mask models (default: the config's).
+        strategy / labels_per_round / margin: decoding of label-mask models (default: the config's).
         progress: show a progress bar over a list of texts (default: for more than one batch).
 
     Each result is a list of `{"label", "score"}` dicts, sorted by score.
@@ -54,17 +54,15 @@ class MultiLabelClassificationPipeline(Pipeline):
         strategy: str | None = None,
         labels_per_round: int | None = None,
         margin: float | None = None,
-        beam_size: int | None = None,
         **kwargs: Any,
     ) -> tuple[dict, dict, dict]:
         if kwargs:
             raise TypeError(
-                f"Unknown option(s) {sorted(kwargs)}: use top_k, threshold, strategy, labels_per_round, margin, "
-                "beam_size."
+                f"Unknown option(s) {sorted(kwargs)}: use top_k, threshold, strategy, labels_per_round, margin."
             )
         if threshold is not None:
             resolve_thresholds(self.model.config, threshold)  # checked before any text is read
-        decode = {"strategy": strategy, "labels_per_round": labels_per_round, "margin": margin, "beam_size": beam_size}
+        decode = {"strategy": strategy, "labels_per_round": labels_per_round, "margin": margin}
         forward = {"threshold": threshold, **{k: v for k, v in decode.items() if v is not None}}
         postprocess = {"threshold": threshold}
         if top_k != "":

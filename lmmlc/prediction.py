@@ -29,9 +29,7 @@ class PredictArguments:
     batch_size: int = field(default=64, metadata={"help": "Texts per forward pass."})
     strategy: str | None = field(
         default=None,
-        metadata={
-            "help": "Label-mask decoding: one_shot, confidence, certain, beam, fixed, random, soft (default: config)."
-        },
+        metadata={"help": "Label-mask decoding: one_shot, confidence, fixed, random (default: config)."},
     )
 
 

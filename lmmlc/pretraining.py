@@ -8,7 +8,6 @@ the output is a BERT folder with its MLM head that `lmmlc-train --model_name_or_
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +22,9 @@ from transformers import (
 )
 
 from .arguments import DataArguments, PretrainTrainingArguments, check_model_path
+from .command_options import command_line, default_encoder
 from .data import load_data, select
 from .output_dir import check_output_dir, clear_output_dir, run_command, sign_output_dir
-from .training import default_encoder, file_options, text_options
 
 
 @dataclass
@@ -39,14 +38,9 @@ class PretrainArguments:
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0].endswith((".json", ".yaml", ".yml")):
-        argv = (
-            file_options(argv[0], text_options((PretrainArguments, DataArguments, PretrainTrainingArguments)))
-            + argv[1:]
-        )
-    parser = HfArgumentParser((PretrainArguments, DataArguments, PretrainTrainingArguments))
-    return parser.parse_args_into_dataclasses(argv)
+    """Command-line options; a leading JSON/YAML file supplies options that later ones override."""
+    arguments = (PretrainArguments, DataArguments, PretrainTrainingArguments)
+    return HfArgumentParser(arguments).parse_args_into_dataclasses(command_line(argv, arguments))
 
 
 def mlm_texts(data_args: DataArguments, splits: list[str]) -> tuple[datasets.Dataset, datasets.Dataset | None]:

@@ -1,6 +1,6 @@
 """The label shortlist: a light ranker picks, per example, the labels the label stream scores at inference.
 
-Scoring every label costs a label-stream pass per label (docs/BENCHMARKS.md 5d); with hundreds of labels that
+Scoring every label costs a label-stream pass per label (docs/experiments/NOTEBOOK.md 5d); with hundreds of labels that
 dominates inference. Extreme multi-label systems score a shortlist instead: a cheap ranker over all labels,
 then the expensive scorer on its top M. Here the ranker is the cosine of the mean-pooled text (the encoder's
 last layer, detached: the ranker never trains the encoder) and a learned vector per label, times `RANKER_SCALE`,
@@ -8,7 +8,7 @@ plus a learned bias; it trains with the model (a softmax over every label, added
 `(hidden, num_labels)` product per example. At inference the ranker's log-probability of each scored label,
 times `config.ranker_score_weight`, is added to its stream logit (`fuse_ranker`): the two scorers read the text
 differently, and on cooking-stackexchange their sum ranked better on validation than the stream alone on every seed
-(docs/BENCHMARKS.md 5h).
+(docs/experiments/NOTEBOOK.md 5h).
 
 Travels to the Hub with `modeling_lmmlc.py`: imports only torch.
 """
@@ -48,7 +48,7 @@ def ranker_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int) 
 
     A softmax ranks (what a shortlist needs) where per-label BCE calibrates: on frozen MiniLM titles of
     cooking-stackexchange (validation), 4 epochs at 3e-4: recall@128 0.94 against 0.90 for BCE
-    (`python -m benchmarks.ranker_probe`, docs/BENCHMARKS.md 5f)."""
+    (`python -m benchmarks.ranker_probe`, docs/experiments/NOTEBOOK.md 5f)."""
     ignored = targets == ignore_index
     positive = (targets == 1) & ~ignored
     keep = positive.any(dim=1)

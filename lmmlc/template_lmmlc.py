@@ -57,9 +57,7 @@ def insert_label_template(
     if label_state is not None:
         template = show_labels(template, offsets.expand(batch, -1), label_state.to(device), config)
     keep = (lengths - 2).clamp(max=budget)[:, None]
-    at_end = config.template_position == "end"
-    text_start = 1 if at_end else size + 2
-    tmpl_start = keep + 2 if at_end else torch.ones_like(keep)
+    text_start, tmpl_start = 1, keep + 2  # [CLS] text [SEP] template [SEP]
     total = keep + size + 3
     pos = torch.arange(int(total.max()), device=device)[None, :]
     out = torch.full((batch, pos.shape[1]), config.pad_token_id or 0, dtype=input_ids.dtype, device=device)
@@ -70,7 +68,7 @@ def insert_label_template(
     out = torch.where(in_text, input_ids.gather(1, text_src), out)
     out = torch.where(in_tmpl, template.gather(1, tmpl_src), out)
     sep = input_ids.gather(1, lengths[:, None] - 1)
-    first_sep = keep + 1 if at_end else torch.full_like(keep, size + 1)
+    first_sep = keep + 1
     out[:, :1] = input_ids[:, :1]
     out.scatter_(1, first_sep, sep).scatter_(1, total - 1, sep)
     token_types = torch.zeros_like(out)

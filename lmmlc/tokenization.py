@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerBase
 from .arguments import DataArguments
 from .configuration_lmmlc import LabelMaskConfig, MultiLabelBertConfig, label_names_of, max_text_length
 from .data import SPLITS, MultiLabelData, multi_hot, select
-from .modeling_lmmlc import insert_label_template
+from .template_lmmlc import insert_label_template
 
 
 def tokenize_for_template(

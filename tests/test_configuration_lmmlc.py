@@ -1,3 +1,6 @@
+import json
+import re
+
 import pytest
 
 from lmmlc import LabelMaskConfig, MultiLabelBertConfig
@@ -23,7 +26,6 @@ def test_bad_label_names_are_rejected(names):
 @pytest.mark.parametrize(
     "option",
     [
-        {"template_position": "middle"},
         {"mask_mode": "many"},
         {"token_type_strategy": "odd"},
         {"classification_loss": "hinge"},
@@ -97,7 +99,6 @@ def test_too_many_labels_error_says_what_fits_and_what_to_change():
 def test_save_and_reload_keeps_every_option(tmp_path):
     config = LabelMaskConfig(
         label_names=["x", "y"],
-        template_position="begin",
         classification_loss="zlpr",
         mlm_loss_weight=0.3,
         yes_token_id=1,
@@ -209,3 +210,37 @@ def test_an_edited_id2label_names_what_disagrees_with_the_thresholds():
         resolve_thresholds(config)
     with pytest.raises(ValueError, match=r"Got 3 thresholds for 2 labels; give 1 or one per label\.$"):
         resolve_thresholds(config, [0.1, 0.2, 0.3])
+
+
+def test_a_config_saved_before_the_removals_loads_when_the_removed_options_are_off(make_model, tmp_path):
+    model = make_model(label_stream=True)
+    model.save_pretrained(tmp_path)
+    path = tmp_path / "config.json"
+    saved = json.loads(path.read_text())
+    # the removed options as the old code wrote them, at their off values
+    saved.update(decode_beam_size=4, self_condition_prob=0.0, soft_reveal_prob=0.0, template_position="end")
+    path.write_text(json.dumps(saved))
+    loaded = type(model).from_pretrained(tmp_path)
+    assert not hasattr(loaded.config, "self_condition_prob") and not hasattr(loaded.config, "decode_beam_size")
+    assert "soft_reveal_prob" not in loaded.config.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("removed", "named"),
+    [
+        ({"self_condition_prob": 0.25}, "self_condition_prob=0.25"),
+        ({"soft_reveal_prob": 0.5}, "soft_reveal_prob=0.5"),
+        ({"decode_strategy": "soft"}, "decode_strategy='soft'"),
+        ({"decode_strategy": "beam"}, "decode_strategy='beam'"),
+        ({"decode_strategy": "certain"}, "decode_strategy='certain'"),
+        ({"label_stream_attention": "group"}, "label_stream_attention='group'"),
+        ({"template_position": "begin"}, "template_position='begin'"),
+    ],
+)
+def test_a_config_that_uses_a_removed_option_is_refused_naming_it(make_model, tmp_path, removed, named):
+    model = make_model(label_stream=True)
+    model.save_pretrained(tmp_path)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **removed}))
+    with pytest.raises(ValueError, match=rf"{re.escape(named)}: removed from lmmlc after it measured to lose"):
+        type(model).from_pretrained(tmp_path)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from lmmlc.arguments import DataArguments
-from lmmlc.data import load_data, multi_hot, read_label_names
+from lmmlc.data import BUNDLED_DATA, default_data_dir, load_data, multi_hot, read_label_names
 
 
 def write_split(folder, split, rows):
@@ -27,10 +27,18 @@ def test_data_dir_loads_every_split_with_the_label_file_order(data_dir):
     assert multi_hot(["c", "a"], data.label_names) == [1, 0, 1]
 
 
-def test_the_shared_goemotions_folder_loads(shared_data):
-    data = load_data(DataArguments(data_dir=str(shared_data / "goemotions")))
+@pytest.mark.parametrize("bundled", [False, True])
+def test_the_goemotions_folder_loads_from_shared_and_as_shipped(shared_data, bundled):
+    folder = BUNDLED_DATA if bundled else shared_data / "goemotions"
+    data = load_data(DataArguments(data_dir=str(folder)))
     assert len(data.label_names) == 28
     assert {k: len(v) for k, v in data.splits.items()} == {"train": 43410, "validation": 5426, "test": 5427}
+    if bundled:
+        assert default_data_dir() == BUNDLED_DATA  # lmmlc-train without a data option reads the shipped copy
+        assert (
+            data.splits["test"][0]
+            == load_data(DataArguments(data_dir=str(shared_data / "goemotions"))).splits["test"][0]
+        )
 
 
 def test_unknown_label_names_the_file_and_line(data_dir):

@@ -17,7 +17,6 @@ OPTIONS = st.fixed_dictionaries(
         "num_labels": st.integers(1, 8),
         "before": st.integers(0, 2),
         "after": st.integers(0, 2),
-        "position": st.sampled_from(["end", "begin"]),
         "mask_mode": st.sampled_from(["shared", "per_label"]),
         "token_types": st.sampled_from(["none", "same", "per_label"]),
     }
@@ -35,14 +34,13 @@ TEXTS = st.lists(st.lists(st.sampled_from(WORDS[2:]), min_size=1, max_size=80), 
 
 
 @cache
-def model_config(bert_dir, tokenizer, num_labels, before, after, position, mask_mode, token_types):
+def model_config(bert_dir, tokenizer, num_labels, before, after, mask_mode, token_types):
     """A warm-start config with template token ids assigned (no weights: fast); its vocab and type sizes."""
     if mask_mode == "shared" and before + after == 0:
         mask_mode = "per_label"  # a shared mask needs prompt tokens to tell labels apart (rejected otherwise)
     options = {
         "prompt_tokens_before": before,
         "prompt_tokens_after": after,
-        "template_position": position,
         "mask_mode": mask_mode,
         "token_type_strategy": token_types,
         "label_stream": False,  # the single-sequence template; the stream's batches are tested in test_label_stream

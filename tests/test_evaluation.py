@@ -158,7 +158,7 @@ def test_comparing_a_fixed_order_the_model_lacks_fails_before_scoring(confident_
 
 
 def test_evaluate_and_predict_score_the_decoder_the_model_ships(confident_folder, tmp_path):
-    from lmmlc.evaluation import label_names_of
+    from lmmlc.configuration_lmmlc import label_names_of
     from lmmlc.prediction import main as predict
 
     folder, data = confident_folder

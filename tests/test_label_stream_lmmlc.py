@@ -41,14 +41,13 @@ def stream_model(make_model):
 
 
 def test_stream_equals_the_single_sequence_text_blind_forward(make_model, tokenizer):
-    stream_model = make_model(label_stream=True, label_stream_attention="group").eval()
+    """With one label (prompt tokens around its slot) the stream's layout is the single sequence's."""
+    stream_model = make_model(["joy"], label_stream=True, prompt_tokens_before=1, prompt_tokens_after=1).eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
-    state = torch.tensor([[-1, 1, 0, -1], [0, -1, -1, 1], [-1, -1, -1, -1], [1, 1, -1, 0]])
     with torch.no_grad():
-        for shown in (None, state):
-            stream = stream_model(**batch, candidate_state=shown).logits
-            expected = single_sequence_logits(stream_model, tokenizer, TEXTS, shown)
-            torch.testing.assert_close(stream, expected, atol=1e-5, rtol=1e-5)
+        stream = stream_model(**batch).logits
+        expected = single_sequence_logits(stream_model, tokenizer, TEXTS)
+        torch.testing.assert_close(stream, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_gradients_reach_the_text_through_the_stream(stream_model, tokenizer):
@@ -58,19 +57,6 @@ def test_gradients_reach_the_text_through_the_stream(stream_model, tokenizer):
     grad = stream_model.bert.get_input_embeddings().weight.grad
     text_only = tokenizer.convert_tokens_to_ids(["love", "angry", "sad", "joy"])  # appear only in the texts
     assert (grad[text_only].abs().sum(dim=1) > 0).all()
-
-
-def test_group_attention_stays_within_the_group(make_model, tokenizer):
-    options = {"label_stream": True, "label_stream_attention": "group"}
-    model = make_model(label_group_size=2, **options).eval()
-    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        grouped = model(**batch).logits
-        first = model(**batch, candidate_ids=torch.tensor([[0, 1]] * 4)).logits
-        second = model(**batch, candidate_ids=torch.tensor([[2, 3]] * 4)).logits
-        whole = make_model(label_group_size=4, **options).eval()(**batch).logits
-    torch.testing.assert_close(grouped, torch.cat([first, second], dim=1), atol=1e-5, rtol=1e-5)
-    assert not torch.allclose(grouped, whole, atol=1e-4)  # one group of four: labels see each other
 
 
 def test_a_masked_label_ignores_which_labels_share_its_group(make_model, tokenizer):
@@ -107,7 +93,7 @@ def test_revealed_positions_name_a_label_by_its_position_and_ignore_masked_label
 
 
 def test_chunked_inference_equals_one_pass(make_model, tokenizer, monkeypatch):
-    import lmmlc.modeling_lmmlc as modeling
+    import lmmlc.label_stream_lmmlc as modeling
 
     model = make_model(label_stream=True, label_group_size=1).eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
@@ -128,21 +114,11 @@ def features(tokenizer, rows):
     return [{**tokenizer(text), "labels": row} for text, row in zip(TEXTS, rows, strict=True)]
 
 
-@pytest.mark.parametrize("sampling", ["uniform", "frequency"])
-def test_sampling_keeps_every_positive(stream_model, tokenizer, sampling):
+def test_sampling_keeps_every_positive(stream_model, tokenizer):
     names = [f"l{i}" for i in range(40)]
     config = type(stream_model.config)(label_names=names, label_stream=True)
     rows = [[int(j % (3 + i) == 0) for j in range(40)] for i in range(4)]
-    frequencies = [0.0] * 20 + [1.0] * 20
-    collator = DataCollatorForLabelMask(
-        tokenizer,
-        config,
-        label_sample_size=8,
-        negative_sampling=sampling,
-        label_frequencies=frequencies,
-        seed=1,
-        reveal_strategy="none",
-    )
+    collator = DataCollatorForLabelMask(tokenizer, config, label_sample_size=8, seed=1, reveal_strategy="none")
     for _ in range(5):
         batch = collator(features(tokenizer, rows))
         ids, targets = batch["candidate_ids"], batch["labels"]
@@ -152,9 +128,6 @@ def test_sampling_keeps_every_positive(stream_model, tokenizer, sampling):
             assert set(ids[i].tolist()) >= {j for j, v in enumerate(row) if v}
             assert targets[i].tolist() == [row[j] for j in ids[i].tolist()]
             assert ids[i].tolist() == sorted(set(ids[i].tolist()))
-            if sampling == "frequency":
-                negatives = [j for j in ids[i].tolist() if not row[j]]
-                assert all(j >= 20 for j in negatives)  # zero-frequency labels are never drawn as negatives
 
 
 def test_reveals_within_the_sample_are_inputs_not_targets(stream_model, tokenizer):
@@ -217,8 +190,6 @@ def test_bad_stream_options_are_refused_before_any_work(make_model, tokenizer, s
         DataCollatorForLabelMask(tokenizer, stream_model.config, label_sample_size=0)
     with pytest.raises(ValueError, match="needs the label stream"):
         DataCollatorForLabelMask(tokenizer, make_model(label_stream=False).config, label_sample_size=2)
-    with pytest.raises(ValueError, match="needs label_frequencies"):
-        DataCollatorForLabelMask(tokenizer, stream_model.config, negative_sampling="frequency")
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with pytest.raises(ValueError, match=r"candidate_ids must lie in 0\.\.3"):
         stream_model(**batch, candidate_ids=torch.tensor([[0, 4]] * 4))
@@ -227,7 +198,7 @@ def test_bad_stream_options_are_refused_before_any_work(make_model, tokenizer, s
 def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, tokenizer):
     from lmmlc.label_stream_lmmlc import encode_text, label_group_inputs, layer_step, template_table
 
-    model = make_model(label_stream=True, label_stream_layers=1, label_stream_attention="group").eval()
+    model = make_model(label_stream=True, label_stream_layers=1).eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     with torch.no_grad():
         logits = model(**batch).logits
@@ -238,11 +209,12 @@ def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, t
         hidden = model.bert.embeddings(
             input_ids=inputs["input_ids"], token_type_ids=inputs["token_type_ids"], position_ids=inputs["position_ids"]
         )
-        valid = torch.cat([text.valid, inputs["valid"]], dim=1)
+        size = inputs["attends"].shape[1]
+        valid = torch.cat([text.valid[:, None, :].expand(-1, size, -1), inputs["attends"]], dim=2)
         last = model.bert.encoder.layer[-1]
         hidden, _, _ = layer_step(last, hidden, (text.keys[-1], text.values[-1]), valid, slots)
         torch.testing.assert_close(logits, model._slot_logits(hidden), atol=1e-5, rtol=1e-5)
-        full = make_model(label_stream=True, label_stream_attention="group").eval()
+        full = make_model(label_stream=True).eval()
         assert not torch.allclose(logits, full(**batch).logits, atol=1e-4)
     with pytest.raises(ValueError, match=r"label_stream_layers=3: give 1\.\.2"):
         make_model(label_stream=True, label_stream_layers=3)
@@ -283,12 +255,12 @@ def test_stream_options_need_the_stream_and_old_configs_stay_single_sequence(mak
 
 
 def test_running_out_of_memory_says_what_to_change(stream_model, tokenizer, monkeypatch):
-    import lmmlc.modeling_lmmlc as modeling
+    import lmmlc.label_stream_lmmlc as stream
 
     def fail(*args, **kwargs):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 99 GB")
 
-    monkeypatch.setattr(modeling, "run_label_stream", fail)
+    monkeypatch.setattr(stream, "run_label_stream", fail)
     with pytest.raises(RuntimeError, match=r"4 labels for each of 4 examples in groups of 4.*--label_sample_size"):
         stream_model(**tokenizer(TEXTS, padding=True, return_tensors="pt"))
 
@@ -297,53 +269,20 @@ def test_reveals_and_rounds_are_refused_where_revealed_labels_are_anonymous(make
     model = make_model(label_stream=True)  # one token per label, every label at the same positions
     assert not model.config.revealed_labels_identifiable
     batch = tokenizer(TEXTS[:2], padding=True, return_tensors="pt")
-    fixes = r"cannot be told apart.*revealed_positions.*--label_stream_attention group.*--prompt_tokens_before 1"
+    fixes = r"cannot be told apart.*revealed_positions.*configs/rounds.yaml.*--prompt_tokens_before 1"
     with pytest.raises(ValueError, match=fixes):
         DataCollatorForLabelMask(tokenizer, model.config, reveal_strategy="random")
     with pytest.raises(ValueError, match=r"strategy='confidence'.*cannot be told apart"):
         model.decode(**batch, strategy="confidence")
-    with pytest.raises(ValueError, match=r"decode_strategy='beam'.*cannot be told apart"):
-        type(model.config)(label_names=LABELS, label_stream=True, decode_strategy="beam")
+    with pytest.raises(ValueError, match=r"decode_strategy='fixed'.*cannot be told apart"):
+        type(model.config)(label_names=LABELS, label_stream=True, decode_strategy="fixed")
     assert model.decode(**batch, strategy="one_shot").probs.shape == (2, len(LABELS))
     for fix in (
         {"prompt_tokens_before": 1},
         {"token_type_strategy": "per_label"},
-        {"label_stream_attention": "group"},
         {"label_stream_attention": "revealed_positions"},
     ):
         assert type(model.config)(label_names=LABELS, label_stream=True, **fix).revealed_labels_identifiable
-
-
-def test_soft_reveals_move_each_masked_slot_along_yes_minus_no_and_show_every_label(make_model):
-    from lmmlc.label_stream_lmmlc import label_group_inputs, soft_embeddings, template_table
-
-    model = make_model(label_stream=True, prompt_tokens_before=1)
-    ids = torch.tensor([[0, 1, 2], [3, -1, -1]])  # the second group padded
-    state = torch.tensor([[-1, 1, -1], [-1, -1, -1]])  # label 1 shown as YES: no belief on it
-    beliefs = torch.tensor([[0.5, -0.9, -0.25], [1.0, 0.7, 0.7]])
-    table = template_table(model.config, ids.device)
-    inputs, slots = label_group_inputs(model.config, table, ids, state, torch.tensor([5, 4]), beliefs)
-    shown = inputs["beliefs"].gather(1, slots)
-    assert shown.tolist() == [[0.5, 0.0, -0.25], [1.0, 0.0, 0.0]]
-    assert inputs["beliefs"].sum().item() == pytest.approx(shown.sum().item())  # on the slots only
-    assert inputs["attends"][0].all() and inputs["attends"][1][:, :2].all()  # every real label is seen
-    assert not inputs["attends"][1][:, 2:].any()  # padding never is
-    weight = model.bert.embeddings.word_embeddings.weight
-    embedded = soft_embeddings(model.bert, inputs["input_ids"], inputs["beliefs"])
-    direction = (weight[model.config.yes_token_id] - weight[model.config.no_token_id]) / 2
-    slot = slots[0, 0]
-    torch.testing.assert_close(embedded[0, slot], weight[inputs["input_ids"][0, slot]] + 0.5 * direction)
-    torch.testing.assert_close(embedded[0, slot - 1], weight[inputs["input_ids"][0, slot - 1]])  # prompt untouched
-
-
-def test_the_sign_of_a_soft_reveal_reaches_the_other_labels(make_model, tokenizer):
-    model = make_model(label_stream=True).eval()  # the compact stream: soft reveals keep each label's own token
-    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
-    text = model._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
-    beliefs = torch.tensor([0.9, 0.0, 0.0, 0.0]).expand(4, 4)
-    with torch.no_grad():
-        yes, no = model.stream_logits(text, None, None, beliefs), model.stream_logits(text, None, None, -beliefs)
-    assert not torch.allclose(yes[:, 1:], no[:, 1:], atol=1e-4)  # labels 1-3 read label 0's belief
 
 
 def test_the_pooled_head_learns_every_label_beside_the_sampled_stream_loss(make_model, tokenizer):

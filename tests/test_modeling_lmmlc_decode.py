@@ -87,10 +87,9 @@ def test_thresholds_decide_revealed_values_and_predictions(sharp_model, tokenize
     assert torch.equal(model.decode(**batch, strategy="confidence", margin=0).predictions, out.predictions)
 
 
-@pytest.mark.parametrize("position", ["end", "begin"])
 @pytest.mark.parametrize("strategy", ["one_shot", "confidence", "random"])
-def test_text_cache_matches_the_uncached_path(sharp_model, tokenizer, position, strategy):
-    model = sharp_model(text_attends_labels=False, template_position=position, token_type_strategy="per_label")
+def test_text_cache_matches_the_uncached_path(sharp_model, tokenizer, strategy):
+    model = sharp_model(text_attends_labels=False, token_type_strategy="per_label")
     batch = inference_batch(tokenizer, model.config)
     cached = model.decode(**batch, strategy=strategy, seed=0, margin=0, use_text_cache=True)
     plain = model.decode(**batch, strategy=strategy, seed=0, margin=0, use_text_cache=False)
@@ -225,23 +224,3 @@ def test_confidence_orders_by_distance_from_the_threshold_scaled_to_its_side(mak
     assert out.predictions.tolist() == [[1, 0, 1, 0]]
     # each round shows the labels decided before it: YES (1) / NO (0), the rest masked (-1)
     assert [s.tolist() for s in seen] == [[[-1, -1, -1, -1]], [[-1, 0, -1, -1]], [[1, 0, -1, -1]], [[1, 0, 1, -1]]]
-
-
-def test_soft_decoding_shows_every_label_its_first_pass_probability(sharp_model, tokenizer):
-    model = sharp_model(label_stream=True)  # the shipped compact stream: soft reveals keep each label's own token
-    batch = inference_batch(tokenizer, model.config)
-    first = torch.sigmoid(model(**batch).logits)
-    text = model._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
-    expected = torch.sigmoid(model.stream_logits(text, None, None, 2 * first - 1))
-    out = model.decode(**batch, strategy="soft", thresholds=0.3)
-    torch.testing.assert_close(out.probs, expected)
-    assert not torch.allclose(out.probs, first, atol=1e-4)  # the second pass reads the beliefs
-    assert torch.equal(out.predictions, (out.probs >= 0.3).long())
-    assert out.rounds.tolist() == [2, 2, 2, 2] and is_permutation(out.order, 4)
-    torch.testing.assert_close(model.decode(**batch, strategy="soft", thresholds=0.7).probs, out.probs)
-
-
-def test_soft_decoding_needs_the_label_stream(sharp_model, tokenizer):
-    model = sharp_model()  # a single sequence
-    with pytest.raises(ValueError, match="label_stream=False"):
-        model.decode(**inference_batch(tokenizer, model.config), strategy="soft")

@@ -8,8 +8,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from benchmarks.anchors import label_matrix, load_splits
-from benchmarks.per_label import main, predictions, weighted_metrics, without_largest
-from benchmarks.thresholds import references
+from benchmarks.per_label import main, predictions, references, weighted_metrics, without_largest
 from lmmlc.metrics import binarize, multilabel_metrics
 from lmmlc.training import tune_thresholds
 
@@ -118,3 +117,20 @@ def test_bad_options_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--runs", f"A={tmp_path / 's.npz'}", f"B={tmp_path / 's.npz'}", "--resamples", "10"])
     assert "at least 100" in capsys.readouterr().err
+
+
+def test_a_model_folder_is_scored_once_per_setting_and_one_with_other_labels_is_refused(tmp_path, trained):
+    data, model = trained
+    cache = ["--work_dir", str(tmp_path / "cache"), "--resamples", "100"]
+    for length in ("32", "48"):
+        argv = ["--runs", f"A={model}", f"B={model}", "--data_dir", str(data), "--max_seq_length", length, *cache]
+        main([*argv, "--output", str(tmp_path / f"len{length}")])
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2  # one per length: row B read row A's scores
+    reordered = tmp_path / "reordered"
+    reordered.mkdir()
+    for name in ("train.jsonl", "validation.jsonl", "test.jsonl"):
+        (reordered / name).write_text((data / name).read_text())
+    names = (data / "labels.txt").read_text().split()
+    (reordered / "labels.txt").write_text("\n".join(reversed(names)) + "\n")
+    with pytest.raises(ValueError, match="other labels"):
+        main(["--runs", f"A={model}", f"B={model}", "--data_dir", str(reordered), *cache])

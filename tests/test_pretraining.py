@@ -49,8 +49,8 @@ def test_whole_word_masking_masks_every_piece_of_a_word():
     import datasets
     from transformers import AutoTokenizer
 
+    from lmmlc.command_options import default_encoder
     from lmmlc.pretraining import mlm_collator, tokenize
-    from lmmlc.training import default_encoder
 
     tokenizer = AutoTokenizer.from_pretrained(default_encoder())
     texts = datasets.Dataset.from_dict({"text": ["unbelievably overwhelming counterproductiveness"] * 64})

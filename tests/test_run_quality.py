@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 import yaml
 
@@ -15,7 +14,7 @@ from .conftest import slice_data
 @pytest.mark.slow
 def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monkeypatch):
     slice_data(shared_data, tmp_path / "data" / "goemotions", rows=24)
-    methods = ["stock", "lmmlc-reveal", "lmmlc-stream-reveal-view-self", "lmmlc-soft", "anchor-logreg"]
+    methods = ["stock", "lmmlc-reveal", "lmmlc-stream-reveal-view", "anchor-logreg"]
     extra = ["--max_steps", "2", "--per_device_train_batch_size", "8", "--max_seq_length", "24"]
     argv = ["--datasets", "goemotions", "--data_root", str(tmp_path / "data"), "--model_name_or_path", str(bert_dir)]
     argv += ["--work_dir", str(tmp_path / "work"), "--report_dir", str(tmp_path / "report"), "--methods", *methods]
@@ -25,18 +24,12 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
         ("stock", "one_shot"),
         ("lmmlc-reveal", "one_shot"),
         ("lmmlc-reveal", "confidence"),
-        *[
-            ("lmmlc-stream-reveal-view-self", d)
-            for d in ("one_shot", "confidence", "certain", "certain-retuned", "beam")
-        ],
-        *[("lmmlc-soft", d) for d in ("one_shot", "soft", "soft-retuned")],
+        ("lmmlc-stream-reveal-view", "one_shot"),
+        ("lmmlc-stream-reveal-view", "confidence"),
         ("anchor-logreg", "one_shot"),
     ]
-    assert all(r["test_examples_per_second"] > 0 for r in report["rows"][3:8])  # rounds timed against one pass
-    assert "test_macro_f1@per_label" in report["rows"][6]  # certain, thresholds retuned on its validation output
-    soft = report["rows"][9:11]  # soft decoding at the one-pass thresholds, then at its own (exact) ones
-    assert all("test_subset_accuracy@global" in r for r in soft) and "test_macro_f1@per_label" in soft[1]
-    anchor = report["rows"][11]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
+    assert all(r["test_examples_per_second"] > 0 for r in report["rows"][1:5])  # rounds timed against one pass
+    anchor = report["rows"][5]  # trained on the same 24 examples, test-scored with validation-tuned thresholds
     assert anchor["train_examples"] == 24 and anchor["anchor"] == "logreg" and "test_micro_f1@per_label" in anchor
     for row in report["rows"][:3]:
         for prefix in ("eval", "test"):
@@ -48,8 +41,8 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
     assert "| lmmlc-reveal | confidence |" in table and "n/a" in table
     assert (tmp_path / "report" / "quality_cpu.png").stat().st_size > 1000
     monkeypatch.setattr("benchmarks.run_quality.train", lambda options: pytest.fail("trained again"))
-    again = [*argv[:8], "--methods", "stock", "lmmlc-stream-reveal-view-self", "--reuse_trained"]  # through --work_dir
-    again += ["--round_strategies", "certain", "--round_margin", "0.2"]
+    again = [*argv[:8], "--methods", "stock", "lmmlc-stream-reveal-view", "--reuse_trained"]  # through --work_dir
+    again += ["--round_strategies", "confidence", "--round_margin", "0.2"]
     encoded, encode = [], run_quality.encode_splits
     monkeypatch.setattr(run_quality, "encode_splits", lambda *a: encoded.append(a[-1]) or encode(*a))
     margins, predict = [], run_quality.predict_dataset
@@ -60,7 +53,7 @@ def test_every_method_row_and_report_file(tmp_path, shared_data, bert_dir, monke
     assert encoded == [("test",), ("test",), ("validation", "test")]  # one-pass timing decodes the test split only
     assert set(margins[-4:]) == {0.2} and None in margins  # the rounds at the given margin, one pass without
     rows = json.loads((tmp_path / "again" / "quality_cpu.json").read_text())["rows"]
-    assert [r["decoding"] for r in rows] == ["one_shot", "one_shot", "certain", "certain-retuned"] and rows[1]["reused"]
+    assert [r["decoding"] for r in rows] == ["one_shot", "one_shot", "confidence"] and rows[1]["reused"]
     assert rows[1]["test_micro_f1@global"] == report["rows"][3]["test_micro_f1@global"]  # the saved results
     assert rows[0]["method"] == "stock" and rows[0]["test_examples_per_second"] > 0  # a one-pass model, timed too
 
@@ -129,19 +122,3 @@ def test_readme_profile_is_the_readme_job_less_its_paths_and_seed():
     assert options[options.index("--max_train_samples") + 1] == str(
         yaml.safe_load(README_JOB.read_text())["max_train_samples"]
     )
-
-
-def test_certain_thresholds_are_retuned_on_validation_only_and_inside_the_margin():
-    from benchmarks.run_quality import retuned_scores
-
-    refs = np.array([[1], [0], [1], [0]])
-    validation = (np.array([[0.35], [0.25], [0.95], [0.05]]), refs)  # best: 0.26..0.35 -> closest to 0.5: 0.35
-    test = (np.array([[0.32], [0.34], [0.9], [0.1]]), refs)  # at 0.35 both 0.32 and 0.34 are NO
-    scores = retuned_scores(validation, test, margin=0.1)
-    assert scores["eval_micro_f1@global"] == 1.0 and scores["test_micro_f1@global"] == pytest.approx(2 / 3)
-    low = retuned_scores(
-        (np.array([[0.05], [0.01], [0.95], [0.0]]), refs), (np.array([[0.5], [0.06], [0.9], [0.07]]), refs), margin=0.1
-    )
-    assert (
-        low["test_micro_f1@global"] == 1.0
-    )  # validation's best is 0.02-0.05 (all YES here): the grid starts above 0.1

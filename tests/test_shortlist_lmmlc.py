@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from lmmlc import DataCollatorForLabelMask
+from lmmlc.label_stream_lmmlc import stream_logits
 from lmmlc.shortlist_lmmlc import OUTSIDE_LOGIT, fuse_ranker, merge_shortlisted, ranker_loss, shortlist
 
 from .conftest import LABELS
@@ -52,7 +53,7 @@ def test_inference_scores_only_the_shortlist_with_the_stream(shortlisted, tokeni
         text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
         ranker = shortlisted.ranker_logits(text)
         chosen = shortlist(ranker, 2)
-        expected = shortlisted.stream_logits(text, chosen)
+        expected = stream_logits(shortlisted, text, chosen)
         logits = shortlisted(**batch).logits
         assert torch.equal(logits.gather(1, chosen), expected)
         outside = torch.ones_like(logits, dtype=torch.bool).scatter(1, chosen, False)
@@ -60,9 +61,9 @@ def test_inference_scores_only_the_shortlist_with_the_stream(shortlisted, tokeni
         probs = shortlisted.decode(**batch, strategy="one_shot").probs  # the path of predict and evaluate
         torch.testing.assert_close(probs, torch.sigmoid(logits), atol=1e-6, rtol=1e-6)
         shortlisted.config.label_shortlist_size = len(LABELS)  # a shortlist of every label: the plain stream
-        torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
+        torch.testing.assert_close(shortlisted(**batch).logits, stream_logits(shortlisted, text), atol=0, rtol=0)
         shortlisted.config.label_shortlist_size = None  # switched off on a model that has a ranker: every label
-        torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text), atol=0, rtol=0)
+        torch.testing.assert_close(shortlisted(**batch).logits, stream_logits(shortlisted, text), atol=0, rtol=0)
 
 
 def test_inference_adds_the_rankers_weighted_log_probability_to_every_scored_label(shortlisted, tokenizer):
@@ -73,7 +74,7 @@ def test_inference_adds_the_rankers_weighted_log_probability_to_every_scored_lab
         prior = 0.5 * shortlisted.ranker_logits(text).log_softmax(dim=1)
         chosen = shortlist(prior, 2)
         logits = shortlisted(**batch).logits
-        fused = shortlisted.stream_logits(text, chosen) + prior.gather(1, chosen)
+        fused = stream_logits(shortlisted, text, chosen) + prior.gather(1, chosen)
         torch.testing.assert_close(logits.gather(1, chosen), fused)
         outside = torch.ones_like(logits, dtype=torch.bool).scatter(1, chosen, False)
         assert (logits[outside].view(4, -1) < fused.min(dim=1, keepdim=True).values).all()
@@ -81,10 +82,10 @@ def test_inference_adds_the_rankers_weighted_log_probability_to_every_scored_lab
         torch.testing.assert_close(probs, torch.sigmoid(logits), atol=1e-6, rtol=1e-6)
         for off in (None, 0):  # every label scored, each fused: the weight, not the size, switches fusion off
             shortlisted.config.label_shortlist_size = off
-            torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text) + prior)
+            torch.testing.assert_close(shortlisted(**batch).logits, stream_logits(shortlisted, text) + prior)
     shortlisted.train()  # training scores the stream alone
     text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
-    torch.testing.assert_close(shortlisted(**batch).logits, shortlisted.stream_logits(text))
+    torch.testing.assert_close(shortlisted(**batch).logits, stream_logits(shortlisted, text))
 
 
 def test_training_scores_every_label_and_trains_the_ranker(shortlisted, tokenizer):
@@ -93,7 +94,7 @@ def test_training_scores_every_label_and_trains_the_ranker(shortlisted, tokenize
     labels = torch.tensor(ROWS, dtype=torch.float)
     out = shortlisted(**batch, labels=labels)
     text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
-    torch.testing.assert_close(out.logits, shortlisted.stream_logits(text))  # every label, no shortlist
+    torch.testing.assert_close(out.logits, stream_logits(shortlisted, text))  # every label, no shortlist
     label_loss = F.binary_cross_entropy_with_logits(out.logits, labels)
     torch.testing.assert_close(out.loss, label_loss + ranker_loss(shortlisted.ranker_logits(text), labels, -100))
     out.loss.backward()

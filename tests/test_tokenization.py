@@ -10,25 +10,18 @@ def tokens(tokenizer, ids):
     return tokenizer.convert_ids_to_tokens(ids.tolist())
 
 
-@pytest.mark.parametrize("position", ["end", "begin"])
 @pytest.mark.parametrize(
     ("mask_mode", "before", "after"), [("shared", 1, 1), ("shared", 2, 1), ("per_label", 1, 1), ("per_label", 0, 0)]
 )
-def test_layout_for_each_option(make_model, tokenizer, position, mask_mode, before, after):
-    config = make_model(
-        template_position=position, mask_mode=mask_mode, prompt_tokens_before=before, prompt_tokens_after=after
-    ).config
+def test_layout_for_each_option(make_model, tokenizer, mask_mode, before, after):
+    config = make_model(mask_mode=mask_mode, prompt_tokens_before=before, prompt_tokens_after=after).config
     template, offsets, _ = config.template_token_ids()
     text = tokenizer("i love it")["input_ids"]
     built = build_template_inputs(text, config)
     ids = built["input_ids"][0]
     body = text[1:-1]
-    if position == "end":
-        expected = [text[0], *body, text[-1], *template, text[-1]]
-        start = len(text)
-    else:
-        expected = [text[0], *template, text[-1], *body, text[-1]]
-        start = 1
+    expected = [text[0], *body, text[-1], *template, text[-1]]
+    start = len(text)
     assert ids.tolist() == expected
     assert built["slot_positions"][0].tolist() == [start + o for o in offsets]
     slots = ids[built["slot_positions"][0]].tolist()

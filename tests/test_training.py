@@ -18,7 +18,7 @@ from lmmlc.evaluation import main as evaluate
 from lmmlc.metrics import METRIC_NAMES
 from lmmlc.prediction import main as predict
 from lmmlc.push import PushArguments, push
-from lmmlc.thresholds import SHRINKAGE_STRENGTHS, choose_shrinkage, cross_validated_macro_f1, shrink_thresholds
+from lmmlc.thresholds import tune_global_threshold, tune_label_thresholds
 from lmmlc.training import CHECKPOINT_FILES, build_model, head_learning_rate, main, parse_args, tune_thresholds
 
 from .conftest import noisy_rare_labels, scored_by_sklearn, slice_data, tiny_run_args
@@ -66,13 +66,6 @@ def test_saved_model_predicts_with_its_thresholds(trained):
     assert model.config.decision_thresholds() == model.config.label_thresholds
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
-def test_shipped_configs_parse(path):
-    model_args, data_args, _, training_args = parse_args([str(path)])
-    assert data_args.data_dir.startswith("../shared/data/") and model_args.model_type == "lmmlc"
-    assert training_args.output_dir.startswith("outputs/")
-
-
 def test_command_line_options_override_the_config_file():
     _, data_args, _, training_args = parse_args(
         [str(ROOT / "configs" / "goemotions-minilm-quick.yaml"), "--max_train_samples", "10", "--output_dir", "x"]
@@ -105,10 +98,7 @@ def test_config_files_parse_like_the_command_line(tmp_path):
         (["--mlm_epochs", "1"], "schedule joint MLM"),
         (["--decode_strategy", "fixed"], "needs a label order"),
         (["--all_masked_loss_weight", "1"], "reveals none: add --reveal_strategy random"),
-        (["--self_condition_prob", "0.5", "--reveal_strategy", "random", "--reveal_example_prob", "0"], "reveals none"),
-        (["--soft_reveal_prob", "0.5", "--reveal_strategy", "random"], "Use --reveal_strategy none"),
-        (["--threshold_shrinkage", "-2"], "give a strength >= 0 .* or auto"),
-        (["--threshold_shrinkage", "lots"], "give a strength >= 0 .* or auto"),
+        (["--all_masked_loss_weight", "1", "--reveal_strategy", "random", "--reveal_example_prob", "0"], "none"),
     ],
 )
 def test_contradictory_options_fail_before_loading(tmp_path, extra, message):
@@ -175,32 +165,10 @@ def test_the_report_of_a_model_shipping_rounds_is_what_evaluate_measures(tmp_pat
 
 
 @pytest.mark.slow
-def test_a_model_shipping_soft_decoding_is_tuned_on_its_own_output(tmp_path, shared_data, bert_dir, monkeypatch):
-    """Soft decoding shows probabilities, not decisions: each split is decoded once, with the shipped decoder, and
-    the thresholds tuned on that output; lmmlc-evaluate reproduces the report."""
-    import lmmlc.training
-
-    strategies = []
-
-    def recording(model, *args, **kwargs):
-        strategies.append(kwargs.get("strategy", model.config.decode_strategy))
-        return predict_dataset(model, *args, **kwargs)
-
-    monkeypatch.setattr(lmmlc.training, "predict_dataset", recording)
-    data = slice_data(shared_data, tmp_path / "data", rows=24)
-    options = ["--model_name_or_path", str(bert_dir), *COMPACT, "--label_stream", "true", "--soft_reveal_prob", "0.5"]
-    main(tiny_run_args(data, tmp_path / "out", *options, "--decode_strategy", "soft"))
-    assert strategies == ["soft", "soft"]  # validation and test, each once
-    assert_evaluate_reproduces_the_report(tmp_path / "out", data, tmp_path / "metrics.json", "soft")
-
-
-@pytest.mark.slow
 def test_baseline_tiny_run(tmp_path, shared_data):
     data = slice_data(shared_data, tmp_path / "data", rows=24)
-    shrink = ["--threshold_shrinkage", "auto"]
-    main(tiny_run_args(data, tmp_path / "out", "--model_type", "baseline", "--pooling", "layer_weighted", *shrink))
+    main(tiny_run_args(data, tmp_path / "out", "--model_type", "baseline", "--pooling", "layer_weighted"))
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
-    assert results["eval_threshold_shrinkage"] in SHRINKAGE_STRENGTHS
     expected = scored_by_sklearn(tmp_path / "out", data)
     assert results["test_micro_f1@per_label"] == pytest.approx(expected["micro_f1@per_label"], abs=1e-9)
     assert json.loads((tmp_path / "out" / "config.json").read_text())["model_type"] == "lmmlc_baseline"
@@ -279,7 +247,6 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
         "pooling": "layer_weighted",
         "prompt_tokens_before": 0,
         "prompt_tokens_after": 2,
-        "template_position": "begin",
         "mask_mode": "per_label",
         "token_type_strategy": "none",
         "text_attends_labels": False,
@@ -287,7 +254,6 @@ def test_every_model_option_reaches_the_config(bert_dir, model_type):
         "label_group_size": 2,
         "label_stream_layers": 1,
         "all_masked_loss_weight": 0.5,
-        "self_condition_prob": 0.25,
         "pooled_text_head": False,  # on by default with the stream
     }
     args = ModelArguments(model_name_or_path=str(bert_dir), model_type=model_type, **chosen)
@@ -442,16 +408,12 @@ def test_lmmlc_heads_train_at_the_measured_head_rate_unless_given(make_model, op
     assert head_learning_rate(args, make_model(**options)) == expected
 
 
-def test_per_label_thresholds_are_shrunk_by_the_strength_given_or_chosen():
+def test_tuning_stores_the_global_and_per_label_thresholds():
     probabilities, references = noisy_rare_labels(0)
-    own, shrunk, chosen = SimpleNamespace(), SimpleNamespace(), SimpleNamespace()
-    assert tune_thresholds(own, probabilities, references) == 0.0
-    assert tune_thresholds(shrunk, probabilities, references, shrinkage=10.0) == 10.0
-    assert shrunk.threshold == own.threshold and shrunk.label_thresholds != own.label_thresholds
-    expected = shrink_thresholds(own.label_thresholds, own.threshold, references.sum(axis=0), 10.0)
-    assert shrunk.label_thresholds == pytest.approx(expected)
-    strength = tune_thresholds(chosen, probabilities, references, shrinkage="auto")
-    assert strength == choose_shrinkage(cross_validated_macro_f1(probabilities, references)) > 0
+    tuned = SimpleNamespace()
+    tune_thresholds(tuned, probabilities, references)
+    assert tuned.threshold == tune_global_threshold(probabilities, references)
+    assert tuned.label_thresholds == tune_label_thresholds(probabilities, references, fallback=tuned.threshold)
 
 
 @pytest.mark.parametrize(
@@ -488,7 +450,7 @@ def test_a_single_sequence_that_leaves_few_text_tokens_is_named(bert_dir, capsys
 
 
 def test_a_null_in_an_options_file_leaves_the_option_at_its_default(tmp_path):
-    from lmmlc.training import file_options
+    from lmmlc.command_options import file_options
 
     (tmp_path / "run.yaml").write_text("labels_file: null\nnum_train_epochs: 2\n")
     assert file_options(str(tmp_path / "run.yaml")) == ["--num_train_epochs", "2"]
