@@ -30,7 +30,7 @@ from lmmlc.configuration_lmmlc import label_names_of
 from lmmlc.data import load_data
 from lmmlc.evaluation import load_trained, predict_dataset
 from lmmlc.metrics import f1_from_counts, label_counts, outcome_indicators
-from lmmlc.thresholds import tune_thresholds_pair
+from lmmlc.thresholds import tune_shipped_thresholds
 from lmmlc.tokenization import encode_splits
 
 METRICS = ("macro_f1", "micro_f1", "subset_accuracy")
@@ -106,7 +106,7 @@ def run_scores(
 def predictions(scores: dict[str, np.ndarray], truth: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Test predictions of one run at thresholds tuned on validation: `per_label` and `global`, each of shape
     (examples, labels), as bool."""
-    threshold, label_thresholds = tune_thresholds_pair(scores["validation"], truth["validation"])
+    threshold, label_thresholds, _ = tune_shipped_thresholds(scores["validation"], truth["validation"])
     return {"per_label": scores["test"] >= np.asarray(label_thresholds), "global": scores["test"] >= threshold}
 
 

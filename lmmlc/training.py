@@ -44,7 +44,7 @@ from .evaluation import (
 from .metrics import binarize, multilabel_metrics
 from .modeling_lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
 from .output_dir import check_output_dir, clear_output_dir, run_command, sign_output_dir
-from .thresholds import GRID, tune_thresholds_pair
+from .thresholds import GRID, tune_shipped_thresholds
 from .tokenization import encode_splits
 from .trainer import MultiLabelTrainer
 from .warm_start_lmmlc import config_parameters
@@ -260,10 +260,12 @@ def head_learning_rate(args: TrainingArguments, model: torch.nn.Module) -> float
     return HEAD_LEARNING_RATES["lmmlc"]
 
 
-def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> None:
-    """Store a global (best micro-F1) and per-label (best F1 each) threshold from `grid` in the model config; a label
-    with fewer than `thresholds.MIN_POSITIVES` validation positives gets the global one."""
-    config.threshold, config.label_thresholds = tune_thresholds_pair(probabilities, references, grid)
+def tune_thresholds(config: Any, probabilities: np.ndarray, references: np.ndarray, grid: np.ndarray = GRID) -> int:
+    """Store a global (best micro-F1) and per-label (best F1 each) threshold from `grid` in the model config, a label
+    with too few validation positives taking the global one (`thresholds.tune_shipped_thresholds`: how few is chosen
+    per model by cross-fitting within validation). Returns how many labels have a threshold of their own."""
+    config.threshold, config.label_thresholds, own = tune_shipped_thresholds(probabilities, references, grid)
+    return own
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -289,8 +291,9 @@ def main(argv: list[str] | None = None) -> None:
         clear_output_dir(output, earlier_run)
         sign_output_dir(output, command, finished=False)
     train_result = trainer.train(resume_from_checkpoint=resume)
-    scored = score_and_tune(trainer, tokenizer, encoded, training_args)
+    scored, tuning = score_and_tune(trainer, tokenizer, encoded, training_args)
     metrics = {"train": train_result.metrics, **split_metrics(scored, encoded, trainer.model.config)}
+    metrics.get("eval", {}).update(tuning)
     save_outputs(trainer, metrics, command)
     if trainer.is_world_process_zero():
         print(metrics_summary(metrics, training_args.output_dir))
@@ -305,9 +308,9 @@ def metrics_summary(metrics: dict[str, dict[str, float]], output_dir: str) -> st
 
 def score_and_tune(
     trainer: MultiLabelTrainer, tokenizer: Any, encoded: dict, training_args: LmmlcTrainingArguments
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Every split's probabilities, with thresholds tuned on validation into the model config (a model decoding in
-    rounds is scored again at them)."""
+    rounds is scored again at them), and `eval_own_threshold_labels`: how many labels have a threshold of their own."""
     batch = training_args.per_device_eval_batch_size
     scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in SPLIT_PREFIXES if s in encoded}
     if "validation" not in scored:
@@ -316,12 +319,12 @@ def score_and_tune(
             f"{getattr(trainer.model.config, 'threshold', 0.5)} (give --validation_file, or validation.jsonl in "
             "--data_dir, to tune them)."
         )
-        return scored
+        return scored, {}
     references = np.asarray(encoded["validation"]["labels"])
-    tune_thresholds(trainer.model.config, scored["validation"], references)
+    own = tune_thresholds(trainer.model.config, scored["validation"], references)
     if getattr(trainer.model.config, "decode_strategy", "one_shot") != "one_shot":  # rounds reveal at the thresholds
         scored = {s: predict_dataset(trainer.model, tokenizer, encoded[s], batch) for s in scored}
-    return scored
+    return scored, {"eval_own_threshold_labels": own}
 
 
 def save_outputs(trainer: MultiLabelTrainer, metrics: dict[str, dict[str, float]], command: str) -> None:

@@ -18,7 +18,12 @@ from lmmlc.evaluation import main as evaluate
 from lmmlc.metrics import METRIC_NAMES
 from lmmlc.prediction import main as predict
 from lmmlc.push import PushArguments, push
-from lmmlc.thresholds import tune_global_threshold, tune_label_thresholds
+from lmmlc.thresholds import (
+    choose_min_positives,
+    cross_fitted_scores,
+    tune_global_threshold,
+    tune_label_thresholds,
+)
 from lmmlc.training import CHECKPOINT_FILES, build_model, head_learning_rate, main, parse_args, tune_thresholds
 
 from .conftest import noisy_rare_labels, scored_by_sklearn, slice_data, tiny_run_args
@@ -408,12 +413,16 @@ def test_lmmlc_heads_train_at_the_measured_head_rate_unless_given(make_model, op
     assert head_learning_rate(args, make_model(**options)) == expected
 
 
-def test_tuning_stores_the_global_and_per_label_thresholds():
-    probabilities, references = noisy_rare_labels(0)
+def test_tuning_stores_the_thresholds_of_the_fallback_count_cross_fitting_chose():
+    probabilities, references = noisy_rare_labels(2)  # 12 positives a label, own thresholds fit noise: all global
     tuned = SimpleNamespace()
-    tune_thresholds(tuned, probabilities, references)
+    assert choose_min_positives(cross_fitted_scores(probabilities, references)) > 12
+    assert tune_thresholds(tuned, probabilities, references) == 0  # no label keeps a threshold of its own
     assert tuned.threshold == tune_global_threshold(probabilities, references)
-    assert tuned.label_thresholds == tune_label_thresholds(probabilities, references, fallback=tuned.threshold)
+    assert tuned.label_thresholds == [tuned.threshold] * references.shape[1]
+    few = SimpleNamespace()  # fewer examples than folds: the fixed count, as before cross-fitting
+    assert tune_thresholds(few, probabilities[:4], references[:4]) == int((references[:4].sum(axis=0) >= 5).sum())
+    assert few.label_thresholds == tune_label_thresholds(probabilities[:4], references[:4], fallback=few.threshold)
 
 
 @pytest.mark.parametrize(
