@@ -172,8 +172,6 @@ class LabelMaskArguments:
 
     reveal_strategy: str = _help("none (all masked), random or prefix.", "none")
     reveal_example_prob: float = _help("Share of training examples that reveal any label.", 0.5)
-    reveal_count: str = _help("uniform or binomial number of revealed labels.", "uniform")
-    reveal_label_prob: float = _help("Per-label reveal probability of the binomial count.", 0.5)
     min_revealed: int = _help("Fewest labels a revealing example shows.", 1)
     max_revealed: int | None = _help("Most labels a revealing example shows (default: all but one).")
     wrong_label_prob: float = _help("Probability that a revealed label shows the wrong value.", 0.01)

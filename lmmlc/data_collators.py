@@ -13,7 +13,6 @@ from .losses_lmmlc import IGNORE_INDEX
 from .template_lmmlc import insert_label_template
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
-REVEAL_COUNTS = ("uniform", "binomial")
 
 
 @dataclass
@@ -117,12 +116,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         reveal_strategy: "none" (all masked), "random" (a random subset per example) or "prefix"
             (the first labels of `reveal_order`).
         reveal_example_prob: share of examples that get any reveal; the rest stay all masked.
-        reveal_count: how many labels an example reveals: "uniform" (uniform between
-            `min_revealed` and `max_revealed`) or "binomial" (each label with `reveal_label_prob`,
-            clipped to that range).
-        reveal_label_prob: per-label reveal probability of the "binomial" count.
-        min_revealed / max_revealed: bounds of the count; max defaults to num_labels - 1 so every
-            revealing example keeps at least one target.
+        min_revealed / max_revealed: a revealing example reveals a count drawn uniformly between them; max
+            defaults to num_labels - 1 so every revealing example keeps at least one target.
         reveal_order: label order of the "prefix" strategy (default: index order).
         wrong_label_prob: probability that a revealed label shows the wrong value (noise the model
             must learn to distrust).
@@ -143,8 +138,6 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     config: LabelMaskConfig
     reveal_strategy: str = "none"
     reveal_example_prob: float = 0.5
-    reveal_count: str = "uniform"
-    reveal_label_prob: float = 0.5
     min_revealed: int = 1
     max_revealed: int | None = None
     reveal_order: list[int] | None = None
@@ -159,9 +152,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             raise ValueError(f"reveal_strategy={self.reveal_strategy!r}; choose one of {REVEAL_STRATEGIES}.")
         if self.reveal_strategy != "none":
             self.config.check_reveals(f"reveal_strategy={self.reveal_strategy!r}")
-        if self.reveal_count not in REVEAL_COUNTS:
-            raise ValueError(f"reveal_count={self.reveal_count!r}; choose one of {REVEAL_COUNTS}.")
-        for name in ("reveal_example_prob", "reveal_label_prob", "wrong_label_prob"):
+        for name in ("reveal_example_prob", "wrong_label_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}.")
         if self.max_revealed is None:
@@ -235,11 +226,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         if self.reveal_strategy == "none" or n < 2:
             return torch.zeros(batch, n, dtype=torch.bool)
         low, high = min(self.min_revealed, n - 1), min(self.max_revealed, n - 1)
-        if self.reveal_count == "uniform":
-            count = low + (self._rand((batch,)) * (high - low + 1)).long()
-        else:
-            count = (self._rand((batch, n)) < self.reveal_label_prob).sum(dim=1)
-            count = count.clamp(low, high)
+        count = low + (self._rand((batch,)) * (high - low + 1)).long()
         if self.reveal_strategy == "random":
             rank = self._rand((batch, n)).argsort(dim=1).argsort(dim=1)
         else:

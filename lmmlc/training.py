@@ -202,7 +202,7 @@ def train_collator(tokenizer: Any, config: Any, lm_args: LabelMaskArguments, see
     for joint MLM."""
     if not isinstance(config, LabelMaskConfig):
         return DataCollatorForMultiLabel(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed)
-    reveal = ("reveal_strategy", "reveal_example_prob", "reveal_count", "reveal_label_prob", "min_revealed")
+    reveal = ("reveal_strategy", "reveal_example_prob", "min_revealed")
     options = {name: getattr(lm_args, name) for name in (*reveal, "max_revealed", "wrong_label_prob")}
     if config.label_stream:
         options["label_sample_size"] = stream_sample_size(config, lm_args)

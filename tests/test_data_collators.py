@@ -82,21 +82,6 @@ def test_uniform_count_covers_its_range_evenly(tokenizer, config):
         assert abs(frequencies[k].item() - 1 / 3) < 5 * math.sqrt(2 / 9 / 3000)
 
 
-def test_binomial_count_stays_in_bounds(tokenizer, config):
-    collator = DataCollatorForLabelMask(
-        tokenizer,
-        config,
-        reveal_strategy="random",
-        reveal_count="binomial",
-        reveal_label_prob=0.9,
-        reveal_example_prob=1.0,
-        seed=3,
-    )
-    counts = revealed(collator(features(tokenizer, count=500))).sum(dim=1)
-    assert counts.min() >= 1 and counts.max() <= 3
-    assert (counts == 3).float().mean() > 0.5  # 0.9 per label mostly hits the cap
-
-
 def test_prefix_reveals_a_prefix_of_the_order(tokenizer, config):
     order = [2, 0, 3, 1]
     collator = DataCollatorForLabelMask(
@@ -182,7 +167,6 @@ def test_empty_text_is_rejected(tokenizer, config):
     ("option", "message"),
     [
         ({"reveal_strategy": "all"}, "reveal_strategy"),
-        ({"reveal_count": "poisson"}, "reveal_count"),
         ({"wrong_label_prob": 1.5}, "wrong_label_prob"),
         ({"reveal_example_prob": -0.1}, "reveal_example_prob"),
         ({"max_revealed": 4}, "max_revealed"),
