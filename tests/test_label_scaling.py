@@ -6,15 +6,17 @@ import pytest
 
 from benchmarks.label_scaling import label_names, main
 
+from .conftest import data_set
+
 
 def test_label_names_extend_the_real_tags_with_synthetic_ones(shared_data):
-    names = label_names(str(shared_data / "cooking-stackexchange"), 800)
+    names = label_names(str(data_set(shared_data, "cooking-stackexchange")), 800)
     assert len(names) == len(set(names)) == 800 and names[-1] == "synthetic tag 63"
 
 
 @pytest.mark.slow
 def test_cost_report_rows_and_ratios(tmp_path, shared_data, bert_dir):
-    argv = ["--data_dir", str(shared_data / "cooking-stackexchange"), "--model_name_or_path", str(bert_dir)]
+    argv = ["--data_dir", str(data_set(shared_data, "cooking-stackexchange")), "--model_name_or_path", str(bert_dir)]
     argv += ["--label_counts", "4", "800", "--methods", "baseline", "lmmlc-single-sequence", "lmmlc-stream-top1"]
     argv += ["--train_batches", "1", "--batch_size", "4", "--eval_examples", "8", "--label_sample_size", "4"]
     main([*argv, "--output", str(tmp_path / "scaling")])

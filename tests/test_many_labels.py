@@ -7,10 +7,12 @@ import pytest
 from benchmarks.label_scaling import METHODS
 from benchmarks.many_labels import BERT_ROWS, main
 
+from .conftest import data_set
+
 
 @pytest.mark.slow
 def test_many_labels_report(tmp_path, shared_data, bert_dir):
-    argv = ["--data_dir", str(shared_data / "cooking-stackexchange"), "--model_name_or_path", str(bert_dir)]
+    argv = ["--data_dir", str(data_set(shared_data, "cooking-stackexchange")), "--model_name_or_path", str(bert_dir)]
     argv += ["--rows", "lmmlc-stream", "stock", "--max_train_samples", "16", "--max_eval_samples", "16", "--seed", "7"]
     main([*argv, "--work_dir", str(tmp_path / "work"), "--output", str(tmp_path / "many")])
     report = json.loads((tmp_path / "many.json").read_text())

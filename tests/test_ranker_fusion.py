@@ -8,6 +8,8 @@ import pytest
 from benchmarks.many_labels import main as many_labels
 from benchmarks.ranker_fusion import chosen, main
 
+from .conftest import data_set
+
 
 def test_the_chosen_weight_has_the_best_mean_validation_metric_and_ties_go_to_the_smaller_weight():
     summary = [{"weight": 0.0, "eval_p@1": 0.70}, {"weight": 0.5, "eval_p@1": 0.72}, {"weight": 1.0, "eval_p@1": 0.72}]
@@ -17,7 +19,7 @@ def test_the_chosen_weight_has_the_best_mean_validation_metric_and_ties_go_to_th
 
 @pytest.mark.slow
 def test_ranker_fusion_report(tmp_path, shared_data, bert_dir):
-    data = str(shared_data / "cooking-stackexchange")
+    data = str(data_set(shared_data, "cooking-stackexchange"))
     argv = ["--data_dir", data, "--model_name_or_path", str(bert_dir), "--max_train_samples", "16"]
     argv += ["--max_eval_samples", "16", "--rows", "lmmlc-stream-shortlist", "--epochs", "1"]
     many_labels([*argv, "--work_dir", str(tmp_path / "work"), "--output", str(tmp_path / "many")])

@@ -7,6 +7,8 @@ import torch
 
 from benchmarks.ranker_probe import SIZES, VARIANTS, main, recall
 
+from .conftest import data_set
+
 
 def test_recall_counts_true_labels_among_the_top_scores():
     scores = torch.arange(300, dtype=torch.float).repeat(2, 1)  # label 299 first, label 0 last
@@ -21,7 +23,8 @@ def test_recall_counts_true_labels_among_the_top_scores():
 
 @pytest.mark.slow
 def test_ranker_probe_report(tmp_path, shared_data):
-    argv = ["--data_dir", str(shared_data / "cooking-stackexchange"), "--max_train_samples", "64", "--epochs", "1"]
+    data = data_set(shared_data, "cooking-stackexchange")
+    argv = ["--data_dir", str(data), "--max_train_samples", "64", "--epochs", "1"]
     main([*argv, "--output", str(tmp_path / "probe")])
     rows = json.loads((tmp_path / "probe.json").read_text())["rows"]
     assert [(r["loss"], r["start"]) for r in rows[1:]] == VARIANTS and rows[0]["start"] == "names"

@@ -9,6 +9,8 @@ import pytest
 from benchmarks.many_labels import main as many_labels
 from benchmarks.shortlist import main, shortlist_recall
 
+from .conftest import data_set
+
 
 def test_shortlist_recall_counts_true_labels_among_the_top_scores():
     scores = np.array([[0.9, 0.1, 0.8, 0.3], [0.2, 0.7, 0.1, 0.6]])
@@ -20,7 +22,7 @@ def test_shortlist_recall_counts_true_labels_among_the_top_scores():
 
 @pytest.mark.slow
 def test_shortlist_report(tmp_path, shared_data, bert_dir):
-    data = str(shared_data / "cooking-stackexchange")
+    data = str(data_set(shared_data, "cooking-stackexchange"))
     argv = ["--data_dir", data, "--model_name_or_path", str(bert_dir), "--max_train_samples", "16"]
     argv += ["--max_eval_samples", "16", "--rows", "lmmlc-stream-shortlist", "baseline", "--epochs", "1"]
     many_labels([*argv, "--work_dir", str(tmp_path / "work"), "--output", str(tmp_path / "many")])

@@ -26,7 +26,7 @@ from lmmlc.thresholds import (
 )
 from lmmlc.training import CHECKPOINT_FILES, build_model, head_learning_rate, main, parse_args, tune_thresholds
 
-from .conftest import noisy_rare_labels, scored_by_sklearn, slice_data, tiny_run_args
+from .conftest import data_set, noisy_rare_labels, scored_by_sklearn, slice_data, tiny_run_args
 
 ROOT = Path(__file__).parents[1]
 COMPACT = ["--mask_mode", "per_label", "--prompt_tokens_before", "0", "--prompt_tokens_after", "0"]
@@ -343,7 +343,7 @@ def test_hundreds_of_labels_train_with_the_plain_command(tmp_path, shared_data):
     from lmmlc.evaluation import main as evaluate
     from lmmlc.prediction import main as predict
 
-    source, data = shared_data / "cooking-stackexchange", tmp_path / "data"
+    source, data = data_set(shared_data, "cooking-stackexchange"), tmp_path / "data"
     data.mkdir()
     (data / "labels.txt").write_text((source / "labels.txt").read_text())
     for split in ("train", "validation", "test"):
