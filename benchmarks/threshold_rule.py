@@ -50,32 +50,27 @@ def count_name(count: float) -> str:
 
 
 def run_rows(name: str, model: str, data: str, args: argparse.Namespace) -> list[dict]:
-    """One row per fallback count and one `auto` row of a run."""
+    """One row per fallback count and one `auto` row of a run (the row of the count `choose_min_positives` picks)."""
     truth, names = references(data)
-    args.data_dir = data  # `run_scores` reads the data folder from the arguments
-    scores = run_scores(model, truth, names, args)
+    scores = run_scores(model, truth, names, argparse.Namespace(**{**vars(args), "data_dir": data}))
     fitted = cross_fitted_scores(scores["validation"], truth["validation"])
-    chosen = choose_min_positives(fitted)
-    rows = []
-    for count in (*MIN_POSITIVES_CANDIDATES, "auto"):
-        used = chosen if count == "auto" else count
-        _, thresholds = tune_thresholds_pair(scores["validation"], truth["validation"], min_positives=used)
+    rows = {}
+    for count in MIN_POSITIVES_CANDIDATES:
+        _, thresholds = tune_thresholds_pair(scores["validation"], truth["validation"], min_positives=count)
         test = multilabel_metrics(scores["test"] >= np.asarray(thresholds), truth["test"])
-        micro, macro = fitted[used]
-        rows.append(
-            {
-                "run": name,
-                "model": model,
-                "rule": count if count == "auto" else count_name(count),
-                "min_positives": count_name(used),
-                "cv_micro_f1": micro,
-                "cv_macro_f1": macro,
-                "cv_objective": (micro + macro) / 2,
-                **{f"test_{k}": test[k] for k in ("micro_f1", "macro_f1", "subset_accuracy")},
-                "test_objective": (test["micro_f1"] + test["macro_f1"]) / 2,
-            }
-        )
-    return rows
+        micro, macro = fitted[count]
+        rows[count] = {
+            "run": name,
+            "model": model,
+            "rule": count_name(count),
+            "min_positives": count_name(count),
+            "cv_micro_f1": micro,
+            "cv_macro_f1": macro,
+            "cv_objective": (micro + macro) / 2,
+            **{f"test_{k}": test[k] for k in ("micro_f1", "macro_f1", "subset_accuracy")},
+            "test_objective": (test["micro_f1"] + test["macro_f1"]) / 2,
+        }
+    return [*rows.values(), {**rows[choose_min_positives(fitted)], "rule": "auto"}]
 
 
 def table(rows: list[dict]) -> str:

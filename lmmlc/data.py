@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import datasets
 
@@ -73,6 +73,11 @@ def split_files(data_dir: str | Path, need_train: bool = True) -> dict[str, Path
     return files
 
 
+def open_data_file(path: Path) -> BinaryIO:
+    """A data file opened for reading bytes: gzip-decompressed when it ends in `.gz` (`train.jsonl.gz`)."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
 def read_json_lines(path: Path, fields: dict[str, str], required: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Rows of a JSON Lines file as `{name: row.get(column)}` for `fields` = {name: column}, plus `_line`.
 
@@ -81,7 +86,7 @@ def read_json_lines(path: Path, fields: dict[str, str], required: dict[str, str]
             column and the option that chose it.
     """
     rows = []
-    with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as handle:
+    with open_data_file(path) as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")

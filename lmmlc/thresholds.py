@@ -64,7 +64,7 @@ def tune_thresholds_pair(
     return overall, own
 
 
-MIN_POSITIVES_CANDIDATES = (5, 10, 20, 50, 100, float("inf"))
+MIN_POSITIVES_CANDIDATES = (MIN_POSITIVES, 10, 20, 50, 100, float("inf"))
 """Fallback counts `cross_fitted_scores` compares: 5 (a threshold of its own from 5 validation positives) up to
 `inf` (every label at the global threshold)."""
 CV_FOLDS = 5

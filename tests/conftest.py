@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import textwrap
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from lmmlc import DataCollatorForLabelMask
+from lmmlc.data import BUNDLED_DATA, open_data_file, split_files
 from lmmlc.testing import write_tiny_bert
 
 WORDS = [
@@ -67,8 +67,7 @@ def shared_data() -> Path:
     repository's `data/` (GoEmotions only, compressed: tests of other data sets skip there)."""
     given = os.environ.get("LMMLC_DATA_DIR")
     sibling = Path(__file__).parents[2] / "shared" / "data"
-    bundled = Path(__file__).parents[1] / "data"
-    folder = Path(given) if given else sibling if (sibling / "goemotions").is_dir() else bundled
+    folder = Path(given) if given else sibling if (sibling / "goemotions").is_dir() else BUNDLED_DATA.parent
     if not (folder / "goemotions" / "labels.txt").exists():
         raise FileNotFoundError(f"No datasets at {folder}: set LMMLC_DATA_DIR or put shared/ beside the checkout.")
     return folder
@@ -123,11 +122,9 @@ def slice_data(shared_data: Path, folder: Path, rows: int = 48) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     source = shared_data / "goemotions"
     (folder / "labels.txt").write_text((source / "labels.txt").read_text())
-    for split in ("train", "validation", "test"):
-        plain = source / f"{split}.jsonl"
-        packed = source / f"{split}.jsonl.gz"
-        text = plain.read_text() if plain.exists() else gzip.decompress(packed.read_bytes()).decode()
-        lines = text.splitlines()[:rows]
+    for split, path in split_files(source).items():  # .jsonl in ../shared, .jsonl.gz as shipped
+        with open_data_file(path) as handle:
+            lines = handle.read().decode("utf-8").splitlines()[:rows]
         (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
     return folder
 
