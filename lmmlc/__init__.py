@@ -9,9 +9,9 @@ from .modeling_lmmlc import (
     BertForLabelMaskClassification,
     BertForMultiLabelClassification,
     MultiLabelOutput,
-    insert_label_template,
 )
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
+from .template_lmmlc import insert_label_template
 from .tokenization import build_template_inputs, describe_template, tokenize_for_template
 
 __version__ = "0.1.0"

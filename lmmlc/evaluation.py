@@ -66,13 +66,13 @@ def predict_dataset(
         dataset: tokenized texts (`encode_dataset`); other columns are ignored.
         options: `decode` keyword arguments (strategy, labels_per_round, order, thresholds, ...).
     """
-    decodes = isinstance(model.config, LabelMaskConfig)
+    decodes = isinstance(model.config, LabelMaskConfig) and hasattr(model, "decode")  # not an ONNX export
     if options and not decodes:
-        raise ValueError(f"{sorted(options)} need a label-mask model; this one scores every label in one pass.")
+        raise ValueError(f"{sorted(options)} need a label-mask torch model; this one scores every label in one pass.")
     columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in dataset.column_names]
     collator = inference_collator(tokenizer, model.config)
     loader = torch.utils.data.DataLoader(dataset.select_columns(columns), batch_size=batch_size, collate_fn=collator)
-    device = next(model.parameters()).device
+    device = model.device
     name = (options.get("strategy") or model.config.decode_strategy) if decodes else "one pass"
     was_training = model.training
     model.eval()

@@ -27,6 +27,13 @@ and values) scored at once without gradients; larger label sets are split into c
 identical, memory stays bounded)."""
 
 
+def is_exporting() -> bool:
+    """Whether the model is being traced for export (`torch.export`, `torch.onnx.export`): the graph must hold for every
+    input, so checks and shortcuts that read tensor values are skipped (`lmmlc.onnx` checks its inputs itself)."""
+    exporting = getattr(torch.compiler, "is_exporting", None)
+    return bool(exporting is not None and exporting()) or torch.onnx.is_in_onnx_export()
+
+
 def check_stream_support(config) -> None:
     """Reject encoders whose layers the stream cannot re-run exactly (raises ValueError naming the option)."""
     position = getattr(config, "position_embedding_type", "absolute") or "absolute"
@@ -56,11 +63,20 @@ def keys_values(layer: nn.Module, hidden: torch.Tensor) -> tuple[torch.Tensor, t
     return _heads(attention, attention.key(hidden)), _heads(attention, attention.value(hidden))
 
 
+def attention_bias(valid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The additive attention mask of `valid` (True where a key may be attended to), `(batch, 1, 1, keys)` from
+    `(batch, keys)` or `(batch, 1, queries, keys)` from `(batch, queries, keys)`: 0 where valid, the dtype's lowest
+    value elsewhere. Built once per stream rather than per layer (an exported graph then adds it instead of selecting
+    with the boolean mask in every layer)."""
+    mask = valid[:, None, :, :] if valid.dim() == 3 else valid[:, None, None, :]
+    return torch.zeros(mask.shape, dtype=dtype, device=valid.device).masked_fill(~mask, torch.finfo(dtype).min)
+
+
 def layer_step(
     layer: nn.Module,
     hidden: torch.Tensor,
     past: tuple[torch.Tensor, torch.Tensor] | None,
-    valid: torch.Tensor,
+    bias: torch.Tensor,
     outputs: torch.Tensor | None = None,
     dropout: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -69,8 +85,8 @@ def layer_step(
     Args:
         hidden: `(batch, len, hidden)` inputs of the layer.
         past: `(key, value)` of earlier tokens, each `(batch, heads, past_len, head_size)`, or None.
-        valid: `(batch, past_len + len)` True where a key may be attended to, or `(batch, len, past_len + len)`
-            per query.
+        bias: `attention_bias` of the keys each query may attend to (`past_len + len` keys): `(batch, 1, 1, keys)`,
+            or `(batch, 1, len, keys)` per query.
         outputs: `(batch, m)` positions in `hidden` whose outputs to compute (default: all); every
             position still serves as key and value.
         dropout: attention-probability dropout (the layer's own hidden dropouts follow its train mode).
@@ -78,17 +94,27 @@ def layer_step(
     key, value = keys_values(layer, hidden)
     if outputs is not None:
         hidden = hidden.gather(1, outputs[..., None].expand(-1, -1, hidden.shape[-1]))
-        if valid.dim() == 3:
-            valid = valid.gather(1, outputs[..., None].expand(-1, -1, valid.shape[-1]))
+        if bias.shape[2] > 1:
+            bias = bias.gather(2, outputs[:, None, :, None].expand(-1, -1, -1, bias.shape[-1]))
     query = _heads(layer.attention.self, layer.attention.self.query(hidden))
     batch, length, _ = hidden.shape
     all_keys = key if past is None else torch.cat([past[0], key], dim=2)
     all_values = value if past is None else torch.cat([past[1], value], dim=2)
-    mask = valid[:, None, :, :] if valid.dim() == 3 else valid[:, None, None, :]
-    context = F.scaled_dot_product_attention(query, all_keys, all_values, attn_mask=mask, dropout_p=dropout)
+    context = attend(query, all_keys, all_values, bias.to(query.dtype), dropout)  # to: a no-op but under autocast
     context = context.transpose(1, 2).reshape(batch, length, -1)
     attended = layer.attention.output(context, hidden)
     return layer.output(layer.intermediate(attended), attended), key, value
+
+
+def attend(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, bias: torch.Tensor, dropout: float):
+    """Scaled dot-product attention, `(batch, heads, queries, head_size)`, of `query` over `keys`/`values`
+    `(batch, heads, keys, head_size)` with the additive `bias`. Torch's fused kernel, except in an exported graph:
+    there the product is written out with only the queries scaled, so onnxruntime folds the keys' transpose into the
+    matrix product (the exporter's decomposition scales both sides, which keeps a transpose per layer)."""
+    if not is_exporting():
+        return F.scaled_dot_product_attention(query, keys, values, attn_mask=bias, dropout_p=dropout)
+    scores = torch.matmul(query * query.shape[-1] ** -0.5, keys.transpose(-1, -2)) + bias
+    return torch.matmul(scores.softmax(dim=-1), values)
 
 
 def attention_dropout(model: nn.Module) -> float:
@@ -116,8 +142,10 @@ class TextStream:
 
     def rows(self, index: torch.Tensor) -> TextStream:
         """The text of examples `index` (repeated as often as they appear)."""
-        if index.numel() == self.valid.shape[0] and bool(
-            (index == torch.arange(index.numel(), device=index.device)).all()
+        if (
+            not is_exporting()
+            and index.numel() == self.valid.shape[0]
+            and bool((index == torch.arange(index.numel(), device=index.device)).all())
         ):
             return self
         last = None if self.last_hidden is None else self.last_hidden[index]
@@ -144,13 +172,14 @@ def encode_text(
     """
     valid = attention_mask.bool()
     hidden = bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids)
+    bias = attention_bias(valid, hidden.dtype)
     keys, values = [], []
     layers = bert.encoder.layer
     for i, layer in enumerate(layers):
         if i == len(layers) - 1 and not full_last_layer:
             key, value = keys_values(layer, hidden)
         else:
-            hidden, key, value = layer_step(layer, hidden, None, valid, dropout=dropout)
+            hidden, key, value = layer_step(layer, hidden, None, bias, dropout=dropout)
         keys.append(key)
         values.append(value)
     return TextStream(keys, values, valid, valid.long().sum(dim=1), hidden if full_last_layer else None)
@@ -186,6 +215,7 @@ def run_label_stream(
     if label_inputs.get("attends") is not None:
         size = label_inputs["attends"].shape[1]
         valid = torch.cat([text.valid[:, None, :].expand(-1, size, -1), label_inputs["attends"]], dim=2)
+    bias = attention_bias(valid, hidden.dtype)
     layers = bert.encoder.layer
     first = len(layers) - (top_layers or len(layers))
     for i, layer in enumerate(layers):
@@ -193,7 +223,7 @@ def run_label_stream(
             continue
         outputs = slots if i == len(layers) - 1 else None  # only the slots' last outputs are read
         past = (text.keys[i], text.values[i])
-        hidden, _, _ = layer_step(layer, hidden, past, valid, outputs, dropout)
+        hidden, _, _ = layer_step(layer, hidden, past, bias, outputs, dropout)
     return hidden
 
 
@@ -350,7 +380,7 @@ def stream_logits(
     label ranker: the stream's cloze scores, plus the pooled text head's when `model` has one.
 
     Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` tokens (label tokens plus
-    twice the text length per group, for its copy of the text's keys and values).
+    twice the text length per group, for its copy of the text's keys and values); an exported graph scores them in one.
     """
     config = model.config
     check_stream_support(config)
@@ -359,12 +389,15 @@ def stream_logits(
     size = max(1, min(config.label_group_size, candidate_ids.shape[1]))
     ids, state, example = group_labels(candidate_ids, candidate_state, size)
     rows = ids.shape[0]
-    if not torch.is_grad_enabled():  # each group row also holds a copy of its text's keys and values
+    if not torch.is_grad_enabled() and not is_exporting():  # a group row also holds a copy of its text's keys/values
         rows = max(1, STREAM_CHUNK_TOKENS // (size * config.tokens_per_label + 2 * text.valid.shape[1]))
     try:
         table = template_table(config, ids.device)
-        chunks = torch.arange(ids.shape[0], device=ids.device).split(rows)
-        pieces = [_score_groups(model, text, table, ids[p], state[p], example[p]) for p in chunks]
+        if rows >= ids.shape[0]:
+            pieces = [_score_groups(model, text, table, ids, state, example)]
+        else:
+            chunks = torch.arange(ids.shape[0], device=ids.device).split(rows)
+            pieces = [_score_groups(model, text, table, ids[p], state[p], example[p]) for p in chunks]
     except RuntimeError as error:
         if "memory" not in str(error).lower():
             raise
@@ -389,7 +422,7 @@ def _checked_candidates(
     candidate_ids = candidate_ids.long()
     if candidate_ids.dim() != 2 or candidate_ids.shape[0] != batch:
         raise ValueError(f"candidate_ids has shape {tuple(candidate_ids.shape)}, expected ({batch}, k).")
-    if candidate_ids.numel() and (candidate_ids.min() < 0 or candidate_ids.max() >= n):
+    if not is_exporting() and candidate_ids.numel() and (candidate_ids.min() < 0 or candidate_ids.max() >= n):
         raise ValueError(f"candidate_ids must lie in 0..{n - 1} (the label indices).")
     if candidate_state is not None and candidate_state.shape != candidate_ids.shape:
         raise ValueError(

@@ -28,13 +28,20 @@ from .configuration_lmmlc import (
     MultiLabelBertConfig,
 )
 from .decoding_lmmlc import DecodePlan, LabelMaskDecodeOutput, round_runner
-from .label_stream_lmmlc import TextStream, attention_dropout, encode_text, label_logits, stream_logits
+from .label_stream_lmmlc import (
+    TextStream,
+    attention_dropout,
+    encode_text,
+    is_exporting,
+    label_logits,
+    stream_logits,
+)
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 from .shortlist_lmmlc import LabelRanker, ranker_loss
 from .template_lmmlc import (
     LEGACY_MASKS,
-    insert_label_template,
+    template_inputs,
     template_positions_mask,
     text_blind_attention_mask,
 )
@@ -110,8 +117,8 @@ class LayerWeightedPooling(nn.Module):
 def check_input_ids(config: MultiLabelBertConfig, input_ids: torch.Tensor) -> None:
     """Refuse `input_ids` `(batch, seq_len)` that this model's tokenizer cannot have made: ids past its vocabulary, or
     (when the config records it, as lmmlc-train saves it) a first token other than its [CLS]. A tokenizer of another
-    vocabulary gives other ids, which the model would otherwise score without error."""
-    if not input_ids.numel():
+    vocabulary gives other ids, which the model would otherwise score without error. Skipped in export tracing."""
+    if not input_ids.numel() or is_exporting():
         return
     cls_id = getattr(config, "cls_token_id", None)
     wrong_start = cls_id is not None and bool((input_ids[:, 0] != cls_id).any())
@@ -397,14 +404,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
 
     def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
         """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        if slot_positions is None:
-            built = insert_label_template(input_ids, attention_mask, self.config)
-            return built["input_ids"], built["attention_mask"], built["token_type_ids"], built["slot_positions"]
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        return input_ids, attention_mask, token_type_ids, slot_positions
+        return template_inputs(self.config, input_ids, attention_mask, token_type_ids, slot_positions)
 
     def _encoder_mask(self, attention_mask: torch.Tensor, slot_positions: torch.Tensor) -> torch.Tensor:
         """The 2D padding mask, or with `text_attends_labels=False` the 4D text-blind pattern."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import datasets
 import numpy as np
-from transformers import HfArgumentParser
+from transformers import HfArgumentParser, PreTrainedTokenizerBase
 
 from .arguments import check_output_file
 from .configuration_lmmlc import LabelMaskConfig, label_names_of, resolve_thresholds
@@ -30,6 +31,13 @@ class PredictArguments:
     strategy: str | None = field(
         default=None,
         metadata={"help": "Label-mask decoding: one_shot, confidence, fixed, random (default: config)."},
+    )
+    backend: str = field(
+        default="torch",
+        metadata={
+            "help": "torch (the model folder), onnx or onnx-int8 (the export of lmmlc-export: --model_path is the "
+            "export folder, or a model folder holding onnx/; one-pass scoring at the same thresholds)."
+        },
     )
 
 
@@ -63,13 +71,38 @@ def prediction_records(rows: list[dict], probabilities: np.ndarray, names: list[
     return records
 
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def check_backend(backend: str, strategy: str | None) -> None:
+    """Refuse an unknown `--backend`, or decoding in rounds on an ONNX export (it holds the one-pass scorer)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"--backend {backend}: choose one of {', '.join(BACKENDS)}.")
+    if backend != "torch" and strategy not in (None, "one_shot"):
+        raise ValueError(
+            f"--strategy {strategy} decodes in rounds, and an ONNX export holds the one-pass scorer only: use "
+            "--backend torch for rounds, or leave --strategy out."
+        )
+
+
+def load_model(path: str, backend: str) -> tuple[Any, PreTrainedTokenizerBase]:
+    """The model of `--model_path` on `--backend` and its tokenizer: the torch model (`load_trained`), or its ONNX
+    export run by onnxruntime (`lmmlc.onnx`)."""
+    if backend == "torch":
+        return load_trained(path)
+    from .onnx import OnnxModelForMultiLabelClassification
+
+    return OnnxModelForMultiLabelClassification.from_pretrained(path, backend)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Predict with the thresholds stored in the model config."""
     (args,) = HfArgumentParser(PredictArguments).parse_args_into_dataclasses(argv)
     check_output_file(args.output_file)
     check_distinct_files(Path(args.input_file), Path(args.output_file))
+    check_backend(args.backend, args.strategy)
     rows = read_texts(Path(args.input_file), args.text_column)  # bad input fails before the model loads
-    model, tokenizer = load_trained(args.model_path)
+    model, tokenizer = load_model(args.model_path, args.backend)
     if args.strategy is not None and not isinstance(model.config, LabelMaskConfig):
         raise ValueError(
             f"--strategy {args.strategy}: {args.model_path} is not a label-mask model, so it scores every label in one "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ MODEL_TYPES = ("lmmlc", "lmmlc_baseline")
 REQUIRED_FILES = ("config.json", "configuration_lmmlc.py", "modeling_lmmlc.py", "model.safetensors")
 LOCAL_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)
 """A relative import in a remote-code file: the file it names must travel with it."""
+HANDLER_SOURCE = Path(__file__).with_name("handler.py")
+"""Uploaded as the repository's `handler.py`: an Inference Endpoints custom handler (imports only transformers)."""
 IGNORED = ["checkpoint-*", "checkpoint-*/**", "*.bin", "*.pt", "*.pkl", "runs/**", ".*", "lmmlc_run.json"]
 """Never uploaded: Trainer checkpoints, pickles (training_args.bin), hidden files and the run's local manifest."""
 
@@ -58,6 +61,7 @@ def check_trained_folder(folder: Path) -> None:
             f"{folder} is not a trained lmmlc model: missing {', '.join(missing)}. Train with lmmlc-train."
         )
     check_card_is_ours(folder / "README.md")
+    check_handler_is_ours(folder / "handler.py")
     check_results_current(folder)
     model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
     if model_type not in MODEL_TYPES:
@@ -100,6 +104,15 @@ def check_card_is_ours(path: Path) -> None:
         )
 
 
+def check_handler_is_ours(path: Path) -> None:
+    """Refuse to replace a handler.py that is not lmmlc's (lmmlc-push writes its Inference Endpoints handler there)."""
+    if path.exists() and path.read_text(encoding="utf-8") != HANDLER_SOURCE.read_text(encoding="utf-8"):
+        raise ValueError(
+            f"{path} is not lmmlc's Inference Endpoints handler, and lmmlc-push writes it there: move your handler.py "
+            "out of the folder first (nothing was written or uploaded)."
+        )
+
+
 def remote_code_files(folder: Path) -> list[str]:
     """The files `modeling_lmmlc.py` in `folder` imports, directly or through each other (older models
     import fewer), sorted."""
@@ -128,6 +141,8 @@ def push(args: PushArguments, api: Any | None = None) -> list[str]:
     card = build_model_card(folder, args.repo_id, args.license, args.datasets, args.base_model)
     card.save(folder / "README.md")
     record_output(folder, "README.md")  # lmmlc's card: the run's own file for a later --overwrite_output_dir
+    shutil.copyfile(HANDLER_SOURCE, folder / "handler.py")
+    record_output(folder, "handler.py")
     files = files_to_upload(folder)
     if args.dry_run:
         return files

@@ -15,6 +15,26 @@ LEGACY_MASKS = int(transformers_version.split(".")[0]) < 5
 passes a 4D mask through as it is."""
 
 
+def template_inputs(
+    config: LabelMaskConfig,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    token_type_ids: torch.Tensor | None = None,
+    slot_positions: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The single-sequence model's inputs (input_ids, attention_mask, token_type_ids, slot_positions): a collator
+    batch (with `slot_positions`) passes through, plain tokenizer output `(batch, text_len)` gets the all-masked
+    template (`insert_label_template`)."""
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    if slot_positions is None:
+        built = insert_label_template(input_ids, attention_mask, config)
+        return built["input_ids"], built["attention_mask"], built["token_type_ids"], built["slot_positions"]
+    if token_type_ids is None:
+        token_type_ids = torch.zeros_like(input_ids)
+    return input_ids, attention_mask, token_type_ids, slot_positions
+
+
 def _template_tensors(config: LabelMaskConfig, device: torch.device) -> tuple[torch.Tensor, ...]:
     ids, offsets, owners = config.template_token_ids()
     return tuple(torch.tensor(x, dtype=torch.long, device=device) for x in (ids, offsets, owners))

@@ -196,7 +196,7 @@ def test_bad_stream_options_are_refused_before_any_work(make_model, tokenizer, s
 
 
 def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, tokenizer):
-    from lmmlc.label_stream_lmmlc import encode_text, label_group_inputs, layer_step, template_table
+    from lmmlc.label_stream_lmmlc import attention_bias, encode_text, label_group_inputs, layer_step, template_table
 
     model = make_model(label_stream=True, label_stream_layers=1).eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
@@ -212,7 +212,8 @@ def test_labels_in_the_top_layer_only_enter_it_from_the_embeddings(make_model, t
         size = inputs["attends"].shape[1]
         valid = torch.cat([text.valid[:, None, :].expand(-1, size, -1), inputs["attends"]], dim=2)
         last = model.bert.encoder.layer[-1]
-        hidden, _, _ = layer_step(last, hidden, (text.keys[-1], text.values[-1]), valid, slots)
+        bias = attention_bias(valid, hidden.dtype)
+        hidden, _, _ = layer_step(last, hidden, (text.keys[-1], text.values[-1]), bias, slots)
         torch.testing.assert_close(logits, model._slot_logits(hidden), atol=1e-5, rtol=1e-5)
         full = make_model(label_stream=True).eval()
         assert not torch.allclose(logits, full(**batch).logits, atol=1e-4)

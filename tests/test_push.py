@@ -40,6 +40,7 @@ def test_upload_calls_and_files(folder):
     upload = api.calls[2][2]
     assert upload["folder_path"] == str(folder) and upload["revision"] == "v1" and upload["commit_message"] == "hi"
     assert "README.md" in files and "model.safetensors" in files and "pipeline_lmmlc.py" in files
+    assert "handler.py" in files  # the Inference Endpoints handler (tests/test_handler.py)
     assert not any(name.endswith(".bin") or name.startswith("checkpoint-") for name in files)
 
 
@@ -49,6 +50,14 @@ def test_dry_run_writes_the_card_and_uploads_nothing(folder, capsys, monkeypatch
     out = capsys.readouterr().out
     assert out.startswith(f"Would upload {len(files_to_upload(folder))} files to me/model")
     assert (folder / "README.md").read_text().startswith("---\n")
+
+
+def test_a_handler_py_of_the_user_is_never_replaced(folder):
+    (folder / "handler.py").write_text("class EndpointHandler: ...\n")
+    with pytest.raises(ValueError, match="not lmmlc's Inference Endpoints handler"):
+        push(PushArguments(str(folder), "me/model", dry_run=True))
+    assert (folder / "handler.py").read_text() == "class EndpointHandler: ...\n"
+    assert not (folder / "README.md").exists()
 
 
 def test_no_token_fails_before_any_upload(folder, monkeypatch, tmp_path):
