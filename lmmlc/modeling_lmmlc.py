@@ -1,7 +1,7 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
 Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
-`label_stream_lmmlc.py`, `losses_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`,
+`label_stream_lmmlc.py`, `losses_lmmlc.py`, `new_labels_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`,
 `template_lmmlc.py`, `warm_start_lmmlc.py`):
 imports only torch, transformers and those files.
 """
@@ -37,6 +37,7 @@ from .label_stream_lmmlc import (
     stream_logits,
 )
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
+from .new_labels_lmmlc import add_labels
 from .pipeline_lmmlc import PIPELINE_TASK, MultiLabelClassificationPipeline
 from .shortlist_lmmlc import LabelRanker, ranker_loss
 from .template_lmmlc import (
@@ -471,6 +472,14 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         )
         runner = round_runner(self, input_ids, attention_mask, token_type_ids, slot_positions, use_text_cache)
         return plan.run(runner, input_ids.shape[0], input_ids.device)
+
+    def add_labels(
+        self, names: list[str], tokenizer: PreTrainedTokenizerBase, descriptions: list[str] | None = None
+    ) -> list[int]:
+        """Add labels by name to this trained label-stream model, in place; returns their indices. Scores them at once
+        (zero-shot); the old labels' scores do not move. See `new_labels_lmmlc.add_labels`; `tokenizer` may gain
+        tokens (save it with the model)."""
+        return add_labels(self, names, tokenizer, descriptions)
 
     @classmethod
     def from_pretrained(

@@ -27,6 +27,7 @@ SHORTER = {
     "lmmlc-train": SHORT + FEW,
     "lmmlc-pretrain": SHORT + FEW[:2],
     "lmmlc-find-order": ["--budget", "2", *FEW[:2]],
+    "lmmlc-add-labels": ["--num_train_epochs", "1"],
 }
 """Options appended to a documented command (later options override earlier ones) so that it runs in seconds."""
 CI_ITSELF = ("pip install", "ruff check", "python -m pytest")
@@ -64,6 +65,9 @@ def workspace(tmp_path, shared_data, monkeypatch):
     (tmp_path / "outputs").mkdir()
     (tmp_path / "texts.jsonl").write_text('{"id": 1, "text": "Thank you so much!"}\n{"text": "This is awful."}\n')
     (tmp_path / "labels.txt").write_text((data / "labels.txt").read_text())
+    (tmp_path / "new_labels.txt").write_text("hopeful\thope for the future\nbored\n")
+    few = [("I hope it gets better", ["hopeful"]), ("So dull.", ["bored"]), ("Thank you!", [])]
+    (tmp_path / "few_shot.jsonl").write_text("".join(json.dumps({"text": t, "labels": y}) + "\n" for t, y in few))
     for split, name in (("train", "train.csv"), ("validation", "dev.csv")):
         rows = [json.loads(line) for line in (data / f"{split}.jsonl").read_text().splitlines()]
         lines = ["text,labels"] + [json.dumps(r["text"]) + "," + ";".join(r["labels"]) for r in rows]
@@ -124,7 +128,17 @@ def test_every_readme_block_runs(workspace):
 @pytest.mark.slow
 def test_every_usage_block_runs(workspace):
     assert run_document(ROOT / "docs" / "USAGE.md") == []
-    for folder in ("run", "baseline", "stock", "full", "csv", "minilm-mlm", "after-mlm", "goemotions-rounds"):
+    for folder in (
+        "run",
+        "baseline",
+        "stock",
+        "full",
+        "csv",
+        "minilm-mlm",
+        "after-mlm",
+        "goemotions-rounds",
+        "run-few-shot",
+    ):
         assert (workspace / "outputs" / folder).is_dir(), folder
     assert (workspace / "outputs" / "goemotions-rounds" / "order_search.json").exists()
     assert len((workspace / "outputs" / "rounds.jsonl").read_text().splitlines()) == 2

@@ -21,6 +21,7 @@ HUB_FILES = (
     "label_stream_lmmlc.py",
     "losses_lmmlc.py",
     "modeling_lmmlc.py",
+    "new_labels_lmmlc.py",
     "pipeline_lmmlc.py",
     "shortlist_lmmlc.py",
     "template_lmmlc.py",

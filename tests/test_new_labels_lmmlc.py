@@ -1,0 +1,159 @@
+"""`add_labels` (new_labels_lmmlc.py): labels added by name to a trained label-stream model; old scores stay."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
+from lmmlc.label_stream_lmmlc import encode_text, stream_logits
+
+from .conftest import BLOCK_LMMLC, LABELS
+from .test_export import TEXTS, spread
+
+NEW = ["happy", "cs.math"]
+
+
+def stream_model(bert_dir, tokenizer=None, **options):
+    torch.manual_seed(0)
+    model = BertForLabelMaskClassification.from_encoder(bert_dir, label_names=LABELS, tokenizer=tokenizer, **options)
+    return spread(model)
+
+
+def scores(model, tokenizer, texts=TEXTS):
+    with torch.no_grad():
+        return model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"pooled_text_head": False},
+        {"prompt_tokens_before": 1},
+        {"token_type_strategy": "per_label"},
+        {"label_stream_attention": "revealed_positions", "label_group_size": 2, "label_shortlist_size": 0},
+    ],
+)
+def test_old_labels_keep_their_scores_to_the_bit(bert_dir, options):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = stream_model(bert_dir, **options)
+    before = scores(model, tokenizer)
+    ids = model.add_labels(NEW, tokenizer)
+    after = scores(model, tokenizer)
+    assert ids == [4, 5] and model.config.label_names == [*LABELS, *NEW] and after.shape == (len(TEXTS), 6)
+    assert torch.equal(after[:, :4], before)
+    assert torch.isfinite(after[:, 4:]).all() and after[:, 4:].std() > 0
+
+
+def test_new_labels_start_from_their_names_and_the_global_threshold(bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = stream_model(bert_dir)
+    model.config.threshold, model.config.label_thresholds = 0.4, [0.1, 0.2, 0.3, 0.6]
+    size = len(tokenizer)
+    model.add_labels(["happy joy"], tokenizer, descriptions=["joy"])
+    config, weight = model.config, model.bert.get_input_embeddings().weight
+    assert len(tokenizer) == size  # a free [unusedN] slot, not a new token
+    slot = config.label_mask_token_ids[4]
+    assert slot not in config.label_mask_token_ids[:4] and tokenizer.convert_ids_to_tokens(slot).startswith("[unused")
+    assert torch.equal(weight[slot], weight[tokenizer.convert_tokens_to_ids("joy")])  # the description's word piece
+    assert config.label_thresholds == [0.1, 0.2, 0.3, 0.6, 0.4]
+    assert torch.equal(model.text_head.weight[4], torch.zeros(32)) and model.text_head.bias[4] == 0
+    assert model.text_head.weight.shape == (5, 32) and model.text_head.out_features == 5
+
+
+def test_a_vocabulary_without_free_slots_gains_tokens_and_the_old_tokenizer_is_refused(bert_dir_no_unused):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir_no_unused)
+    model = stream_model(bert_dir_no_unused, tokenizer)  # warm start adds its template tokens to `tokenizer`
+    old_tokenizer = copy.deepcopy(tokenizer)
+    before = scores(model, tokenizer)
+    model.add_labels(NEW, tokenizer)
+    assert len(tokenizer) == len(old_tokenizer) + 2
+    assert len(tokenizer) == model.config.vocab_size == model.cls.predictions.bias.numel()
+    assert torch.equal(scores(model, tokenizer)[:, :4], before)
+    with pytest.raises(ValueError, match="token"):
+        from lmmlc.configuration_lmmlc import check_tokenizer
+
+        check_tokenizer(old_tokenizer, model.config, "old")
+
+
+def test_a_ranker_gains_a_vector_per_name_and_the_stream_scores_of_old_labels_stay(bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    many = [f"tag{i}" for i in range(9)]
+    torch.manual_seed(0)
+    model = BertForLabelMaskClassification.from_encoder(
+        bert_dir, label_names=many, label_group_size=4, label_shortlist_size=5, ranker_score_weight=0.2
+    )
+    model = spread(model)
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        text = encode_text(model.bert, batch["input_ids"], batch["attention_mask"], full_last_layer=True)
+        before = stream_logits(model, text)
+        model.add_labels(NEW, tokenizer)
+        after = stream_logits(model, text)
+    assert model.ranker.label_vectors.shape == (11, 32) and model.ranker.label_bias.shape == (11,)
+    assert torch.equal(after[:, :9], before)
+    assert scores(model, tokenizer).shape == (len(TEXTS), 11)
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["joy"], r"already the model's or repeated: \['joy'\]"),
+        (["new", "new"], r"already the model's or repeated: \['new'\]"),
+        ([" "], "must be non-empty texts"),
+        ([], "non-empty list of names"),
+        ("happy", "non-empty list of names"),
+    ],
+)
+def test_bad_names_are_refused_before_anything_changes(bert_dir, names, message):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = stream_model(bert_dir)
+    with pytest.raises(ValueError, match=message):
+        model.add_labels(names, tokenizer)
+    assert model.config.label_names == LABELS and model.text_head.weight.shape[0] == 4
+    with pytest.raises(ValueError, match="one description per new label"):
+        model.add_labels(["a", "b"], tokenizer, descriptions=["only one"])
+
+
+def test_models_whose_old_labels_would_move_are_refused(make_model, tokenizer, bert_dir):
+    with pytest.raises(ValueError, match="needs a label-stream model"):
+        make_model().add_labels(NEW, tokenizer)  # single sequence
+    with pytest.raises(ValueError, match="would move the old labels' positions"):
+        stream_model(bert_dir, label_stream_attention="revealed_positions").add_labels(NEW, tokenizer)
+    baseline = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS)
+    assert not hasattr(baseline, "add_labels")
+
+
+def test_the_saved_model_serves_its_new_labels_without_lmmlc(bert_dir, tmp_path):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = stream_model(bert_dir)
+    model.add_labels(NEW, tokenizer)
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    expected = scores(model, tokenizer)
+    script = BLOCK_LMMLC + textwrap.dedent(
+        f"""
+        import json, torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+        path = {str(tmp_path / "model")!r}
+        model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=True).eval()
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)
+        with torch.no_grad():
+            logits = model(**tokenizer({TEXTS!r}, padding=True, return_tensors="pt")).logits
+        labels = [r["label"] for r in pipeline(model=path, trust_remote_code=True)("i love it", top_k=None)]
+        print(json.dumps({{"logits": logits.tolist(), "labels": labels}}))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert torch.tensor(served["logits"]) == pytest.approx(expected, abs=1e-5)
+    assert sorted(served["labels"]) == sorted([*LABELS, *NEW])
