@@ -316,6 +316,9 @@ class LabelMaskConfig(MultiLabelBertConfig):
             the full loss, and the stream's cloze score is added on the sampled labels. None (default): on for a new
             label-stream model at any label count (one group: docs/experiments/NOTEBOOK.md 1f; past one group: 5i),
             off for a single sequence and for a trained config saved without the field.
+        label_blocks: label stream only: sizes of the blocks of labels scored apart (in index order; None: one
+            block). `add_labels` appends a block per call, so the labels a model was trained with keep their
+            groups, and their scores, to the bit.
         kwargs: see `MultiLabelBertConfig`.
     """
 
@@ -374,6 +377,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         ranker_score_weight: float | None = None,
         all_masked_loss_weight: float = 0.0,
         pooled_text_head: bool | None = None,
+        label_blocks: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
         refuse_removed_options(kwargs, decode_strategy, label_stream_attention)
@@ -426,6 +430,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         )
         self.all_masked_loss_weight = float(all_masked_loss_weight)
         self.pooled_text_head = self._choose_pooled_head() if pooled_text_head is None else bool(pooled_text_head)
+        self.label_blocks = None if label_blocks is None else [int(size) for size in label_blocks]
+        self.check_label_blocks()
         self._check_stream_options()
         if self.all_masked_loss_weight < 0:
             raise ValueError(f"all_masked_loss_weight must be >= 0, got {self.all_masked_loss_weight}.")
@@ -541,6 +547,14 @@ class LabelMaskConfig(MultiLabelBertConfig):
     def _single_sequence_budget(self) -> int:
         """Text tokens left beside the whole template in one sequence."""
         return self.max_position_embeddings - self.num_labels * self.tokens_per_label - 3  # [CLS] and two [SEP]
+
+    def check_label_blocks(self) -> None:
+        """Refuse `label_blocks` that do not split the labels (positive sizes summing to `num_labels`)."""
+        blocks = self.label_blocks
+        if blocks is not None and (min(blocks, default=0) < 1 or sum(blocks) != self.num_labels):
+            raise ValueError(
+                f"label_blocks={blocks} must be positive sizes summing to the {self.num_labels} labels (or None)."
+            )
 
     def text_budget(self) -> int:
         """Text tokens an example keeps: all positions but [CLS]/[SEP] with the label stream, else what fits

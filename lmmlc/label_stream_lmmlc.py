@@ -385,6 +385,9 @@ def stream_logits(
     config = model.config
     check_stream_support(config)
     batch = text.valid.shape[0]
+    blocks = getattr(config, "label_blocks", None)
+    if candidate_ids is None and blocks and len(blocks) > 1:  # labels added later are scored apart
+        return _stream_logits_by_block(model, text, blocks, candidate_state)
     candidate_ids = _checked_candidates(config, batch, candidate_ids, candidate_state, text.valid.device)
     size = max(1, min(config.label_group_size, candidate_ids.shape[1]))
     ids, state, example = group_labels(candidate_ids, candidate_state, size)
@@ -410,6 +413,20 @@ def stream_logits(
     if model.text_head is None:
         return logits
     return logits + model.text_head(text).gather(1, candidate_ids)
+
+
+def _stream_logits_by_block(
+    model: nn.Module, text: TextStream, blocks: list[int], candidate_state: torch.Tensor | None
+) -> torch.Tensor:
+    """Logits `(batch, num_labels)` of every label, each block of `config.label_blocks` grouped on its own, as it
+    was grouped before later blocks were added (`add_labels`): the same shapes, so the same scores to the bit."""
+    batch, device, pieces, start = text.valid.shape[0], text.valid.device, [], 0
+    for size in blocks:
+        ids = torch.arange(start, start + size, device=device).expand(batch, size)
+        state = None if candidate_state is None else candidate_state[:, start : start + size]
+        pieces.append(stream_logits(model, text, ids, state))
+        start += size
+    return torch.cat(pieces, dim=1)
 
 
 def _checked_candidates(

@@ -142,6 +142,8 @@ def add_labels(
     config.prompt_token_ids = [*(config.prompt_token_ids or [[]] * old_count), *(g[:width] for g in groups)]
     if config.mask_mode == "per_label":
         config.label_mask_token_ids = [*config.label_mask_token_ids, *(g[width] for g in groups)]
+    config.label_blocks = [*(config.label_blocks or [old_count]), len(names)]  # the old labels keep their groups
+    config.check_label_blocks()
     if config.label_thresholds is not None:
         config.label_thresholds = [*config.label_thresholds, *[config.threshold] * len(names)]
     if config.decode_order is not None:

@@ -27,7 +27,13 @@ def stream_model(bert_dir, tokenizer=None, **options):
     return spread(model)
 
 
-def scores(model, tokenizer, texts=TEXTS):
+MANY_TEXTS = [
+    f"{a} {b} it" for a in ("i love", "so angry", "sad", "happy joy") for b in ("the a", "cs math", "fear", "no")
+]
+"""16 texts: a batch big enough that a matrix product's blocking would change with its shape."""
+
+
+def scores(model, tokenizer, texts=MANY_TEXTS):
     with torch.no_grad():
         return model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
 
@@ -48,8 +54,12 @@ def test_old_labels_keep_their_scores_to_the_bit(bert_dir, options):
     before = scores(model, tokenizer)
     ids = model.add_labels(NEW, tokenizer)
     after = scores(model, tokenizer)
-    assert ids == [4, 5] and model.config.label_names == [*LABELS, *NEW] and after.shape == (len(TEXTS), 6)
+    assert ids == [4, 5] and model.config.label_names == [*LABELS, *NEW] and after.shape == (len(MANY_TEXTS), 6)
     assert torch.equal(after[:, :4], before)
+    assert model.config.label_blocks == [4, 2]
+    model.add_labels(["grief"], tokenizer)  # a second call: its own block, nothing earlier moves
+    again = scores(model, tokenizer)
+    assert model.config.label_blocks == [4, 2, 1] and torch.equal(again[:, :6], after)
     assert torch.isfinite(after[:, 4:]).all() and after[:, 4:].std() > 0
 
 
@@ -100,7 +110,15 @@ def test_a_ranker_gains_a_vector_per_name_and_the_stream_scores_of_old_labels_st
         after = stream_logits(model, text)
     assert model.ranker.label_vectors.shape == (11, 32) and model.ranker.label_bias.shape == (11,)
     assert torch.equal(after[:, :9], before)
-    assert scores(model, tokenizer).shape == (len(TEXTS), 11)
+    assert scores(model, tokenizer).shape == (len(MANY_TEXTS), 11)
+
+
+def test_label_blocks_must_split_the_labels(bert_dir):
+    from lmmlc import LabelMaskConfig
+
+    with pytest.raises(ValueError, match=r"label_blocks=\[3, 2\] must be positive sizes summing to the 4 labels"):
+        LabelMaskConfig(label_names=LABELS, label_blocks=[3, 2])
+    assert LabelMaskConfig(label_names=LABELS, label_blocks=[3, 1]).label_blocks == [3, 1]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +156,7 @@ def test_the_saved_model_serves_its_new_labels_without_lmmlc(bert_dir, tmp_path)
     model.add_labels(NEW, tokenizer)
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")
-    expected = scores(model, tokenizer)
+    expected = scores(model, tokenizer, TEXTS)
     script = BLOCK_LMMLC + textwrap.dedent(
         f"""
         import json, torch
