@@ -301,8 +301,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     second.add_argument("--full_model", type=Path, required=True, help="LM-MLC trained with every label.")
     second.add_argument("--ks", type=int, nargs="+", default=[8, 32])
     second.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    second.add_argument("--epochs", type=float, default=15.0)
-    second.add_argument("--learning_rate", type=float, default=3e-3)
+    defaults = {name: f.default for name, f in AddLabelsArguments.__dataclass_fields__.items()}  # lmmlc-add-labels'
+    second.add_argument("--epochs", type=float, default=defaults["num_train_epochs"])
+    second.add_argument("--learning_rate", type=float, default=defaults["learning_rate"])
     second.add_argument("--validation_rows", type=int, default=2000)
     second.add_argument("--output", default="docs/benchmarks/new_labels/goemotions")
     return parser.parse_args(argv)

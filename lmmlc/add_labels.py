@@ -42,7 +42,7 @@ class AddLabelsArguments:
         default=None,
         metadata={"help": "JSON Lines {text, labels}: few-shot examples; a new label absent from a row is a negative."},
     )
-    num_train_epochs: float = field(default=20.0, metadata={"help": "Few-shot epochs over --train_file."})
+    num_train_epochs: float = field(default=15.0, metadata={"help": "Few-shot epochs over --train_file."})
     learning_rate: float = field(default=3e-3, metadata={"help": "Few-shot learning rate (new parameters only)."})
     per_device_train_batch_size: int = field(default=16, metadata={"help": "Few-shot batch size."})
     seed: int = field(default=42, metadata={"help": "Few-shot seed."})

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from transformers import HfArgumentParser, PreTrainedModel, PreTrainedTokenizerBase
 
-from .evaluation import load_trained
+from .evaluation import inference_collator, load_trained
 from .onnx import (
     METADATA_KEY,
     ONNX_FILES,
@@ -82,8 +82,6 @@ def one_pass_note(config) -> str | None:
 
 def check_batch(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> dict[str, torch.Tensor]:
     """`CHECK_TEXTS` as the graph takes them (the template inserted for a single-sequence model)."""
-    from .evaluation import inference_collator
-
     encoded = [tokenizer(text, truncation=True) for text in CHECK_TEXTS]
     batch = inference_collator(tokenizer, model.config)([dict(e) for e in encoded])
     batch.setdefault("token_type_ids", torch.zeros_like(batch["input_ids"]))

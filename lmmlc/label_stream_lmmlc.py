@@ -375,9 +375,11 @@ def stream_logits(
     text: TextStream,
     candidate_ids: torch.Tensor | None = None,
     candidate_state: torch.Tensor | None = None,
+    pooled_head: bool = True,
 ) -> torch.Tensor:
     """Logits `(batch, k)` of `candidate_ids` `(batch, k)` (default: every label) over encoded `text`, without the
-    label ranker: the stream's cloze scores, plus the pooled text head's when `model` has one.
+    label ranker: the stream's cloze scores, plus the pooled text head's when `model` has one (and `pooled_head`).
+    With `config.label_blocks` (labels added later), every label's logits are computed block by block.
 
     Without gradients, groups are scored in chunks of at most `STREAM_CHUNK_TOKENS` tokens (label tokens plus
     twice the text length per group, for its copy of the text's keys and values); an exported graph scores them in one.
@@ -410,9 +412,19 @@ def stream_logits(
             "--per_device_train_batch_size or --label_group_size, or use --label_stream_layers."
         ) from error
     logits = torch.cat(pieces).reshape(batch, -1)[:, : candidate_ids.shape[1]]
-    if model.text_head is None:
+    if model.text_head is None or not pooled_head:
         return logits
     return logits + model.text_head(text).gather(1, candidate_ids)
+
+
+def block_sigmoid(logits: torch.Tensor, config) -> torch.Tensor:
+    """Probabilities of every label's `logits` `(batch, num_labels)`, block by block of `config.label_blocks`: each
+    block's sigmoid runs over a tensor of the shape it had before later labels were added, since a vectorised sigmoid
+    can round the last elements of a longer tensor differently."""
+    blocks = getattr(config, "label_blocks", None)
+    if not blocks or len(blocks) < 2 or logits.shape[-1] != sum(blocks):
+        return torch.sigmoid(logits)
+    return torch.cat([torch.sigmoid(part.contiguous()) for part in logits.split(blocks, dim=-1)], dim=-1)
 
 
 def _stream_logits_by_block(
@@ -424,7 +436,8 @@ def _stream_logits_by_block(
     for size in blocks:
         ids = torch.arange(start, start + size, device=device).expand(batch, size)
         state = None if candidate_state is None else candidate_state[:, start : start + size]
-        pieces.append(stream_logits(model, text, ids, state))
+        piece = stream_logits(model, text, ids, state, pooled_head=False)
+        pieces.append(piece if model.text_head is None else piece + model.text_head(text, start, size))
         start += size
     return torch.cat(pieces, dim=1)
 

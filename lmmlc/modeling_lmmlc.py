@@ -31,6 +31,7 @@ from .decoding_lmmlc import DecodePlan, LabelMaskDecodeOutput, round_runner
 from .label_stream_lmmlc import (
     TextStream,
     attention_dropout,
+    block_sigmoid,
     encode_text,
     is_exporting,
     label_logits,
@@ -152,9 +153,15 @@ class PooledTextHead(nn.Linear):
         super().__init__(config.hidden_size, config.num_labels)
         self.dropout = nn.Dropout(classifier_dropout(config))
 
-    def forward(self, text: TextStream) -> torch.Tensor:
-        """Logits `(batch, num_labels)` of `text` encoded with its last layer's outputs."""
-        return super().forward(self.dropout(masked_mean_pool(text.last_hidden, text.valid)))
+    def forward(self, text: TextStream, start: int = 0, size: int | None = None) -> torch.Tensor:
+        """Logits `(batch, size)` of labels `start..start + size` (default: every label) of `text` encoded with its last
+        layer's outputs. A block of labels is scored with its own rows only, so its product has the shape it had
+        before later labels were added (`add_labels`), and the same values to the bit."""
+        pooled = self.dropout(masked_mean_pool(text.last_hidden, text.valid))
+        if start == 0 and size in (None, self.out_features):
+            return super().forward(pooled)
+        end = self.out_features if size is None else start + size
+        return F.linear(pooled, self.weight[start:end], self.bias[start:end])
 
 
 class _MultiLabelPreTrainedModel(BertPreTrainedModel):
@@ -464,7 +471,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions)
 
             def stream(rows: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-                return torch.sigmoid(label_logits(self, text.rows(rows), None, state).float())
+                return block_sigmoid(label_logits(self, text.rows(rows), None, state).float(), self.config)
 
             return plan.run(stream, input_ids.shape[0], input_ids.device)
         input_ids, attention_mask, token_type_ids, slot_positions = self._templated(

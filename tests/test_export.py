@@ -46,6 +46,14 @@ def stock_model(bert_dir: Path) -> BertForSequenceClassification:
     return BertForSequenceClassification.from_pretrained(bert_dir, config=config)
 
 
+def with_added_labels(bert_dir: Path) -> BertForLabelMaskClassification:
+    """A label-stream model with two labels added by name (a block of their own; free [unusedN] slots, so the
+    tokenizer the tests save with it stays the model's)."""
+    model = spread(BertForLabelMaskClassification.from_encoder(bert_dir, label_names=LABELS))
+    model.add_labels(["happy", "sad"], AutoTokenizer.from_pretrained(bert_dir))
+    return model
+
+
 MODELS = {
     "label stream (default)": lambda d: BertForLabelMaskClassification.from_encoder(d, label_names=LABELS),
     "label stream, ranker and shortlist": lambda d: BertForLabelMaskClassification.from_encoder(
@@ -60,6 +68,7 @@ MODELS = {
         d, label_names=LABELS, pooling="layer_weighted"
     ),
     "stock": stock_model,
+    "label stream with labels added later": lambda d: with_added_labels(d),
 }
 
 

@@ -309,3 +309,21 @@ def test_the_pooled_head_learns_every_label_beside_the_sampled_stream_loss(make_
         head, batch["ranker_targets"].float(), model.config
     )
     torch.testing.assert_close(loss, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_block_sigmoid_gives_each_block_the_probabilities_it_had_alone():
+    from types import SimpleNamespace
+
+    from lmmlc.label_stream_lmmlc import block_sigmoid
+
+    config = SimpleNamespace(label_blocks=[20, 8])
+    for seed in range(
+        20
+    ):  # a plain sigmoid of the wider tensor rounds some of these differently (about half the seeds)
+        generator = torch.Generator().manual_seed(seed)
+        old, new = torch.randn(51, 20, generator=generator) * 4, torch.randn(51, 8, generator=generator) * 4
+        probabilities = block_sigmoid(torch.cat([old, new], dim=1), config)
+        assert torch.equal(probabilities[:, :20], torch.sigmoid(old)) and torch.equal(
+            probabilities[:, 20:], torch.sigmoid(new)
+        )
+    assert torch.equal(block_sigmoid(old, SimpleNamespace(label_blocks=None)), torch.sigmoid(old))

@@ -63,6 +63,17 @@ def test_old_labels_keep_their_scores_to_the_bit(bert_dir, options):
     assert torch.isfinite(after[:, 4:]).all() and after[:, 4:].std() > 0
 
 
+def test_decoded_probabilities_of_old_labels_stay_to_the_bit_at_odd_batch_sizes(bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = stream_model(bert_dir).eval()
+    for texts in (MANY_TEXTS * 3 + MANY_TEXTS[:3], MANY_TEXTS[:5]):  # 51 and 5 rows: the vectorised tails differ
+        batch = tokenizer(texts, padding=True, return_tensors="pt")
+        before = model.decode(**batch).probs
+        grown = copy.deepcopy(model)
+        grown.add_labels(NEW, copy.deepcopy(tokenizer))
+        assert torch.equal(grown.decode(**batch).probs[:, :4], before)
+
+
 def test_new_labels_start_from_their_names_and_the_global_threshold(bert_dir):
     tokenizer = AutoTokenizer.from_pretrained(bert_dir)
     model = stream_model(bert_dir)
