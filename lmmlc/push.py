@@ -105,8 +105,10 @@ def check_card_is_ours(path: Path) -> None:
 
 
 def check_handler_is_ours(path: Path) -> None:
-    """Refuse to replace a handler.py that is not lmmlc's (lmmlc-push writes its Inference Endpoints handler there)."""
-    if path.exists() and path.read_text(encoding="utf-8") != HANDLER_SOURCE.read_text(encoding="utf-8"):
+    """Refuse to replace a handler.py that is not lmmlc's, of this version or an earlier one (its first line is
+    lmmlc's): lmmlc-push writes its Inference Endpoints handler there."""
+    ours = HANDLER_SOURCE.read_text(encoding="utf-8").splitlines()[0]
+    if path.exists() and path.read_text(encoding="utf-8").splitlines()[:1] != [ours]:
         raise ValueError(
             f"{path} is not lmmlc's Inference Endpoints handler, and lmmlc-push writes it there: move your handler.py "
             "out of the folder first (nothing was written or uploaded)."

@@ -58,6 +58,12 @@ def test_a_handler_py_of_the_user_is_never_replaced(folder):
         push(PushArguments(str(folder), "me/model", dry_run=True))
     assert (folder / "handler.py").read_text() == "class EndpointHandler: ...\n"
     assert not (folder / "README.md").exists()
+    from lmmlc.push import HANDLER_SOURCE
+
+    earlier = HANDLER_SOURCE.read_text().splitlines()[0] + "\n# an earlier lmmlc's handler\n"
+    (folder / "handler.py").write_text(earlier)
+    push(PushArguments(str(folder), "me/model", dry_run=True))  # lmmlc's own, of another version: replaced
+    assert (folder / "handler.py").read_text() == HANDLER_SOURCE.read_text()
 
 
 def test_no_token_fails_before_any_upload(folder, monkeypatch, tmp_path):
