@@ -12,13 +12,12 @@ travelling files.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
 from .configuration_lmmlc import check_tokenizer, label_names_of
 from .label_stream_lmmlc import encode_text
-from .warm_start_lmmlc import _mean_embedding, _unused_token_ids
+from .warm_start_lmmlc import _mean_embedding, _unused_token_ids, grow_token_types, grow_vocabulary
 
 
 def check_new_labels(config: PretrainedConfig, names: list[str], descriptions: list[str] | None) -> None:
@@ -62,11 +61,7 @@ def _free_token_ids(model: nn.Module, tokenizer: PreTrainedTokenizerBase, count:
     start = sum(token.startswith("[lmmlc_") for token in vocabulary)
     tokens = [f"[lmmlc_{start + k}]" for k in range(count)]
     tokenizer.add_tokens(tokens, special_tokens=True)
-    size = len(tokenizer)
-    if size > config.vocab_size:
-        model.resize_token_embeddings(size, mean_resizing=False)
-        bias = model.cls.predictions.bias
-        model.cls.predictions.bias = nn.Parameter(F.pad(bias.data, (0, size - bias.numel())))
+    grow_vocabulary(model, len(tokenizer))
     return tokenizer.convert_tokens_to_ids(tokens)
 
 
@@ -102,19 +97,6 @@ def _grow_heads(model: nn.Module, tokenizer: PreTrainedTokenizerBase, texts: lis
         bias = model.ranker.label_bias.mean().expand(rows)
         model.ranker.label_vectors = nn.Parameter(torch.cat([model.ranker.label_vectors.data, vectors]))
         model.ranker.label_bias = nn.Parameter(torch.cat([model.ranker.label_bias.data, bias]))
-
-
-@torch.no_grad()
-def _grow_token_types(model: nn.Module, rows: int) -> None:
-    """With `token_type_strategy="per_label"`, a token type per new label, starting as the others started."""
-    old = model.bert.embeddings.token_type_embeddings
-    new = nn.Embedding(old.num_embeddings + rows, old.embedding_dim).to(
-        device=old.weight.device, dtype=old.weight.dtype
-    )
-    new.weight[: old.num_embeddings] = old.weight
-    new.weight[old.num_embeddings :] = old.weight[min(1, old.num_embeddings - 1)]
-    model.bert.embeddings.token_type_embeddings = new
-    model.config.type_vocab_size = new.num_embeddings
 
 
 def add_labels(
@@ -155,7 +137,8 @@ def add_labels(
         for group, text in zip(groups, texts, strict=True):
             weight[group] = _mean_embedding(weight, tokenizer, text, fallback)
     if config.token_type_strategy == "per_label":
-        _grow_token_types(model, len(names))
+        types = model.bert.embeddings.token_type_embeddings.num_embeddings
+        grow_token_types(model, types + len(names), kept=types)
     _grow_heads(model, tokenizer, texts)
     return list(range(old_count, config.num_labels))
 

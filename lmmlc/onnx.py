@@ -98,7 +98,7 @@ def check_export_matches(metadata: dict, config: PretrainedConfig, tokenizer: Pr
         raise ValueError(f"{path} uses lmmlc ONNX format {metadata.get('format')}, this lmmlc reads {FORMAT_VERSION}.")
     if metadata["label_names"] != label_names_of(config):
         raise ValueError(f"The labels in {path.parent}/config.json are not the ones the graph {path} scores: {fix}.")
-    if not np.allclose(metadata["thresholds"], resolve_thresholds(config), atol=0):
+    if metadata["thresholds"] != resolve_thresholds(config):  # JSON keeps floats exact
         raise ValueError(f"The thresholds in {path.parent}/config.json are not the ones exported with {path}: {fix}.")
     if metadata["vocabulary_sha256"] != vocabulary_digest(tokenizer):
         raise ValueError(f"The tokenizer in {path.parent} is not the one {path} was exported with: {fix}.")

@@ -107,15 +107,24 @@ def _init_template_embeddings(model: nn.Module, tokenizer: PreTrainedTokenizerBa
 
 
 @torch.no_grad()
-def _grow_token_types(model: nn.Module) -> None:
-    """Give every label its own token type, starting from the second segment's embedding."""
+def grow_token_types(model: nn.Module, rows: int, kept: int) -> None:
+    """Give the encoder `rows` token types: its first `kept` kept, each other one starting from the second segment's
+    embedding (a label's own type with `token_type_strategy="per_label"`)."""
     old = model.bert.embeddings.token_type_embeddings
-    rows = model.config.num_labels + 1
     new = nn.Embedding(rows, old.embedding_dim).to(device=old.weight.device, dtype=old.weight.dtype)
-    new.weight[0] = old.weight[0]
-    new.weight[1:] = old.weight[min(1, old.num_embeddings - 1)]
+    new.weight[:kept] = old.weight[:kept]
+    new.weight[kept:] = old.weight[min(1, old.num_embeddings - 1)]
     model.bert.embeddings.token_type_embeddings = new
     model.config.type_vocab_size = rows
+
+
+def grow_vocabulary(model: nn.Module, size: int) -> None:
+    """Grow the word embeddings and the cloze head's output bias to `size` tokens (new rows: the bias 0)."""
+    if size <= model.config.vocab_size:
+        return
+    model.resize_token_embeddings(size, mean_resizing=False)
+    bias = model.cls.predictions.bias
+    model.cls.predictions.bias = nn.Parameter(F.pad(bias.data, (0, size - bias.numel())))
 
 
 def warm_start(
@@ -136,11 +145,8 @@ def warm_start(
     vocab_size = _assign_template_tokens(config, tokenizer)
     config._check_token_ids()
     model = load(path, *model_args, config=config, **load_kwargs)
-    if vocab_size > model.config.vocab_size:
-        model.resize_token_embeddings(vocab_size, mean_resizing=False)
-        bias = model.cls.predictions.bias
-        model.cls.predictions.bias = nn.Parameter(F.pad(bias.data, (0, vocab_size - bias.numel())))
+    grow_vocabulary(model, vocab_size)
     if config.token_type_strategy == "per_label":
-        _grow_token_types(model)
+        grow_token_types(model, config.num_labels + 1, kept=1)  # type 0: the text; one type per label
     _init_template_embeddings(model, tokenizer)
     return model
