@@ -32,6 +32,10 @@ METHODS = {
     "lmmlc-head-uncorrected": ["--pooled_text_head", "true"],
     **{f"lmmlc-top{k}": ["--pooled_text_head", "true", "--label_stream_layers", str(k)] for k in (1, 2, 3)},
     **{f"lmmlc-sample{k}": ["--pooled_text_head", "true", "--label_sample_size", str(k)] for k in (8, 16, 32)},
+    **{
+        f"lmmlc-ranked{k}": ["--pooled_text_head", "true", "--label_sample_size", str(k), "--label_negatives", "ranked"]
+        for k in (8, 16)
+    },
     "baseline": ["--model_type", "baseline"],
     "stock": ["--model_type", "stock"],
 }
@@ -41,7 +45,8 @@ every label beside the stream's sampled labels, the default since 5i (pinned, so
 for 5i's ablation: a sampling correction of the stream's loss, `lmmlc-head` in choose-cooking-250, lost and was
 removed);
 `lmmlc-topK` that row with label slots in the top K encoder layers only (docs/experiments/NOTEBOOK.md 5j);
-`lmmlc-sampleK` that row with K label slots per training example instead of one group's 64 (5n)."""
+`lmmlc-sampleK` that row with K label slots per training example instead of one group's 64 (5n), `lmmlc-rankedK`
+with the negatives its label ranker ranks highest (5o)."""
 METRICS = [
     ("micro-F1", "test_micro_f1@per_label"),
     ("macro-F1", "test_macro_f1@per_label"),

@@ -3,7 +3,7 @@
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .configuration_lmmlc import MASKED, NO, YES, LabelMaskConfig, MultiLabelBertConfig
+from .configuration_lmmlc import MASKED, NO, YES, LabelMaskConfig, MultiLabelBertConfig, max_text_length
 from .data_collators import DataCollatorForLabelMask
 from .modeling_lmmlc import (
     BertForLabelMaskClassification,
@@ -30,6 +30,7 @@ __all__ = [
     "build_template_inputs",
     "describe_template",
     "insert_label_template",
+    "max_text_length",
     "tokenize_for_template",
 ]
 

@@ -183,3 +183,8 @@ class LabelMaskArguments:
         "Label stream: labels scored per training example (all positives + sampled negatives). "
         "Default: all labels when they fit one group, else one group (--label_group_size)."
     )
+    label_negatives: str = _help(
+        "With sampled labels: uniform (negatives drawn at random) or ranked (the negatives the label ranker ranks "
+        "highest, as its shortlist holds them at inference).",
+        "uniform",
+    )

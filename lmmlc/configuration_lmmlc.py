@@ -73,7 +73,12 @@ def refuse_removed_options(kwargs: dict[str, Any], decode_strategy: str, label_s
 
 def max_text_length(config: BertConfig, tokenizer_limit: int) -> int:
     """Most tokens of `[CLS] text [SEP]` a model takes: a label-mask model's text budget (room left by the
-    template), else its positions; never more than the tokenizer's own limit."""
+    template), else its positions; never more than the tokenizer's own limit. A model that reads whole documents
+    takes what its windows cover."""
+    windows = config.windows() if hasattr(config, "windows") else None
+    if windows is not None:  # every window fits the positions on its own
+        size, stride, count = windows
+        return size + (count - 1) * stride
     budget = getattr(config, "text_budget", None)
     return min(budget() + 2 if budget else config.max_position_embeddings, tokenizer_limit)
 
@@ -195,6 +200,11 @@ class MultiLabelBertConfig(BertConfig):
         "label_loss_weight": "Weight of the classification loss.",
         "mlm_loss_weight": "Weight of the joint MLM loss (needs --mlm_probability > 0).",
         "pooling": "Baseline pooling: cls, mean or layer_weighted.",
+        "max_windows": "Whole documents: a text longer than --max_seq_length tokens is read in up to this many "
+        "windows of --max_seq_length tokens, each encoded apart; labels attend to, and pooled heads average over, "
+        "every window (1: the text is cut).",
+        "window_stride": "Whole documents: text tokens from one window's start to the next's (default: "
+        "--max_seq_length - 2, no overlap).",
     }
     """The options a user sets (lmmlc-train's flags are generated from them: type and default from `__init__`)."""
 
@@ -207,6 +217,9 @@ class MultiLabelBertConfig(BertConfig):
         label_loss_weight: float = 1.0,
         mlm_loss_weight: float = 0.0,
         pooling: str = "mean",
+        max_windows: int = 1,
+        window_stride: int | None = None,
+        text_window: int | None = None,
         threshold: float = 0.5,
         label_thresholds: list[float] | None = None,
         lmmlc_schema_version: int = SCHEMA_VERSION,
@@ -231,11 +244,35 @@ class MultiLabelBertConfig(BertConfig):
         self.label_loss_weight = label_loss_weight
         self.mlm_loss_weight = mlm_loss_weight
         self.pooling = pooling
+        self.max_windows = int(max_windows)
+        self.window_stride = None if window_stride is None else int(window_stride)
+        self.text_window = None if text_window is None else int(text_window)
         self.threshold = threshold
         self.label_thresholds = label_thresholds
         self.lmmlc_schema_version = SCHEMA_VERSION
         super().__init__(**kwargs)
+        self.windows()
         self.decision_thresholds()
+
+    def windows(self) -> tuple[int, int, int] | None:
+        """`(size, stride, max_windows)` when the model reads whole documents in windows (`max_windows` > 1; size:
+        `text_window`, else every position), else None; raises on settings that cannot work."""
+        if self.max_windows < 1:
+            raise ValueError(f"max_windows must be >= 1 (1: no windows), got {self.max_windows}.")
+        if self.max_windows == 1:
+            return None
+        size = self.text_window or self.max_position_embeddings
+        if not 3 <= size <= self.max_position_embeddings:
+            raise ValueError(
+                f"text_window={size} (tokens per window, [CLS]/[SEP] included) must lie in "
+                f"3..{self.max_position_embeddings} (the encoder's positions): lower --max_seq_length."
+            )
+        stride = self.window_stride or size - 2
+        if not 1 <= stride <= size - 2:
+            raise ValueError(
+                f"window_stride={stride} must lie in 1..{size - 2} (a window's text tokens): a larger one skips text."
+            )
+        return size, stride, self.max_windows
 
     @property
     def label_names(self) -> list[str]:
@@ -416,6 +453,11 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.label_stream = self._choose_stream() if label_stream is None else bool(label_stream)
         if self.label_stream:
             self.text_attends_labels = False
+        elif self.max_windows > 1:
+            raise ValueError(
+                f"max_windows={self.max_windows} (whole documents) needs the label stream: a single sequence holds "
+                "the text and the template within the encoder's positions. Use label_stream=True or max_windows=1."
+            )
         self.label_stream_layers = None if label_stream_layers is None else int(label_stream_layers)
         if self.label_stream_layers is not None and not 1 <= self.label_stream_layers <= self.num_hidden_layers:
             raise ValueError(

@@ -13,6 +13,7 @@ from .losses_lmmlc import IGNORE_INDEX
 from .template_lmmlc import insert_label_template
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
+NEGATIVES = ("uniform", "ranked")
 
 
 @dataclass
@@ -126,6 +127,9 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         label_sample_size: label stream only: labels scored per training example, all its positives plus
             sampled negatives (`candidate_ids` in the batch); an example with more positives keeps them all and
             the batch grows to fit; negatives are drawn uniformly. None: every label (no `candidate_ids`).
+        label_negatives: with `label_sample_size`: "uniform" (drawn by the collator) or "ranked" (the model scores
+            the negatives its label ranker ranks highest, `sample_size` in the batch with every label's `labels`:
+            the labels its shortlist will hold at inference).
 
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
     `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
@@ -143,6 +147,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
     reveal_order: list[int] | None = None
     wrong_label_prob: float = 0.01
     label_sample_size: int | None = None
+    label_negatives: str = "uniform"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -175,12 +180,22 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             raise ValueError(
                 "label_sample_size needs the label stream (label_stream=True): a single sequence scores all."
             )
+        if self.label_negatives not in NEGATIVES:
+            raise ValueError(f"label_negatives={self.label_negatives!r}: choose one of {', '.join(NEGATIVES)}.")
+        if self.label_negatives == "ranked" and not getattr(self.config, "label_shortlist_size", None):
+            raise ValueError(
+                "label_negatives='ranked' picks the negatives the label ranker ranks highest: the model needs a "
+                "ranker (label_shortlist_size > 0, the default past one label group)."
+            )
+        if self.label_negatives == "ranked" and self.reveal_strategy != "none":
+            raise ValueError("label_negatives='ranked' scores labels the model picks: use reveal_strategy='none'.")
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         self._start_batch()
         labels = self._labels(features)
         padded = self._pad(features)
-        label_ids = self._sample_labels(labels) if labels is not None and self.config.label_stream else None
+        ranked = self.label_negatives == "ranked" and labels is not None and self._samples(labels.shape[1])
+        label_ids = None if ranked or labels is None or not self.config.label_stream else self._sample_labels(labels)
         full_targets = getattr(self.config, "label_shortlist_size", None) or (
             label_ids is not None and getattr(self.config, "pooled_text_head", False)
         )
@@ -200,6 +215,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             views = shown is not None and self.config.uses_reveal_views
             batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
             batch["slot_targets"] = truth if views else None
+            batch["sample_size"] = torch.tensor(self.label_sample_size) if ranked else None
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
             batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)
@@ -213,12 +229,15 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
 
         k is `label_sample_size`, or the most positives of any example in the batch when that is larger.
         """
-        n = labels.shape[1]
-        if self.label_sample_size is None or self.label_sample_size >= n:
+        if not self._samples(labels.shape[1]):
             return None
         keys = torch.where(labels == 1, float("inf"), self._rand(labels.shape))
         k = max(self.label_sample_size, int(labels.sum(dim=1).max()))
         return keys.topk(k, dim=1).indices.sort(dim=1).values
+
+    def _samples(self, num_labels: int) -> bool:
+        """Whether training examples score a sample of their labels (fewer than `num_labels`)."""
+        return self.label_sample_size is not None and self.label_sample_size < num_labels
 
     def _reveal(self, batch: int, label_ids: torch.Tensor | None = None) -> torch.Tensor:
         """Which labels each example reveals, `(batch, k)` bool (k: num_labels, or the sampled `label_ids`)."""

@@ -1,5 +1,6 @@
 """A Gradio demo of a multi-label classifier: a text in, its predicted labels with scores as bars, a threshold slider,
-and every label's score on request. `lmmlc-demo` runs it on a trained folder or its ONNX export; `lmmlc-demo
+every label's score on request, and the text with each predicted label's evidence highlighted. `lmmlc-demo` runs it
+on a trained folder or its ONNX export; `lmmlc-demo
 --write_space` copies this file as a Space's `app.py` beside the model, where it loads the model folder it sits in
 as remote code. Imports only gradio and transformers.
 """
@@ -17,15 +18,43 @@ MODEL_THRESHOLDS = 0.0
 NO_LABEL = "(no label reaches its threshold)"
 
 
-def classify(classifier: Callable, text: str, threshold: float, every_label: bool) -> tuple[dict, dict | None]:
+EVIDENCE_SPANS = 2
+"""Evidence spans highlighted per predicted label."""
+
+
+def classify(
+    classifier: Callable, text: str, threshold: float, every_label: bool
+) -> tuple[dict, dict | None, list | None]:
     """Predicted labels `{label: score}` of `text` (at the model's thresholds, or one `threshold` when the slider is
-    above 0), and every label's score when `every_label` is ticked."""
+    above 0), every label's score when `every_label` is ticked, and the text with each predicted label's evidence
+    spans marked (`highlights`; None for a model without gradients, an ONNX export)."""
     if not text or not text.strip():
         raise gr.Error("Type a text to classify.")
     options = {} if threshold <= MODEL_THRESHOLDS else {"threshold": float(threshold)}
-    predicted = {r["label"]: r["score"] for r in classifier(text, **options)}
+    explains = hasattr(classifier.model, "get_input_embeddings")
+    results = classifier(text, **options, **({"evidence": EVIDENCE_SPANS} if explains else {}))
+    predicted = {r["label"]: r["score"] for r in results}
     scores = {r["label"]: r["score"] for r in classifier(text, top_k=None)} if every_label else None
-    return predicted or {NO_LABEL: 0.0}, scores
+    return predicted or {NO_LABEL: 0.0}, scores, highlights(text, results) if explains else None
+
+
+def highlights(text: str, results: list[dict]) -> list[tuple[str, str | None]]:
+    """`text` cut into pieces, each evidence span marked with its label (where spans of two labels overlap, the one
+    with more weight keeps the characters), for `gr.HighlightedText`."""
+    owner: list[tuple[float, str] | None] = [None] * len(text)
+    for result in results:
+        for span in result.get("evidence", []):
+            for i in range(span["start"], span["end"]):
+                if owner[i] is None or owner[i][0] < span["weight"]:
+                    owner[i] = (span["weight"], result["label"])
+    pieces: list[tuple[str, str | None]] = []
+    for i, char in enumerate(text):
+        label = owner[i] and owner[i][1]
+        if pieces and pieces[-1][1] == label:
+            pieces[-1] = (pieces[-1][0] + char, label)
+        else:
+            pieces.append((char, label))
+    return pieces
 
 
 def build_demo(classifier: Callable, title: str, examples: list[str] | None = None) -> gr.Blocks:
@@ -40,11 +69,12 @@ def build_demo(classifier: Callable, title: str, examples: list[str] | None = No
         button = gr.Button("Classify", variant="primary", elem_id="classify")
         predicted = gr.Label(label="Predicted labels", elem_id="predicted")
         scores = gr.Label(label="Every label", elem_id="scores")
+        evidence = gr.HighlightedText(label="Evidence: the spans each label drew on", elem_id="evidence")
         if examples:
             gr.Examples(examples, inputs=text)
         run = lambda *args: classify(classifier, *args)  # noqa: E731
-        button.click(run, [text, threshold, every_label], [predicted, scores], api_name="classify")
-        text.submit(run, [text, threshold, every_label], [predicted, scores])
+        button.click(run, [text, threshold, every_label], [predicted, scores, evidence], api_name="classify")
+        text.submit(run, [text, threshold, every_label], [predicted, scores, evidence])
     return demo
 
 

@@ -80,6 +80,17 @@ def one_pass_note(config) -> str | None:
     )
 
 
+def refuse_windows(config, model_path: str) -> None:
+    """Refuse a model that reads whole documents in windows: the graph would hold one window's path only."""
+    windows = config.windows() if hasattr(config, "windows") else None
+    if windows is not None:
+        raise ValueError(
+            f"{model_path} reads whole documents in up to {windows[2]} windows (max_windows), which lmmlc-export does "
+            "not trace yet: serve it with torch (lmmlc-predict, the pipeline), or export a copy whose config.json "
+            "says max_windows: 1 (it then reads each text's first window only)."
+        )
+
+
 def check_batch(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> dict[str, torch.Tensor]:
     """`CHECK_TEXTS` as the graph takes them (the template inserted for a single-sequence model)."""
     encoded = [tokenizer(text, truncation=True) for text in CHECK_TEXTS]
@@ -163,6 +174,7 @@ def export_model(model_path: str, output_dir: str | None = None, quantize: str |
     for module in ("onnxscript", "onnxruntime"):  # torch.onnx's exporter and the check; before any work
         require(module)
     model, tokenizer = load_trained(model_path)
+    refuse_windows(model.config, model_path)
     note = one_pass_note(model.config)
     if note:
         print(f"Note: {note}")

@@ -2,7 +2,7 @@
 
 Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
 `label_stream_lmmlc.py`, `losses_lmmlc.py`, `new_labels_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`,
-`template_lmmlc.py`, `warm_start_lmmlc.py`):
+`template_lmmlc.py`, `warm_start_lmmlc.py`, `windows_lmmlc.py`):
 imports only torch, transformers and those files.
 """
 
@@ -26,6 +26,7 @@ from .configuration_lmmlc import (
     MASKED,
     LabelMaskConfig,
     MultiLabelBertConfig,
+    max_text_length,
 )
 from .decoding_lmmlc import DecodePlan, LabelMaskDecodeOutput, round_runner
 from .label_stream_lmmlc import (
@@ -48,6 +49,7 @@ from .template_lmmlc import (
     text_blind_attention_mask,
 )
 from .warm_start_lmmlc import config_from, split_config_kwargs, warm_start, warn_warm_start
+from .windows_lmmlc import encode_windows, refuse_windowed_mlm, split_windows
 
 try:  # transformers >= 5: initialisers that skip weights already loaded from a checkpoint
     from transformers import initialization as init
@@ -122,6 +124,13 @@ def check_input_ids(config: MultiLabelBertConfig, input_ids: torch.Tensor) -> No
     vocabulary gives other ids, which the model would otherwise score without error. Skipped in export tracing."""
     if not input_ids.numel() or is_exporting():
         return
+    windows = config.windows() if hasattr(config, "windows") else None
+    limit = max_text_length(config, input_ids.shape[1]) if windows is not None else input_ids.shape[1]
+    if input_ids.shape[1] > limit:
+        raise ValueError(
+            f"The inputs hold {input_ids.shape[1]} tokens; this model reads at most {limit} ({windows[2]} windows of "
+            f"{windows[0]}): tokenize with truncation=True, max_length={limit} (the pipeline and lmmlc-predict do)."
+        )
     cls_id = getattr(config, "cls_token_id", None)
     wrong_start = cls_id is not None and bool((input_ids[:, 0] != cls_id).any())
     if wrong_start or int(input_ids.max()) >= config.vocab_size or int(input_ids.min()) < 0:
@@ -136,6 +145,18 @@ def masked_mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torc
     """Mean of `hidden` (batch, seq, hidden) over positions where `attention_mask` is 1."""
     mask = attention_mask[..., None].to(hidden.dtype)
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+
+
+def windowed_outputs(outputs: Any, windows: Any) -> Any:
+    """A `BertModel` output over `windows.used_rows` laid out per text (`Windows.laid`): last hidden state and hidden
+    states `(batch, count * size, hidden)`, pooler output the mean over the used windows; attentions dropped."""
+    hidden = outputs.hidden_states and tuple(windows.laid(h, 1) for h in outputs.hidden_states)
+    pooler = getattr(outputs, "pooler_output", None)
+    return type(outputs)(
+        last_hidden_state=windows.laid(outputs.last_hidden_state, 1),
+        pooler_output=None if pooler is None else windows.pooled(pooler),
+        hidden_states=hidden,
+    )
 
 
 def classifier_dropout(config: MultiLabelBertConfig) -> float:
@@ -281,6 +302,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         candidate_state: torch.Tensor | None = None,
         ranker_targets: torch.Tensor | None = None,
         slot_targets: torch.Tensor | None = None,
+        sample_size: torch.Tensor | int | None = None,
     ) -> MultiLabelOutput:
         """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
@@ -300,6 +322,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 ranker (-100 skips an entry); default `labels` when they cover every label.
             slot_targets: label stream, training with `config.all_masked_loss_weight` and reveals: `(batch, k)` the
                 0/1 truth of every scored label, revealed ones included.
+            sample_size: label stream with a ranker, training: score each example's positives and the negatives
+                its ranker ranks highest, `sample_size` labels in all (`labels` then covers every label).
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
@@ -309,6 +333,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         check_input_ids(self.config, input_ids)
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
+            if sample_size is not None:
+                candidate_ids, labels, ranker_targets = self._ranked_candidates(text, labels, int(sample_size))
             view_loss = self._all_masked_loss(text, candidate_ids, candidate_state, labels, slot_targets)
             output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
             if view_loss is not None and output.loss is not None:
@@ -350,6 +376,10 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             attention_mask = torch.ones_like(input_ids)
         dropout = attention_dropout(self)
         full = mlm_targets is not None or self.ranker is not None or self.text_head is not None
+        windows = split_windows(input_ids, attention_mask, self.config)
+        if windows is not None:
+            refuse_windowed_mlm(mlm_targets)
+            return encode_windows(self.bert, windows, dropout, full)
         return encode_text(self.bert, input_ids, attention_mask, token_type_ids, dropout=dropout, full_last_layer=full)
 
     def _all_masked_loss(
@@ -399,6 +429,20 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         if sampled and self.text_head is not None:
             loss = loss + self.config.label_loss_weight * multilabel_loss(self.text_head(text), targets, self.config)
         return MultiLabelOutput(loss, logits)
+
+    def _ranked_candidates(self, text: TextStream, labels: torch.Tensor | None, size: int) -> tuple[torch.Tensor, ...]:
+        """Per example its positives and the negatives the ranker ranks highest, `size` labels in all (more when an
+        example has more positives): `candidate_ids` `(batch, k)` sorted, their `labels`, and every label's targets
+        (`ranker_targets`)."""
+        if self.ranker is None or labels is None or labels.shape[1] != self.config.num_labels:
+            raise ValueError(
+                "sample_size (ranked negatives) needs the label ranker and every label's 0/1 labels (batch, "
+                "num_labels), as DataCollatorForLabelMask(label_negatives='ranked') gives them."
+            )
+        keys = torch.where(labels == 1, float("inf"), self.ranker_logits(text).detach().float())
+        k = min(labels.shape[1], max(size, int(labels.sum(dim=1).max())))
+        ids = keys.topk(k, dim=1).indices.sort(dim=1).values
+        return ids, labels.gather(1, ids), labels
 
     def ranker_logits(self, text: TextStream) -> torch.Tensor | None:
         """The label ranker's logits `(batch, num_labels)` of encoded text; None without a ranker.
@@ -553,6 +597,11 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
         check_input_ids(self.config, input_ids)
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
+        windows = split_windows(input_ids, attention_mask, self.config)
+        if windows is not None:
+            refuse_windowed_mlm(mlm_targets)
+            input_ids, attention_mask = windows.used_rows(windows.input_ids), windows.used_rows(windows.attention_mask)
+            token_type_ids = None
         layered = self.layer_pool is not None
         outputs = self.bert(
             input_ids=input_ids,
@@ -561,6 +610,9 @@ class BertForMultiLabelClassification(_MultiLabelPreTrainedModel):
             output_hidden_states=output_hidden_states or layered,
             output_attentions=output_attentions,
         )
+        if windows is not None:  # every window's tokens laid side by side per text (the pooler: a mean of windows)
+            outputs = windowed_outputs(outputs, windows)
+            attention_mask = windows.valid().long()
         if layered:
             pooled = self.layer_pool(outputs.hidden_states, attention_mask)
         elif self.config.pooling == "mean":

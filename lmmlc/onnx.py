@@ -20,7 +20,13 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, PreTrainedTokenizerBase
 
-from .configuration_lmmlc import LabelMaskConfig, check_tokenizer, label_names_of, resolve_thresholds
+from .configuration_lmmlc import (
+    LabelMaskConfig,
+    check_tokenizer,
+    label_names_of,
+    max_text_length,
+    resolve_thresholds,
+)
 from .modeling_lmmlc import MultiLabelOutput, check_input_ids
 from .template_lmmlc import template_inputs
 
@@ -120,11 +126,12 @@ def check_length(config: PretrainedConfig, input_ids: torch.Tensor) -> None:
     """Refuse a text `(batch, seq_len)` longer than the model's positions (a single-sequence label-mask model cuts
     its text itself, `insert_label_template`): the graph would fail in onnxruntime's gather, naming no cause."""
     single_sequence = isinstance(config, LabelMaskConfig) and not config.label_stream
-    if not single_sequence and input_ids.shape[1] > config.max_position_embeddings:
+    most = max_text_length(config, input_ids.shape[1] + 1)
+    if not single_sequence and input_ids.shape[1] > most:
         raise ValueError(
-            f"The inputs hold {input_ids.shape[1]} tokens, more than the model's {config.max_position_embeddings} "
-            "positions: tokenize with truncation=True, max_length=tokenizer.model_max_length (lmmlc-predict and the "
-            "pipeline do)."
+            f"The inputs hold {input_ids.shape[1]} tokens, more than the model's {most}: tokenize with "
+            "truncation=True, max_length=lmmlc.max_text_length(config, tokenizer.model_max_length) (lmmlc-predict "
+            "and the pipeline do)."
         )
 
 

@@ -2,7 +2,7 @@
 
 Saved models name it in `config.custom_pipelines`, so
 `transformers.pipeline(model=folder_or_hub_id, trust_remote_code=True)` builds it. Imports only
-torch, transformers and `configuration_lmmlc.py`.
+torch, transformers, `configuration_lmmlc.py` and `evidence_lmmlc.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from transformers.utils import logging
 from transformers.utils.logging import tqdm
 
 from .configuration_lmmlc import check_tokenizer, max_text_length, resolve_thresholds, untuned_thresholds_note
+from .evidence_lmmlc import evidence_spans, token_evidence
 
 logger = logging.get_logger(__name__)
 
@@ -30,6 +31,8 @@ class MultiLabelClassificationPipeline(Pipeline):
         threshold: a float overriding the config's thresholds (global and per label).
         strategy / labels_per_round / margin: decoding of label-mask models (default: the config's).
         progress: show a progress bar over a list of texts (default: for more than one batch).
+        evidence: an int K: each returned label also gets `"evidence"`, the K spans of the text that most support
+            it (`evidence_lmmlc.py`: gradient x input of its one-pass logit; torch models, batch_size 1).
 
     Each result is a list of `{"label", "score"}` dicts, sorted by score.
     """
@@ -54,12 +57,15 @@ class MultiLabelClassificationPipeline(Pipeline):
         strategy: str | None = None,
         labels_per_round: int | None = None,
         margin: float | None = None,
+        evidence: int | None = None,
         **kwargs: Any,
     ) -> tuple[dict, dict, dict]:
         if kwargs:
             raise TypeError(
-                f"Unknown option(s) {sorted(kwargs)}: use top_k, threshold, strategy, labels_per_round, margin."
+                f"Unknown option(s) {sorted(kwargs)}: use top_k, threshold, strategy, labels_per_round, margin, "
+                "evidence."
             )
+        self._check_evidence(evidence)
         if threshold is not None:
             resolve_thresholds(self.model.config, threshold)  # checked before any text is read
         decode = {"strategy": strategy, "labels_per_round": labels_per_round, "margin": margin}
@@ -69,7 +75,21 @@ class MultiLabelClassificationPipeline(Pipeline):
             if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
                 raise ValueError(f"top_k={top_k!r}: give a positive int, or None for every label.")
             postprocess["top_k"] = top_k
-        return {}, forward, postprocess
+        if evidence is not None:
+            forward["evidence"] = {"top_k": top_k}
+            postprocess["evidence"] = evidence
+        return {"evidence": evidence is not None}, forward, postprocess
+
+    def _check_evidence(self, evidence: int | None) -> None:
+        """Refuse an evidence request that cannot be served, before any text is read."""
+        if evidence is None:
+            return
+        if isinstance(evidence, bool) or not isinstance(evidence, int) or evidence < 1:
+            raise ValueError(f"evidence={evidence!r}: give the number of spans per label, a positive int.")
+        if not hasattr(self.model, "get_input_embeddings"):
+            raise ValueError("evidence needs the torch model (gradients); this one runs an exported graph.")
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ValueError("evidence maps tokens back to the text with a fast tokenizer's offsets; load a fast one.")
 
     def __call__(self, inputs: Any, progress: bool | None = None, **kwargs: Any) -> Any:
         if isinstance(inputs, dict):
@@ -79,22 +99,49 @@ class MultiLabelClassificationPipeline(Pipeline):
         if isinstance(inputs, str) or not hasattr(inputs, "__len__"):
             return super().__call__(inputs, **kwargs)
         batch = kwargs.get("batch_size") or self._batch_size or 1
+        if kwargs.get("evidence") is not None and batch > 1:
+            raise ValueError("evidence explains one text at a time: leave batch_size at 1.")
         show = len(inputs) > batch if progress is None else progress
         results = super().__call__((text for text in inputs), **kwargs)
         return list(tqdm(results, total=len(inputs), desc="Classifying", disable=not show))
 
-    def preprocess(self, inputs: str) -> dict[str, torch.Tensor]:
+    def preprocess(self, inputs: str, evidence: bool = False) -> dict[str, Any]:
         if not isinstance(inputs, str):
             raise TypeError(f"Expected a text (str), got {type(inputs).__name__}.")
         if not inputs.strip():  # the rule of lmmlc-predict and the data files: a blank text has nothing to classify
             raise ValueError("Got an empty or blank text: there is nothing to classify; leave it out of the inputs.")
         max_length = max_text_length(self.model.config, self.tokenizer.model_max_length)
-        return self.tokenizer(inputs, truncation=True, max_length=max_length, return_tensors="pt")
+        encoded = self.tokenizer(
+            inputs, truncation=True, max_length=max_length, return_tensors="pt", return_offsets_mapping=evidence
+        )
+        if not evidence:
+            return encoded
+        words = [-1 if word is None else word for word in encoded.word_ids()]
+        offsets = encoded.pop("offset_mapping")
+        return {**encoded, "evidence_text": inputs, "evidence_offsets": offsets, "evidence_words": words}
 
     def _thresholds(self, threshold: float | None) -> torch.Tensor:
         return torch.tensor(resolve_thresholds(self.model.config, threshold))
 
-    def _forward(self, model_inputs: dict[str, torch.Tensor], threshold: float | None = None, **decode: Any) -> dict:
+    def _forward(
+        self,
+        model_inputs: dict[str, Any],
+        threshold: float | None = None,
+        evidence: dict | None = None,
+        **decode: Any,
+    ) -> dict:
+        context = {
+            k: model_inputs.pop(k) for k in ("evidence_text", "evidence_offsets", "evidence_words") if k in model_inputs
+        }
+        probs = self._probabilities(model_inputs, threshold, **decode)
+        if evidence is None:
+            return {"probs": probs}
+        chosen = self._chosen(probs.float().reshape(-1), evidence["top_k"], threshold)
+        ids = torch.tensor([chosen], dtype=torch.long, device=probs.device)
+        weights = token_evidence(self.model, model_inputs["input_ids"], model_inputs["attention_mask"], ids)
+        return {"probs": probs, "evidence_weights": weights[0], "evidence_labels": chosen, **context}
+
+    def _probabilities(self, model_inputs: dict[str, Any], threshold: float | None, **decode: Any) -> torch.Tensor:
         if hasattr(self.model, "decode"):
             thresholds = self._thresholds(threshold).tolist()
             probs = self.model.decode(**model_inputs, thresholds=thresholds, **decode).probs
@@ -102,15 +149,30 @@ class MultiLabelClassificationPipeline(Pipeline):
             if decode:
                 raise ValueError(f"{sorted(decode)} need a label-mask model; this one decodes in one pass.")
             probs = torch.sigmoid(self.model(**model_inputs).logits.float())
-        return {"probs": probs}
+        return probs
 
-    def postprocess(self, model_outputs: dict, top_k: int | str | None = "", threshold: float | None = None) -> list:
-        probs = model_outputs["probs"].float().reshape(-1)
-        names = self.model.config.label_names
-        ranked = sorted(range(len(names)), key=lambda i: -float(probs[i]))
+    def _chosen(self, probs: torch.Tensor, top_k: int | str | None, threshold: float | None) -> list[int]:
+        """The labels returned for one text's `probs` `(num_labels,)`, most probable first."""
+        ranked = sorted(range(len(probs)), key=lambda i: -float(probs[i]))
         if top_k == "":
             thresholds = self._thresholds(threshold)
-            ranked = [i for i in ranked if probs[i] >= thresholds[i]]
-        elif top_k is not None:
-            ranked = ranked[:top_k]
-        return [{"label": names[i], "score": float(probs[i])} for i in ranked]
+            return [i for i in ranked if probs[i] >= thresholds[i]]
+        return ranked if top_k is None else ranked[:top_k]
+
+    def postprocess(
+        self,
+        model_outputs: dict,
+        top_k: int | str | None = "",
+        threshold: float | None = None,
+        evidence: int | None = None,
+    ) -> list:
+        probs = model_outputs["probs"].float().reshape(-1)
+        names = self.model.config.label_names
+        results = [{"label": names[i], "score": float(probs[i])} for i in self._chosen(probs, top_k, threshold)]
+        if evidence is None:
+            return results
+        offsets = [tuple(pair) for pair in model_outputs["evidence_offsets"].reshape(-1, 2).tolist()]
+        words = [None if word < 0 else word for word in model_outputs["evidence_words"]]
+        for result, weights in zip(results, model_outputs["evidence_weights"], strict=True):
+            result["evidence"] = evidence_spans(weights, offsets, words, model_outputs["evidence_text"], evidence)
+        return results

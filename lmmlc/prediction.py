@@ -18,6 +18,7 @@ from .evaluation import (
     load_trained,
     predict_dataset,
 )
+from .evidence_lmmlc import explain
 from .tokenization import encode_dataset
 
 
@@ -31,6 +32,10 @@ class PredictArguments:
     strategy: str | None = field(
         default=None,
         metadata={"help": "Label-mask decoding: one_shot, confidence, fixed, random (default: config)."},
+    )
+    evidence: int | None = field(
+        default=None,
+        metadata={"help": "Also write, for each predicted label, the K text spans that most support it (torch)."},
     )
     backend: str = field(
         default="torch",
@@ -71,13 +76,29 @@ def prediction_records(rows: list[dict], probabilities: np.ndarray, names: list[
     return records
 
 
+def add_evidence(
+    model: Any, tokenizer: PreTrainedTokenizerBase, rows: list[dict], records: list[dict], top: int
+) -> None:
+    """Give each record `evidence`: per predicted label, its `top` supporting spans (`evidence_lmmlc.explain`)."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError("--evidence maps tokens back to the text with a fast tokenizer's offsets; the model has none.")
+    index = {name: i for i, name in enumerate(label_names_of(model.config))}
+    model.eval()
+    for row, record in zip(rows, records, strict=True):
+        spans = explain(model, tokenizer, row["text"], [index[name] for name in record["labels"]], top)
+        record["evidence"] = dict(zip(record["labels"], spans, strict=True))
+
+
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
-def check_backend(backend: str, strategy: str | None) -> None:
-    """Refuse an unknown `--backend`, or decoding in rounds on an ONNX export (it holds the one-pass scorer)."""
+def check_backend(backend: str, strategy: str | None, evidence: int | None = None) -> None:
+    """Refuse an unknown `--backend`, decoding in rounds on an ONNX export (it holds the one-pass scorer), or evidence
+    there (it needs gradients) or of fewer than one span."""
     if backend not in BACKENDS:
         raise ValueError(f"--backend {backend}: choose one of {', '.join(BACKENDS)}.")
+    if evidence is not None and (evidence < 1 or backend != "torch"):
+        raise ValueError(f"--evidence {evidence}: give a positive number of spans, with --backend torch (gradients).")
     if backend != "torch" and strategy not in (None, "one_shot"):
         raise ValueError(
             f"--strategy {strategy} decodes in rounds, and an ONNX export holds the one-pass scorer only: use "
@@ -100,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     (args,) = HfArgumentParser(PredictArguments).parse_args_into_dataclasses(argv)
     check_output_file(args.output_file)
     check_distinct_files(Path(args.input_file), Path(args.output_file))
-    check_backend(args.backend, args.strategy)
+    check_backend(args.backend, args.strategy, args.evidence)
     rows = read_texts(Path(args.input_file), args.text_column)  # bad input fails before the model loads
     model, tokenizer = load_model(args.model_path, args.backend)
     if args.strategy is not None and not isinstance(model.config, LabelMaskConfig):
@@ -113,4 +134,6 @@ def main(argv: list[str] | None = None) -> None:
     probabilities = predict_dataset(model, tokenizer, dataset, args.batch_size, **options)
     config = model.config
     records = prediction_records(rows, probabilities, label_names_of(config), resolve_thresholds(config))
+    if args.evidence is not None:
+        add_evidence(model, tokenizer, rows, records, args.evidence)
     Path(args.output_file).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

@@ -80,7 +80,8 @@ def encode_dataset(
     """
     label_names = label_names or label_names_of(config)
     max_length = max_text_length(config, tokenizer.model_max_length)
-    if max_seq_length is not None:
+    windowed = hasattr(config, "windows") and config.windows() is not None  # then max_seq_length is the window
+    if max_seq_length is not None and not windowed:
         if max_seq_length < 3:
             raise ValueError(f"max_seq_length={max_seq_length} leaves no room for text: use at least 3.")
         max_length = min(max_length, max_seq_length)

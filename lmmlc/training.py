@@ -74,6 +74,11 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
     if model_args.model_type == "stock" and (lm_args.mlm_probability > 0 or lm_args.fgm_epsilon > 0):
         raise ValueError("--model_type stock is transformers' plain head: joint MLM and FGM need lmmlc or baseline.")
+    if model_args.max_windows > 1 and (model_args.model_type == "stock" or lm_args.mlm_probability > 0):
+        raise ValueError(
+            "--max_windows > 1 (whole documents) needs an lmmlc or baseline model without joint MLM: the stock head "
+            "reads one window as transformers has it, and joint MLM's targets follow one sequence."
+        )
     stream_only = lm_args.label_sample_size is not None
     if stream_only and (model_args.model_type != "lmmlc" or model_args.label_stream is False):
         raise ValueError("--label_sample_size needs the label stream (an lmmlc model).")
@@ -151,8 +156,19 @@ def config_options(model_args: ModelArguments, config_class: type) -> dict[str, 
     return {f.name: getattr(model_args, f.name) for f in dataclasses.fields(model_args) if f.name in accepted}
 
 
-def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[torch.nn.Module, Any]:
-    """Warm-start the chosen model on the encoder; returns it and its tokenizer."""
+def window_options(model_args: ModelArguments, config_class: type, max_seq_length: int | None) -> dict[str, Any]:
+    """`config_options`, and the window size `text_window` (`--max_seq_length`) of a model that reads windows."""
+    options = config_options(model_args, config_class)
+    if options.get("max_windows", 1) > 1:
+        options["text_window"] = max_seq_length
+    return options
+
+
+def build_model(
+    model_args: ModelArguments, label_names: list[str], max_seq_length: int | None = None
+) -> tuple[torch.nn.Module, Any]:
+    """Warm-start the chosen model on the encoder; returns it and its tokenizer. With `--max_windows` > 1 each window
+    holds `max_seq_length` tokens (default: the encoder's positions)."""
     path = model_args.model_name_or_path or default_encoder()
     tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or path)
     if model_args.model_type == "stock":
@@ -164,10 +180,10 @@ def build_model(model_args: ModelArguments, label_names: list[str]) -> tuple[tor
             label2id={name: i for i, name in enumerate(label_names)},
         )
     elif model_args.model_type == "baseline":
-        options = config_options(model_args, BertForMultiLabelClassification.config_class)
+        options = window_options(model_args, BertForMultiLabelClassification.config_class, max_seq_length)
         model = BertForMultiLabelClassification.from_encoder(path, label_names=label_names, **options)
     else:
-        options = config_options(model_args, BertForLabelMaskClassification.config_class)
+        options = window_options(model_args, BertForLabelMaskClassification.config_class, max_seq_length)
         model = BertForLabelMaskClassification.from_encoder(
             path, label_names=label_names, tokenizer=tokenizer, **options
         )
@@ -206,6 +222,7 @@ def train_collator(tokenizer: Any, config: Any, lm_args: LabelMaskArguments, see
     options = {name: getattr(lm_args, name) for name in (*reveal, "max_revealed", "wrong_label_prob")}
     if config.label_stream:
         options["label_sample_size"] = stream_sample_size(config, lm_args)
+        options["label_negatives"] = lm_args.label_negatives
     return DataCollatorForLabelMask(tokenizer, config, mlm_probability=lm_args.mlm_probability, seed=seed, **options)
 
 
@@ -280,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     set_seed(training_args.seed)
     data = load_data(data_args)
     check_resumed_labels(resume, data.label_names)
-    model, tokenizer = build_model(model_args, data.label_names)
+    model, tokenizer = build_model(model_args, data.label_names, data_args.max_seq_length)
     encoded = encode_splits(data, tokenizer, model.config, data_args)
     trainer = build_trainer(model, tokenizer, encoded, lm_args, training_args)
     command = run_command("lmmlc-train", argv)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lmmlc.demo import APP_SOURCE, SPACE_REQUIREMENTS, load_classifier, main, write_space
-from lmmlc.demo_app import NO_LABEL, build_demo, classify
+from lmmlc.demo_app import NO_LABEL, build_demo, classify, highlights
 from lmmlc.export import export_model
 
 from .conftest import LABELS
@@ -69,6 +69,7 @@ def test_typing_a_text_shows_its_labels_in_a_real_browser(folder, tmp_path):
             predicted = page.locator("#predicted")
             predicted.get_by_text(expected[0], exact=True).first.wait_for(timeout=60_000)
             shown = predicted.inner_text()
+            page.locator("#evidence").get_by_text(expected[0]).first.wait_for(timeout=60_000)  # a marked span's label
             page.get_by_label("Show every label's score").check()
             page.locator("#classify").click()
             page.locator("#scores").get_by_text(others[0], exact=True).first.wait_for(timeout=60_000)
@@ -88,12 +89,31 @@ def test_the_demo_runs_an_onnx_export_as_it_runs_torch(folder):
     torch_classifier, onnx_classifier = load_classifier(str(folder)), load_classifier(str(folder), "onnx")
     for text in TEXTS:
         for threshold, every in ((0.0, False), (0.4, True)):
-            got, got_scores = classify(onnx_classifier, text, threshold, every)
-            expected, expected_scores = classify(torch_classifier, text, threshold, every)
+            got, got_scores, no_evidence = classify(onnx_classifier, text, threshold, every)
+            expected, expected_scores, evidence = classify(torch_classifier, text, threshold, every)
             assert list(got) == list(expected) and got == pytest.approx(expected, abs=1e-4)
+            assert no_evidence is None and "".join(piece for piece, _ in evidence) == text
             assert (got_scores is None) == (not every)
             if every:
                 assert got_scores == pytest.approx(expected_scores, abs=1e-4)
+
+
+def test_highlights_mark_each_labels_spans_and_keep_the_text():
+    text = "so happy but sad"
+    results = [
+        {"label": "joy", "evidence": [{"start": 3, "end": 8, "weight": 0.4}]},
+        {
+            "label": "sadness",
+            "evidence": [{"start": 13, "end": 16, "weight": 0.3}, {"start": 6, "end": 12, "weight": 0.1}],
+        },
+    ]
+    assert highlights(text, results) == [
+        ("so ", None),
+        ("happy", "joy"),
+        (" but", "sadness"),
+        (" ", None),
+        ("sad", "sadness"),
+    ]
 
 
 def test_the_slider_overrides_the_model_thresholds_and_no_label_is_said(folder):

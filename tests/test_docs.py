@@ -138,8 +138,14 @@ def test_every_usage_block_runs(workspace):
         "after-mlm",
         "goemotions-rounds",
         "run-few-shot",
+        "windows",
     ):
         assert (workspace / "outputs" / folder).is_dir(), folder
+    windowed = json.loads((workspace / "outputs" / "windows" / "config.json").read_text())
+    assert (windowed["max_windows"], windowed["text_window"]) == (4, 16)
+    for line in (workspace / "outputs" / "evidence.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        assert set(record["evidence"]) == set(record["labels"])
     assert (workspace / "outputs" / "goemotions-rounds" / "order_search.json").exists()
     assert len((workspace / "outputs" / "rounds.jsonl").read_text().splitlines()) == 2
 

@@ -18,6 +18,7 @@ from .conftest import BLOCK_LMMLC, LABELS, PAPER, slice_data
 HUB_FILES = (
     "configuration_lmmlc.py",
     "decoding_lmmlc.py",
+    "evidence_lmmlc.py",
     "label_stream_lmmlc.py",
     "losses_lmmlc.py",
     "modeling_lmmlc.py",
@@ -26,6 +27,7 @@ HUB_FILES = (
     "shortlist_lmmlc.py",
     "template_lmmlc.py",
     "warm_start_lmmlc.py",
+    "windows_lmmlc.py",
 )
 """The files that travel to the Hub (remote code)."""
 

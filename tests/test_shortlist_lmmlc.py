@@ -164,3 +164,45 @@ def test_scoring_every_label_round_trips_through_save_and_load(shortlisted, toke
     assert reloaded.ranker is not None and reloaded.config.ranker_score_weight == shortlisted.config.ranker_score_weight
     with torch.no_grad():
         torch.testing.assert_close(reloaded(**batch).logits, expected)
+
+
+def test_ranked_negatives_are_the_positives_and_the_rankers_top_negatives(shortlisted, tokenizer):
+    """`sample_size` (label_negatives='ranked'): each example scores its positives plus the negatives its ranker
+    ranks highest, by hand on 4 labels."""
+    shortlisted.train()
+    batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    labels = torch.tensor(ROWS, dtype=torch.float)
+    text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+    ranker = shortlisted.ranker_logits(text).detach()
+    ids, chosen, targets = shortlisted._ranked_candidates(text, labels, 2)
+    assert ids.shape == (4, 4)  # the last example has 4 positives: every row grows to 4 (here: every label)
+    ids, chosen, targets = shortlisted._ranked_candidates(text.rows(torch.arange(3)), labels[:3], 2)
+    for row, picked in enumerate(ids.tolist()):
+        positives = [j for j in range(4) if ROWS[row][j]]
+        negatives = sorted((j for j in range(4) if not ROWS[row][j]), key=lambda j: -ranker[row, j])
+        assert picked == sorted(positives + negatives[: 2 - len(positives)])
+    assert chosen.tolist() == labels[:3].gather(1, ids).tolist() and torch.equal(targets, labels[:3])
+    out = shortlisted(**{k: v[:3] for k, v in batch.items()}, labels=labels[:3], sample_size=torch.tensor(2))
+    assert out.logits.shape == (3, 2)
+
+
+def test_the_ranked_collator_leaves_the_choice_to_the_model(shortlisted, tokenizer):
+    names = [f"l{i}" for i in range(12)]
+    config = type(shortlisted.config)(label_names=names, label_stream=True, label_shortlist_size=3)
+    rows = [[int(j % (2 + i) == 0) for j in range(12)] for i in range(4)]
+    collator = DataCollatorForLabelMask(tokenizer, config, label_sample_size=4, label_negatives="ranked", seed=0)
+    batch = collator([{**tokenizer(t), "labels": r} for t, r in zip(TEXTS, rows, strict=True)])
+    assert "candidate_ids" not in batch and batch["sample_size"].item() == 4 and batch["labels"].tolist() == rows
+    with pytest.raises(ValueError, match="the model needs a ranker"):
+        DataCollatorForLabelMask(
+            tokenizer,
+            type(config)(label_names=names, label_stream=True, label_shortlist_size=0),
+            label_sample_size=4,
+            label_negatives="ranked",
+        )
+    with pytest.raises(ValueError, match="reveal_strategy='none'"):
+        DataCollatorForLabelMask(
+            tokenizer, config, label_sample_size=4, label_negatives="ranked", reveal_strategy="random"
+        )
+    with pytest.raises(ValueError, match="label_negatives='hard'"):
+        DataCollatorForLabelMask(tokenizer, config, label_sample_size=4, label_negatives="hard")

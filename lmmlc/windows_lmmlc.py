@@ -1,0 +1,136 @@
+"""Whole documents: a text longer than one window is split into windows that the encoder runs apart (batched
+together), and whose token states are laid side by side again, so the label stream attends to, and the pooled heads
+average over, every window of an example. Travels to the Hub: imports only torch and the stream.
+
+A tokenized text is `[CLS] body [SEP]` (right-padded); window w holds `[CLS] body[w * stride : w * stride + size - 2]
+[SEP]`, positions 0.. of its own, so no window passes the encoder's positions. A window past the end of a shorter
+text of the batch holds no token (all padding): it is not encoded, and its states are masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .label_stream_lmmlc import TextStream, encode_text, is_exporting
+
+
+@dataclass
+class Windows:
+    """A batch of texts cut into windows.
+
+    Attributes:
+        input_ids / attention_mask: `(batch * count, size)` every window of every text (text-major).
+        used: `(batch * count,)` True where the window holds tokens (the others are all padding).
+        count: windows per text in this batch (the longest text's, at most the config's `max_windows`).
+        sources: `(batch * count, size)` each window token's position in its text's `input_ids` (-1 on padding), to
+            map per-token results back (`evidence_lmmlc.py`).
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    used: torch.Tensor
+    count: int
+    sources: torch.Tensor
+
+    def used_rows(self, x: torch.Tensor) -> torch.Tensor:
+        """The rows of `x` `(batch * count, ...)` of used windows (every row in an exported graph)."""
+        if is_exporting() or bool(self.used.all()):
+            return x
+        return x[self.used]
+
+    def laid(self, states: torch.Tensor, dim: int = 1) -> torch.Tensor:
+        """States of the `used_rows` windows, `(used, ..., size, ...)` with a window's tokens along `dim`, laid
+        side by side per text: `(batch, ..., count * size, ...)` (unused windows: zeros)."""
+        if states.shape[0] < self.used.shape[0]:
+            full = states.new_zeros((self.used.shape[0], *states.shape[1:]))
+            states = full.index_copy(0, self.used.nonzero().squeeze(1), states)
+        split = states.reshape(-1, self.count, *states.shape[1:])
+        return split.movedim(1, dim).flatten(dim, dim + 1)
+
+    def valid(self) -> torch.Tensor:
+        """`(batch, count * size)` True on the real tokens of every window."""
+        return self.laid(self.attention_mask.bool())
+
+    def pooled(self, states: torch.Tensor) -> torch.Tensor:
+        """Mean over the used windows of per-window vectors `(used, hidden)` -> `(batch, hidden)`."""
+        laid = self.laid(states[:, None], 1)  # (batch, count, hidden)
+        used = self.used.view(-1, self.count, 1).to(laid.dtype)
+        return (laid * used).sum(dim=1) / used.sum(dim=1)
+
+
+def window_settings(config) -> tuple[int, int, int] | None:
+    """`(size, stride, max_windows)` of a config that reads whole documents (`max_windows` > 1), else None."""
+    count = int(getattr(config, "max_windows", 1) or 1)
+    if count < 2:
+        return None
+    size = int(config.text_window or config.max_position_embeddings)
+    return size, int(config.window_stride or size - 2), count
+
+
+def split_windows(input_ids: torch.Tensor, attention_mask: torch.Tensor, config) -> Windows | None:
+    """The windows of `input_ids` / `attention_mask` `(batch, seq_len)` (`[CLS] body [SEP]`, right-padded), or None
+    when the config has no windows or every text fits one window (the text is then encoded as it is)."""
+    settings = window_settings(config)
+    if settings is None or input_ids.shape[1] <= settings[0]:
+        return None
+    size, stride, _ = settings
+    inner, count = size - 2, count_of(input_ids, settings)
+    lengths = attention_mask.long().sum(dim=1) - 2  # body tokens per text
+    cls = input_ids[:, :1].repeat_interleave(count, dim=0)  # every window takes its text's own [CLS] and [SEP]
+    sep = input_ids.gather(1, (lengths + 1).clamp(min=0)[:, None]).repeat_interleave(count, dim=0)
+    pad = config.pad_token_id or 0
+    body_valid = torch.arange(input_ids.shape[1] - 1, device=input_ids.device)[None, :] < lengths[:, None]
+    body = input_ids[:, 1:].masked_fill(~body_valid, pad)
+    width = inner + (count - 1) * stride
+    ids = _fit(body, width, pad).unfold(1, inner, stride).reshape(-1, inner)  # (batch * count, inner)
+    filled = _fit(body_valid, width, False).unfold(1, inner, stride).reshape(-1, inner).long().sum(dim=1)
+    used = (filled > 0) | (torch.arange(ids.shape[0], device=ids.device) % count == 0)  # an empty text: [CLS] [SEP]
+    ends = (filled + 1)[:, None]
+    windows = torch.cat([cls, ids, torch.full_like(cls, pad)], dim=1).scatter(1, ends, sep)
+    mask = torch.arange(size, device=ids.device)[None, :] <= ends
+    mask = mask & used[:, None]
+    column = torch.arange(size, device=ids.device)[None, :]
+    starts = (torch.arange(ids.shape[0], device=ids.device) % count * stride)[:, None]
+    sources = torch.where(column == ends, (lengths + 1).repeat_interleave(count)[:, None], starts + column)
+    sources = sources.masked_fill(column == 0, 0)  # each window's [CLS] is its text's
+    return Windows(windows, mask.long(), used, count, sources.masked_fill(~mask, -1))
+
+
+def count_of(input_ids: torch.Tensor, settings: tuple[int, int, int]) -> int:
+    """Windows per text of a batch `(batch, seq_len)`: enough for its longest text, at most `max_windows`."""
+    size, stride, most = settings
+    return min(most, 1 + max(0, -(-(input_ids.shape[1] - size) // stride)))
+
+
+def _fit(x: torch.Tensor, width: int, value) -> torch.Tensor:
+    """`x` `(batch, n)` cut or padded with `value` to `(batch, width)`."""
+    if x.shape[1] >= width:
+        return x[:, :width]
+    return F.pad(x, (0, width - x.shape[1]), value=value)
+
+
+def encode_windows(
+    bert: nn.Module, windows: Windows, dropout: float = 0.0, full_last_layer: bool = False
+) -> TextStream:
+    """`encode_text` of every used window (batched together), laid side by side per text: keys/values
+    `(batch, heads, count * size, head_size)`, `valid` `(batch, count * size)`, `lengths` the longest window's
+    tokens (label positions follow it), `last_hidden` `(batch, count * size, hidden)` when asked for."""
+    ids, mask = windows.used_rows(windows.input_ids), windows.used_rows(windows.attention_mask)
+    text = encode_text(bert, ids, mask, dropout=dropout, full_last_layer=full_last_layer)
+    last = None if text.last_hidden is None else windows.laid(text.last_hidden, 1)
+    keys = [windows.laid(k, 2) for k in text.keys]
+    lengths = windows.attention_mask.sum(dim=1).view(-1, windows.count).amax(dim=1)
+    return TextStream(keys, [windows.laid(v, 2) for v in text.values], windows.valid(), lengths, last)
+
+
+def refuse_windowed_mlm(mlm_targets: torch.Tensor | None) -> None:
+    """Joint MLM predicts tokens of the text as the collator laid it out, which windows rearrange: refused."""
+    if mlm_targets is not None:
+        raise ValueError(
+            "Joint MLM (mlm_targets) is not supported with whole documents in windows: train with "
+            "--mlm_probability 0, or --max_windows 1."
+        )
