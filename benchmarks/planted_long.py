@@ -79,7 +79,7 @@ def build(kind: str, encoder: Path, windows: int, window: int):
 def run_row(args: argparse.Namespace, name: str, seed: int, encoder: Path) -> dict:
     kind, whole, cue_first = ROWS[name]
     rng = random.Random(seed)
-    first = args.window - 4 if cue_first else None
+    first = args.window - 8 if cue_first else None  # every cue inside the first window, even shifted by others
     train, test = planted(args.train, args.length, first, rng), planted(args.test, args.length, first, rng)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     torch.manual_seed(seed)

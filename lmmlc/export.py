@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from transformers import HfArgumentParser, PreTrainedModel, PreTrainedTokenizerBase
 
+from .configuration_lmmlc import max_text_length
 from .evaluation import inference_collator, load_trained
 from .onnx import (
     METADATA_KEY,
@@ -80,20 +81,15 @@ def one_pass_note(config) -> str | None:
     )
 
 
-def refuse_windows(config, model_path: str) -> None:
-    """Refuse a model that reads whole documents in windows: the graph would hold one window's path only."""
-    windows = config.windows() if hasattr(config, "windows") else None
-    if windows is not None:
-        raise ValueError(
-            f"{model_path} reads whole documents in up to {windows[2]} windows (max_windows), which lmmlc-export does "
-            "not trace yet: serve it with torch (lmmlc-predict, the pipeline), or export a copy whose config.json "
-            "says max_windows: 1 (it then reads each text's first window only)."
-        )
-
-
 def check_batch(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> dict[str, torch.Tensor]:
-    """`CHECK_TEXTS` as the graph takes them (the template inserted for a single-sequence model)."""
-    encoded = [tokenizer(text, truncation=True) for text in CHECK_TEXTS]
+    """`CHECK_TEXTS` as the graph takes them (the template inserted for a single-sequence model); for a model that
+    reads whole documents, the second text repeated past its first window."""
+    texts = list(CHECK_TEXTS)
+    windows = model.config.windows() if hasattr(model.config, "windows") else None
+    if windows is not None:
+        texts[1] = " ".join([texts[1]] * (1 + windows[0] // 4))
+    limit = max_text_length(model.config, tokenizer.model_max_length)
+    encoded = [tokenizer(text, truncation=True, max_length=limit) for text in texts]
     batch = inference_collator(tokenizer, model.config)([dict(e) for e in encoded])
     batch.setdefault("token_type_ids", torch.zeros_like(batch["input_ids"]))
     return {name: batch[name] for name in graph_inputs(model.config)}
@@ -174,7 +170,6 @@ def export_model(model_path: str, output_dir: str | None = None, quantize: str |
     for module in ("onnxscript", "onnxruntime"):  # torch.onnx's exporter and the check; before any work
         require(module)
     model, tokenizer = load_trained(model_path)
-    refuse_windows(model.config, model_path)
     note = one_pass_note(model.config)
     if note:
         print(f"Note: {note}")

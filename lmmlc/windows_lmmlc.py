@@ -75,27 +75,28 @@ def split_windows(input_ids: torch.Tensor, attention_mask: torch.Tensor, config)
     """The windows of `input_ids` / `attention_mask` `(batch, seq_len)` (`[CLS] body [SEP]`, right-padded), or None
     when the config has no windows or every text fits one window (the text is then encoded as it is)."""
     settings = window_settings(config)
-    if settings is None or input_ids.shape[1] <= settings[0]:
+    if settings is None or (input_ids.shape[1] <= settings[0] and not is_exporting()):  # a graph holds every length
         return None
     size, stride, _ = settings
     inner, count = size - 2, count_of(input_ids, settings)
     lengths = attention_mask.long().sum(dim=1) - 2  # body tokens per text
-    cls = input_ids[:, :1].repeat_interleave(count, dim=0)  # every window takes its text's own [CLS] and [SEP]
-    sep = input_ids.gather(1, (lengths + 1).clamp(min=0)[:, None]).repeat_interleave(count, dim=0)
+    cls = _per_window(input_ids[:, 0], count)[:, None]  # every window takes its text's own [CLS] and [SEP]
+    sep = _per_window(input_ids.gather(1, (lengths + 1).clamp(min=0)[:, None])[:, 0], count)[:, None]
     pad = config.pad_token_id or 0
     body_valid = torch.arange(input_ids.shape[1] - 1, device=input_ids.device)[None, :] < lengths[:, None]
     body = input_ids[:, 1:].masked_fill(~body_valid, pad)
     width = inner + (count - 1) * stride
     ids = _fit(body, width, pad).unfold(1, inner, stride).reshape(-1, inner)  # (batch * count, inner)
     filled = _fit(body_valid, width, False).unfold(1, inner, stride).reshape(-1, inner).long().sum(dim=1)
-    used = (filled > 0) | (torch.arange(ids.shape[0], device=ids.device) % count == 0)  # an empty text: [CLS] [SEP]
+    window = torch.arange(count, device=ids.device).repeat(input_ids.shape[0])  # each window's index in its text
+    used = (filled > 0) | (window == 0)  # an empty text keeps [CLS] [SEP]
     ends = (filled + 1)[:, None]
     windows = torch.cat([cls, ids, torch.full_like(cls, pad)], dim=1).scatter(1, ends, sep)
     mask = torch.arange(size, device=ids.device)[None, :] <= ends
     mask = mask & used[:, None]
     column = torch.arange(size, device=ids.device)[None, :]
-    starts = (torch.arange(ids.shape[0], device=ids.device) % count * stride)[:, None]
-    sources = torch.where(column == ends, (lengths + 1).repeat_interleave(count)[:, None], starts + column)
+    starts = (window * stride)[:, None]
+    sources = torch.where(column == ends, _per_window(lengths + 1, count)[:, None], starts + column)
     sources = sources.masked_fill(column == 0, 0)  # each window's [CLS] is its text's
     return Windows(windows, mask.long(), used, count, sources.masked_fill(~mask, -1))
 
@@ -103,13 +104,18 @@ def split_windows(input_ids: torch.Tensor, attention_mask: torch.Tensor, config)
 def count_of(input_ids: torch.Tensor, settings: tuple[int, int, int]) -> int:
     """Windows per text of a batch `(batch, seq_len)`: enough for its longest text, at most `max_windows`."""
     size, stride, most = settings
-    return min(most, 1 + max(0, -(-(input_ids.shape[1] - size) // stride)))
+    beyond = torch.sym_max(0, input_ids.shape[1] - size)  # sym_max/sym_min: symbolic lengths stay symbolic in export
+    return torch.sym_min(most, 1 + (beyond + stride - 1) // stride)
+
+
+def _per_window(values: torch.Tensor, count: int) -> torch.Tensor:
+    """Per text `(batch,)` values repeated for each of its windows, `(batch * count,)` (text-major;
+    `repeat_interleave` by a symbolic count does not export)."""
+    return values[:, None].repeat(1, count).reshape(-1)
 
 
 def _fit(x: torch.Tensor, width: int, value) -> torch.Tensor:
-    """`x` `(batch, n)` cut or padded with `value` to `(batch, width)`."""
-    if x.shape[1] >= width:
-        return x[:, :width]
+    """`x` `(batch, n)` cut or padded with `value` to `(batch, width)` (a negative pad cuts)."""
     return F.pad(x, (0, width - x.shape[1]), value=value)
 
 

@@ -11,7 +11,7 @@ from lmmlc.label_stream_lmmlc import encode_text
 from lmmlc.windows_lmmlc import split_windows
 
 from .conftest import LABELS
-from .test_export import spread
+from .test_export import save, spread
 
 LONG = "i love it so angry about this thing sad happy joy the a fear no yes i love it so sad the a"
 """23 words: windows of 8 tokens (6 of text each): 3 full ones and a last of 5 words."""
@@ -109,10 +109,8 @@ def test_the_end_of_a_long_text_changes_its_scores(bert_dir):
 
 def baseline_model(bert_dir, **options):
     torch.manual_seed(0)
-    model = BertForMultiLabelClassification.from_encoder(
-        bert_dir, label_names=LABELS, max_windows=8, text_window=8, **options
-    )
-    return spread(model)
+    options = {"max_windows": 8, "text_window": 8, **options}
+    return spread(BertForMultiLabelClassification.from_encoder(bert_dir, label_names=LABELS, **options))
 
 
 @pytest.mark.parametrize("pooling", ["mean", "layer_weighted", "cls"])
@@ -162,3 +160,27 @@ def test_bad_window_settings_are_refused(bert_dir):
         model(**too_long)
     with pytest.raises(ValueError, match="Joint MLM"):
         model(**tokenizer(["i love it so angry about this thing"], return_tensors="pt"), mlm_targets=torch.zeros(1, 10))
+
+
+@pytest.mark.parametrize("kind", ["stream", "baseline"])
+def test_a_windowed_model_round_trips_and_exports_to_onnx(bert_dir, tmp_path, kind):
+    """Saved and loaded, and its ONNX graph (symbolic window count) scoring short and long texts as torch does."""
+    from lmmlc.evaluation import load_trained
+    from lmmlc.export import export_model
+    from lmmlc.onnx import OnnxModelForMultiLabelClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    model = (stream_model if kind == "stream" else baseline_model)(bert_dir, max_windows=8, text_window=8).eval()
+    folder = save(model, tokenizer, tmp_path / "windows", [0.5] * len(LABELS))
+    loaded, _ = load_trained(str(folder))
+    assert loaded.config.windows() == (8, 6, 8)
+    export_model(str(folder), quantize="int8")
+    graph, _ = OnnxModelForMultiLabelClassification.from_pretrained(str(folder), "onnx")
+    int8, _ = OnnxModelForMultiLabelClassification.from_pretrained(str(folder), "onnx-int8")
+    for texts in (["sad"], [LONG, "so sad"], [LONG + " " + LONG]):
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=50, return_tensors="pt")
+        with torch.no_grad():
+            expected = model(**batch).logits
+            assert torch.allclose(loaded(**batch).logits, expected, atol=1e-6)
+        assert torch.allclose(torch.as_tensor(graph(**batch).logits), expected, atol=1e-4)
+        assert torch.allclose(torch.as_tensor(int8(**batch).logits), expected, atol=0.5)
