@@ -1,6 +1,6 @@
 """lmmlc models: label-mask (cloze) multi-label classification and the pooled baseline.
 
-Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`,
+Travels to the Hub with the files it imports (`configuration_lmmlc.py`, `decoding_lmmlc.py`, `evidence_lmmlc.py`,
 `label_stream_lmmlc.py`, `losses_lmmlc.py`, `new_labels_lmmlc.py`, `pipeline_lmmlc.py`, `shortlist_lmmlc.py`,
 `template_lmmlc.py`, `warm_start_lmmlc.py`, `windows_lmmlc.py`):
 imports only torch, transformers and those files.
@@ -29,6 +29,7 @@ from .configuration_lmmlc import (
     max_text_length,
 )
 from .decoding_lmmlc import DecodePlan, LabelMaskDecodeOutput, round_runner
+from .evidence_lmmlc import token_evidence  # imported here too: transformers 4.x copies only this file's imports
 from .label_stream_lmmlc import (
     TextStream,
     attention_dropout,
@@ -250,6 +251,13 @@ class _MultiLabelPreTrainedModel(BertPreTrainedModel):
                 "pass label_names."
             )
         return (model, info) if wants_info else model
+
+    def label_evidence(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, label_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """Gradient x input weight of every input token for each label of `label_ids` `(batch, k)`: `(batch, k,
+        seq_len)` (`evidence_lmmlc.token_evidence`; the pipeline's `evidence=K` merges them into spans)."""
+        return token_evidence(self, input_ids, attention_mask, label_ids)
 
     def _mlm_loss(self, hidden: torch.Tensor, mlm_targets: torch.Tensor) -> torch.Tensor:
         if self.cls is None:
