@@ -195,11 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     summary = means(rows)
     report_table = table(summary)
     print(report_table)
-    write_report(
-        args.output, "benchmarks.label_count", argv if argv is not None else sys.argv[1:], rows, report_table, plot
-    )
-    report = json.loads(Path(args.output).with_suffix(".json").read_text())
-    Path(args.output).with_suffix(".json").write_text(json.dumps({**report, "means": summary}, indent=2))
+    argv = argv if argv is not None else sys.argv[1:]
+    write_report(args.output, "benchmarks.label_count", argv, rows, report_table, plot, extra={"means": summary})
 
 
 if __name__ == "__main__":

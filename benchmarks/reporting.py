@@ -13,15 +13,22 @@ import torch
 
 
 def write_report(
-    output: str | Path, module: str, argv: list[str] | None, rows: list[dict], table: str, plot: Callable
+    output: str | Path,
+    module: str,
+    argv: list[str] | None,
+    rows: list[dict],
+    table: str,
+    plot: Callable,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """`output`.json/.md/.png: the command that made the rows (`python -m module argv`), the machine, the rows,
-    the Markdown `table` and `plot(rows, path)`."""
+    """`output`.json/.md/.png: the command that made the rows (`python -m module argv`), the machine, the rows (and
+    `extra` entries, e.g. means over seeds), the Markdown `table` and `plot(rows, path)`."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     command = " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
     machine = {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads()}
-    output.with_suffix(".json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows}, indent=2))
+    report = {"command": command, "machine": machine, "rows": rows, **(extra or {})}
+    output.with_suffix(".json").write_text(json.dumps(report, indent=2))
     output.with_suffix(".md").write_text(f"`{command}`\n\n{table}\n")
     plot(rows, output.with_suffix(".png"))
 

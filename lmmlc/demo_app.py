@@ -31,7 +31,7 @@ def classify(
     if not text or not text.strip():
         raise gr.Error("Type a text to classify.")
     options = {} if threshold <= MODEL_THRESHOLDS else {"threshold": float(threshold)}
-    explains = hasattr(classifier.model, "get_input_embeddings")
+    explains = hasattr(classifier.model, "label_evidence")
     results = classifier(text, **options, **({"evidence": EVIDENCE_SPANS} if explains else {}))
     predicted = {r["label"]: r["score"] for r in results}
     scores = {r["label"]: r["score"] for r in classifier(text, top_k=None)} if every_label else None

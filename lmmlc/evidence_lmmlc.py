@@ -1,5 +1,5 @@
 """Per-label evidence: which spans of the text a label's score drew on. Travels to the Hub: imports only torch,
-`configuration_lmmlc.py` and `windows_lmmlc.py`.
+`configuration_lmmlc.py`, `pipeline_lmmlc.py` (spans) and `windows_lmmlc.py`.
 
 A token's weight for a label is gradient x input: the derivative of the label's logit (by default the stream's cloze
 score plus the pooled text head's, so both shares are covered) with respect to a gate on the token's word embedding,
@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .configuration_lmmlc import max_text_length
+from .pipeline_lmmlc import evidence_spans
 from .windows_lmmlc import split_windows
 
 
@@ -63,32 +64,6 @@ def _to_inputs(
     rows, cols = (sources >= 0).nonzero(as_tuple=True)
     out.index_put_((example[rows], sources[rows, cols]), weights[rows, :, cols], accumulate=True)
     return out.transpose(1, 2)
-
-
-def evidence_spans(
-    weights: torch.Tensor, offsets: list[tuple[int, int]], word_ids: list[int | None], text: str, top: int
-) -> list[dict[str, Any]]:
-    """The `top` spans of `text` that most support a label: token `weights` `(seq_len,)` summed per word (`word_ids`
-    from the tokenizer; special tokens have None), the positive words among the 2 x `top` heaviest merged with their
-    chosen neighbours, ranked by summed weight. Each span: `{"text", "start", "end", "weight"}` (character offsets;
-    weight as a share of the text's total absolute weight)."""
-    words: dict[int, list] = {}
-    for token, word in enumerate(word_ids):
-        if word is None or token >= len(weights):
-            continue
-        start, end = offsets[token]
-        entry = words.setdefault(word, [start, end, 0.0])
-        entry[0], entry[1], entry[2] = min(entry[0], start), max(entry[1], end), entry[2] + float(weights[token])
-    total = sum(abs(w) for _, _, w in words.values()) or 1.0
-    chosen = sorted((w for w in words if words[w][2] > 0), key=lambda w: -words[w][2])[: 2 * top]
-    spans: list[list] = []
-    for word in sorted(chosen):
-        if spans and spans[-1][3] == word - 1:
-            spans[-1][1], spans[-1][2], spans[-1][3] = words[word][1], spans[-1][2] + words[word][2], word
-        else:
-            spans.append([words[word][0], words[word][1], words[word][2], word])
-    spans.sort(key=lambda s: -s[2])
-    return [{"text": text[s:e], "start": s, "end": e, "weight": round(w / total, 4)} for s, e, w, _ in spans[:top]]
 
 
 def explain(model: nn.Module, tokenizer: Any, text: str, label_ids: list[int], top: int) -> list[list[dict[str, Any]]]:

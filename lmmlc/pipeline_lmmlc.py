@@ -2,7 +2,8 @@
 
 Saved models name it in `config.custom_pipelines`, so
 `transformers.pipeline(model=folder_or_hub_id, trust_remote_code=True)` builds it. Imports only
-torch, transformers, `configuration_lmmlc.py` and `evidence_lmmlc.py`.
+torch, transformers and `configuration_lmmlc.py` (transformers 4.x copies only a remote-code file's own imports, so
+evidence weights come from the model's `label_evidence`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from transformers.utils import logging
 from transformers.utils.logging import tqdm
 
 from .configuration_lmmlc import check_tokenizer, max_text_length, resolve_thresholds, untuned_thresholds_note
-from .evidence_lmmlc import evidence_spans, token_evidence
 
 logger = logging.get_logger(__name__)
 
@@ -86,8 +86,8 @@ class MultiLabelClassificationPipeline(Pipeline):
             return
         if isinstance(evidence, bool) or not isinstance(evidence, int) or evidence < 1:
             raise ValueError(f"evidence={evidence!r}: give the number of spans per label, a positive int.")
-        if not hasattr(self.model, "get_input_embeddings"):
-            raise ValueError("evidence needs the torch model (gradients); this one runs an exported graph.")
+        if not hasattr(self.model, "label_evidence"):
+            raise ValueError("evidence needs an lmmlc torch model (gradients); this one has no label_evidence.")
         if not getattr(self.tokenizer, "is_fast", False):
             raise ValueError("evidence maps tokens back to the text with a fast tokenizer's offsets; load a fast one.")
 
@@ -138,7 +138,7 @@ class MultiLabelClassificationPipeline(Pipeline):
             return {"probs": probs}
         chosen = self._chosen(probs.float().reshape(-1), evidence["top_k"], threshold)
         ids = torch.tensor([chosen], dtype=torch.long, device=probs.device)
-        weights = token_evidence(self.model, model_inputs["input_ids"], model_inputs["attention_mask"], ids)
+        weights = self.model.label_evidence(model_inputs["input_ids"], model_inputs["attention_mask"], ids)
         return {"probs": probs, "evidence_weights": weights[0], "evidence_labels": chosen, **context}
 
     def _probabilities(self, model_inputs: dict[str, Any], threshold: float | None, **decode: Any) -> torch.Tensor:
@@ -176,3 +176,29 @@ class MultiLabelClassificationPipeline(Pipeline):
         for result, weights in zip(results, model_outputs["evidence_weights"], strict=True):
             result["evidence"] = evidence_spans(weights, offsets, words, model_outputs["evidence_text"], evidence)
         return results
+
+
+def evidence_spans(
+    weights: torch.Tensor, offsets: list[tuple[int, int]], word_ids: list[int | None], text: str, top: int
+) -> list[dict[str, Any]]:
+    """The `top` spans of `text` that most support a label: token `weights` `(seq_len,)` summed per word (`word_ids`
+    from the tokenizer; special tokens have None), the positive words among the 2 x `top` heaviest merged with their
+    chosen neighbours, ranked by summed weight. Each span: `{"text", "start", "end", "weight"}` (character offsets;
+    weight as a share of the text's total absolute weight)."""
+    words: dict[int, list] = {}
+    for token, word in enumerate(word_ids):
+        if word is None or token >= len(weights):
+            continue
+        start, end = offsets[token]
+        entry = words.setdefault(word, [start, end, 0.0])
+        entry[0], entry[1], entry[2] = min(entry[0], start), max(entry[1], end), entry[2] + float(weights[token])
+    total = sum(abs(w) for _, _, w in words.values()) or 1.0
+    chosen = sorted((w for w in words if words[w][2] > 0), key=lambda w: -words[w][2])[: 2 * top]
+    spans: list[list] = []
+    for word in sorted(chosen):
+        if spans and spans[-1][3] == word - 1:
+            spans[-1][1], spans[-1][2], spans[-1][3] = words[word][1], spans[-1][2] + words[word][2], word
+        else:
+            spans.append([words[word][0], words[word][1], words[word][2], word])
+    spans.sort(key=lambda s: -s[2])
+    return [{"text": text[s:e], "start": s, "end": e, "weight": round(w / total, 4)} for s, e, w, _ in spans[:top]]

@@ -7,7 +7,8 @@ import torch
 from transformers import AutoTokenizer
 
 from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, MultiLabelClassificationPipeline
-from lmmlc.evidence_lmmlc import evidence_spans, token_evidence
+from lmmlc.evidence_lmmlc import token_evidence
+from lmmlc.pipeline_lmmlc import evidence_spans
 
 from .conftest import LABELS
 from .test_export import spread
