@@ -62,19 +62,10 @@ class Windows:
         return (laid * used).sum(dim=1) / used.sum(dim=1)
 
 
-def window_settings(config) -> tuple[int, int, int] | None:
-    """`(size, stride, max_windows)` of a config that reads whole documents (`max_windows` > 1), else None."""
-    count = int(getattr(config, "max_windows", 1) or 1)
-    if count < 2:
-        return None
-    size = int(config.text_window or config.max_position_embeddings)
-    return size, int(config.window_stride or size - 2), count
-
-
 def split_windows(input_ids: torch.Tensor, attention_mask: torch.Tensor, config) -> Windows | None:
     """The windows of `input_ids` / `attention_mask` `(batch, seq_len)` (`[CLS] body [SEP]`, right-padded), or None
     when the config has no windows or every text fits one window (the text is then encoded as it is)."""
-    settings = window_settings(config)
+    settings = config.windows() if hasattr(config, "windows") else None  # the config's one reading of them
     if settings is None or (input_ids.shape[1] <= settings[0] and not is_exporting()):  # a graph holds every length
         return None
     size, stride, _ = settings
