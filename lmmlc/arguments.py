@@ -97,7 +97,10 @@ class DataArguments:
     text_column: str = _help("Column with the text.", "text")
     label_column: str = _help("Column with the label names.", "labels")
     label_separator: str = _help("Separator of label names in csv/tsv label columns.", ",")
-    max_seq_length: int | None = _help("Most text tokens per example, [CLS]/[SEP] included (the template is extra).")
+    max_seq_length: int | None = _help(
+        "Most text tokens per example, [CLS]/[SEP] included (the template is extra); with --max_windows > 1, per "
+        "window (default: the encoder's positions)."
+    )
     max_train_samples: int | None = _help("Use only the first N training examples.")
     max_eval_samples: int | None = _help("Use only the first N validation examples.")
     max_predict_samples: int | None = _help("Use only the first N test examples.")

@@ -20,6 +20,9 @@ RANKER_SCORE_WEIGHT = 0.2
 MANY_LABELS_SHORTLIST = 128
 """`label_shortlist_size` of a new label-stream model with more labels than one group (docs/experiments/NOTEBOOK.md
 5g, 5h)."""
+WHOLE_DOCUMENT_WINDOWS = 8
+"""`max_windows` of a new model that can read windows (docs/experiments/NOTEBOOK.md 9: on aapd-small every window's
+3-seed test micro-F1 was at least the first window's)."""
 MASKED, NO, YES = -1, 0, 1
 """Per-label states of a template slot: unknown (its mask shown), revealed NO, revealed YES."""
 TOKENIZER_FIX = "load the tokenizer saved with the model (a model folder needs its tokenizer.json)"
@@ -184,11 +187,16 @@ class MultiLabelBertConfig(BertConfig):
         mlm_loss_weight: weight of the joint masked-LM loss on the text (0 disables the MLM head).
         pooling: baseline pooling: "mean" (masked mean of the last layer), "cls" (pooled [CLS]) or
             "layer_weighted" (softmax-weighted mix of every layer's masked mean).
+        max_windows: whole documents: most windows of `text_window` tokens a text is read in (1: the text is cut).
+            None (default): `WHOLE_DOCUMENT_WINDOWS` for a new model without joint MLM (and, for `LabelMaskConfig`,
+            with the label stream), else 1; 1 for a config.json written before windows existed.
+        window_stride: text tokens from one window's start to the next's (None: `text_window` - 2, no overlap).
+        text_window: tokens per window, [CLS]/[SEP] included (None: every position of the encoder).
         threshold: decision threshold on the probability of every label (tuned on validation by
             `lmmlc-train`).
         label_thresholds: one threshold per label; when set, used instead of `threshold`.
-        lmmlc_schema_version: config layout version (written on save); a newer one than this code's
-            `SCHEMA_VERSION` is refused rather than misread.
+        lmmlc_schema_version: config layout version (written on save; None: a new config, not read from an lmmlc
+            config.json); a newer one than this code's `SCHEMA_VERSION` is refused rather than misread.
         kwargs: any `BertConfig` field, so a BERT checkpoint's config.json loads into this class.
     """
 
@@ -202,7 +210,7 @@ class MultiLabelBertConfig(BertConfig):
         "pooling": "Baseline pooling: cls, mean or layer_weighted.",
         "max_windows": "Whole documents: a text longer than --max_seq_length tokens is read in up to this many "
         "windows of --max_seq_length tokens, each encoded apart; labels attend to, and pooled heads average over, "
-        "every window (1: the text is cut).",
+        "every window (1: the text is cut; default: 8 for a new model without joint MLM or a single sequence).",
         "window_stride": "Whole documents: text tokens from one window's start to the next's (default: "
         "--max_seq_length - 2, no overlap).",
     }
@@ -217,15 +225,15 @@ class MultiLabelBertConfig(BertConfig):
         label_loss_weight: float = 1.0,
         mlm_loss_weight: float = 0.0,
         pooling: str = "mean",
-        max_windows: int = 1,
+        max_windows: int | None = None,
         window_stride: int | None = None,
         text_window: int | None = None,
         threshold: float = 0.5,
         label_thresholds: list[float] | None = None,
-        lmmlc_schema_version: int = SCHEMA_VERSION,
+        lmmlc_schema_version: int | None = None,
         **kwargs: Any,
     ) -> None:
-        if int(lmmlc_schema_version) > SCHEMA_VERSION:
+        if lmmlc_schema_version is not None and int(lmmlc_schema_version) > SCHEMA_VERSION:
             raise ValueError(
                 f"This config was written by a newer lmmlc (config schema {lmmlc_schema_version}; this code reads "
                 f"up to {SCHEMA_VERSION}): upgrade lmmlc to load it."
@@ -244,7 +252,7 @@ class MultiLabelBertConfig(BertConfig):
         self.label_loss_weight = label_loss_weight
         self.mlm_loss_weight = mlm_loss_weight
         self.pooling = pooling
-        self.max_windows = int(max_windows)
+        self.max_windows = self._choose_windows(lmmlc_schema_version) if max_windows is None else int(max_windows)
         self.window_stride = None if window_stride is None else int(window_stride)
         self.text_window = None if text_window is None else int(text_window)
         self.threshold = threshold
@@ -253,6 +261,11 @@ class MultiLabelBertConfig(BertConfig):
         super().__init__(**kwargs)
         self.windows()
         self.decision_thresholds()
+
+    def _choose_windows(self, schema_version: int | None) -> int:
+        """`max_windows=None`: `WHOLE_DOCUMENT_WINDOWS` for a new model (no lmmlc config.json behind it) without
+        joint MLM, whose targets follow one sequence; 1 for a config.json written before windows existed."""
+        return WHOLE_DOCUMENT_WINDOWS if schema_version is None and self.mlm_loss_weight == 0 else 1
 
     def windows(self) -> tuple[int, int, int] | None:
         """`(size, stride, max_windows)` when the model reads whole documents in windows (`max_windows` > 1; size:
@@ -418,6 +431,7 @@ class LabelMaskConfig(MultiLabelBertConfig):
         **kwargs: Any,
     ) -> None:
         refuse_removed_options(kwargs, decode_strategy, label_stream_attention)
+        windows_given = kwargs.get("max_windows") is not None
         if int(label_group_size) < 1:
             raise ValueError(
                 f"label_group_size must be >= 1 (labels per group of the label stream), got {label_group_size}."
@@ -453,6 +467,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
         self.label_stream = self._choose_stream() if label_stream is None else bool(label_stream)
         if self.label_stream:
             self.text_attends_labels = False
+        elif self.max_windows > 1 and not windows_given:  # the default: a single sequence reads one window
+            self.max_windows = 1
         elif self.max_windows > 1:
             raise ValueError(
                 f"max_windows={self.max_windows} (whole documents) needs the label stream: a single sequence holds "

@@ -74,7 +74,7 @@ def check_args(model_args: ModelArguments, lm_args: LabelMaskArguments) -> None:
         raise ValueError(f"--model_type {model_args.model_type!r}: choose one of {', '.join(MODEL_TYPES)}.")
     if model_args.model_type == "stock" and (lm_args.mlm_probability > 0 or lm_args.fgm_epsilon > 0):
         raise ValueError("--model_type stock is transformers' plain head: joint MLM and FGM need lmmlc or baseline.")
-    if model_args.max_windows > 1 and (model_args.model_type == "stock" or lm_args.mlm_probability > 0):
+    if (model_args.max_windows or 1) > 1 and (model_args.model_type == "stock" or lm_args.mlm_probability > 0):
         raise ValueError(
             "--max_windows > 1 (whole documents) needs an lmmlc or baseline model without joint MLM: the stock head "
             "reads one window as transformers has it, and joint MLM's targets follow one sequence."
@@ -157,9 +157,9 @@ def config_options(model_args: ModelArguments, config_class: type) -> dict[str, 
 
 
 def window_options(model_args: ModelArguments, config_class: type, max_seq_length: int | None) -> dict[str, Any]:
-    """`config_options`, and the window size `text_window` (`--max_seq_length`) of a model that reads windows."""
+    """`config_options`, and the window size `text_window` (`--max_seq_length`) of a model that may read windows."""
     options = config_options(model_args, config_class)
-    if options.get("max_windows", 1) > 1:
+    if options.get("max_windows") != 1:
         options["text_window"] = max_seq_length
     return options
 

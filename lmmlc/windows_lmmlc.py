@@ -89,7 +89,9 @@ def split_windows(input_ids: torch.Tensor, attention_mask: torch.Tensor, config)
     starts = (window * stride)[:, None]
     sources = torch.where(column == ends, _per_window(lengths + 1, count)[:, None], starts + column)
     sources = sources.masked_fill(column == 0, 0)  # each window's [CLS] is its text's
-    return Windows(windows, mask.long(), used, count, sources.masked_fill(~mask, -1))
+    keep = torch.sym_min(size, input_ids.shape[1])  # a batch that fits one window (in a graph) keeps its own length
+    sources = sources.masked_fill(~mask, -1)
+    return Windows(windows[:, :keep], mask[:, :keep].long(), used, count, sources[:, :keep])
 
 
 def count_of(input_ids: torch.Tensor, settings: tuple[int, int, int]) -> int:

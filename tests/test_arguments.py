@@ -9,7 +9,7 @@ from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassificatio
 from lmmlc.arguments import ModelArguments, check_model_path, check_output_file
 from lmmlc.training import parse_args
 
-RESOLVED = ("label_stream", "pooled_text_head", "label_shortlist_size", "ranker_score_weight")
+RESOLVED = ("label_stream", "pooled_text_head", "label_shortlist_size", "ranker_score_weight", "max_windows")
 """Options whose None default the config resolves (stored resolved)."""
 
 

@@ -29,7 +29,7 @@ LONG = " ".join(["happy joy the a it so i love"] * 40)  # past the model's 64 po
 def exported(tmp_path_factory, bert_dir, tokenizer) -> Path:
     """A label-stream model with a ranker and shortlist and tuned thresholds, exported with int8."""
     model = BertForLabelMaskClassification.from_encoder(
-        bert_dir, label_names=MANY, label_group_size=4, label_shortlist_size=5, ranker_score_weight=0.2
+        bert_dir, label_names=MANY, label_group_size=4, label_shortlist_size=5, ranker_score_weight=0.2, max_windows=1
     )
     thresholds = [0.1 + 0.06 * i for i in range(len(MANY))]
     folder = save(spread(model), tokenizer, tmp_path_factory.mktemp("onnx") / "model", thresholds)

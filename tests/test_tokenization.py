@@ -117,7 +117,9 @@ def test_encode_dataset_caps_the_text_at_max_seq_length(make_model, bert_dir, to
     if model_type == "lmmlc":
         config = make_model(labels=["joy", "anger"]).config
     else:
-        config = BertForMultiLabelClassification.from_encoder(bert_dir, label_names=["joy", "anger"]).config
+        config = BertForMultiLabelClassification.from_encoder(
+            bert_dir, label_names=["joy", "anger"], max_windows=1
+        ).config
     rows = datasets.Dataset.from_dict({"text": ["i love it so " * 20, "sad"], "labels": [["joy"], []]})
     capped = encode_dataset(rows, tokenizer, config, max_seq_length=8)
     full = encode_dataset(rows, tokenizer, config)

@@ -6,7 +6,15 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from lmmlc import BertForLabelMaskClassification, BertForMultiLabelClassification, LabelMaskConfig, max_text_length
+from lmmlc import (
+    BertForLabelMaskClassification,
+    BertForMultiLabelClassification,
+    LabelMaskConfig,
+    MultiLabelBertConfig,
+    max_text_length,
+    windows_lmmlc,
+)
+from lmmlc.configuration_lmmlc import WHOLE_DOCUMENT_WINDOWS
 from lmmlc.label_stream_lmmlc import encode_text
 from lmmlc.windows_lmmlc import split_windows
 
@@ -48,6 +56,16 @@ def test_split_windows_by_hand():
         [-1] * 6,
     ]
     assert windows.valid().shape == (2, 18) and windows.valid()[1].sum() == 4
+
+
+def test_a_graph_keeps_a_short_batch_at_its_own_length(monkeypatch):
+    """In an exported graph every batch takes the window path; one that fits a window is not padded to the window's
+    size (a default model's graph would otherwise encode every short text at full size)."""
+    monkeypatch.setattr(windows_lmmlc, "is_exporting", lambda: True)
+    ids = torch.tensor([[101, 7, 8, 102]])
+    windows = split_windows(ids, torch.ones_like(ids), settings(max_windows=3, text_window=6))
+    assert windows.input_ids.tolist() == ids.tolist() and windows.count == 1
+    assert windows.sources.tolist() == [[0, 1, 2, 3]]
 
 
 def test_stride_overlaps_and_max_windows_caps():
@@ -97,7 +115,10 @@ def test_scores_do_not_depend_on_the_batch(bert_dir):
 def test_the_end_of_a_long_text_changes_its_scores(bert_dir):
     """Past the first window the text is read (with max_windows=1 it is cut, and its end changes nothing)."""
     tokenizer = AutoTokenizer.from_pretrained(bert_dir)
-    cut, whole = stream_model(bert_dir).eval(), stream_model(bert_dir, max_windows=8, text_window=8).eval()
+    cut, whole = (
+        stream_model(bert_dir, max_windows=1).eval(),
+        stream_model(bert_dir, max_windows=8, text_window=8).eval(),
+    )
     a, b = LONG + " happy joy joy", LONG + " fear fear no"
     for model, moves in ((whole, True), (cut, False)):
         length = max_text_length(model.config, 8) if model is cut else max_text_length(model.config, 512)
@@ -105,6 +126,21 @@ def test_the_end_of_a_long_text_changes_its_scores(bert_dir):
             enc = [tokenizer([t], truncation=True, max_length=length, return_tensors="pt") for t in (a, b)]
             la, lb = (model(**e).logits for e in enc)
         assert (not torch.allclose(la, lb, atol=1e-4)) == moves
+
+
+def test_rounds_read_every_window(bert_dir):
+    """Decoding in rounds reruns the labels over every window: its first round is the forward pass, and a text's end
+    past the first window changes the decided probabilities."""
+    tokenizer = AutoTokenizer.from_pretrained(bert_dir)
+    options = {"max_windows": 8, "text_window": 8, "label_stream_attention": "revealed_positions"}
+    model = stream_model(bert_dir, **options).eval()
+    a, b = (tokenizer([LONG + end], return_tensors="pt") for end in (" happy joy joy", " fear fear no"))
+    with torch.no_grad():
+        rounds = [model.decode(**batch, strategy="confidence", margin=0.0) for batch in (a, b)]
+        one_pass = torch.sigmoid(model(**a).logits)
+    assert torch.allclose(model.decode(**a, strategy="one_shot").probs, one_pass, atol=1e-5)
+    assert (rounds[0].rounds == len(LABELS)).all()
+    assert not torch.allclose(rounds[0].probs, rounds[1].probs, atol=1e-4)
 
 
 def baseline_model(bert_dir, **options):
@@ -160,6 +196,19 @@ def test_bad_window_settings_are_refused(bert_dir):
         model(**too_long)
     with pytest.raises(ValueError, match="Joint MLM"):
         model(**tokenizer(["i love it so angry about this thing"], return_tensors="pt"), mlm_targets=torch.zeros(1, 10))
+
+
+def test_a_new_model_reads_whole_documents_by_default():
+    """NOTEBOOK 9 chose `WHOLE_DOCUMENT_WINDOWS` for a new model; joint MLM and a single sequence read one window, and
+    a config.json written before windows existed (schema version, no `max_windows`) keeps reading one."""
+    assert settings().max_windows == WHOLE_DOCUMENT_WINDOWS == 8
+    assert MultiLabelBertConfig(label_names=LABELS).max_windows == 8
+    assert MultiLabelBertConfig(label_names=LABELS, mlm_loss_weight=0.5).max_windows == 1
+    assert settings(label_stream=False).max_windows == 1
+    saved = settings().to_dict()
+    del saved["max_windows"]
+    assert LabelMaskConfig(**saved).max_windows == 1
+    assert LabelMaskConfig(**{**saved, "max_windows": 8}).max_windows == 8
 
 
 @pytest.mark.parametrize("kind", ["stream", "baseline"])
