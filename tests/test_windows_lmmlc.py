@@ -198,7 +198,7 @@ def test_bad_window_settings_are_refused(bert_dir):
         model(**tokenizer(["i love it so angry about this thing"], return_tensors="pt"), mlm_targets=torch.zeros(1, 10))
 
 
-def test_a_new_model_reads_whole_documents_by_default():
+def test_a_new_model_reads_whole_documents_by_default(tmp_path):
     """NOTEBOOK 9 chose `WHOLE_DOCUMENT_WINDOWS` for a new model; joint MLM and a single sequence read one window, and
     a config.json written before windows existed (schema version, no `max_windows`) keeps reading one."""
     assert settings().max_windows == WHOLE_DOCUMENT_WINDOWS == 8
@@ -209,6 +209,8 @@ def test_a_new_model_reads_whole_documents_by_default():
     del saved["max_windows"]
     assert LabelMaskConfig(**saved).max_windows == 1
     assert LabelMaskConfig(**{**saved, "max_windows": 8}).max_windows == 8
+    settings().save_pretrained(tmp_path)  # written, so a reload does not take it for an old config
+    assert LabelMaskConfig.from_pretrained(tmp_path).max_windows == 8
 
 
 @pytest.mark.parametrize("kind", ["stream", "baseline"])
