@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -195,7 +194,6 @@ def main(argv: list[str] | None = None) -> None:
     summary = means(rows)
     report_table = table(summary)
     print(report_table)
-    argv = argv if argv is not None else sys.argv[1:]
     write_report(args.output, "benchmarks.label_count", argv, rows, report_table, plot, extra={"means": summary})
 
 

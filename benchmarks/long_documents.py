@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
 from benchmarks.label_count import METRICS, SPEEDS, run
@@ -130,7 +129,6 @@ def main(argv: list[str] | None = None) -> None:
     summary = means(rows)
     report_table = table(summary)
     print(report_table)
-    argv = argv if argv is not None else sys.argv[1:]
     write_report(args.output, "benchmarks.long_documents", argv, rows, report_table, plot, extra={"means": summary})
 
 

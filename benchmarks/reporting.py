@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ def write_report(
     `extra` entries, e.g. means over seeds), the Markdown `table` and `plot(rows, path)`."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    command = " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])  # quoted: rerunnable
     machine = {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads()}
     report = {"command": command, "machine": machine, "rows": rows, **(extra or {})}
     output.with_suffix(".json").write_text(json.dumps(report, indent=2))

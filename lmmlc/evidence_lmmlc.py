@@ -55,7 +55,7 @@ def _to_inputs(
 ) -> torch.Tensor:
     """Weights over the rows the encoder read (windows, or the text with a template after it) mapped onto the input
     tokens `(batch, k, seq_len)`; a token read by two overlapping windows sums both."""
-    windows = split_windows(input_ids, attention_mask, config) if hasattr(config, "windows") else None
+    windows = split_windows(input_ids, attention_mask, config)
     if windows is None:
         return weights[..., : input_ids.shape[1]] * attention_mask[:, None, :]
     sources = windows.used_rows(windows.sources)  # (rows, size)
