@@ -86,6 +86,8 @@ def scores(new: np.ndarray, truth: np.ndarray, validation: tuple[np.ndarray, np.
     result = {"macro_ap": float(np.mean(ap)), "p@1_new": float(truth[having, top].mean())}
     result.update({f"ap_{j}": float(v) for j, v in enumerate(ap)})
     if validation is not None:
+        val_ap = [average_precision_score(validation[1][:, j], validation[0][:, j]) for j in range(truth.shape[1])]
+        result["val_macro_ap"] = float(np.mean(val_ap))
         thresholds = tune_label_thresholds(*validation)
         result["macro_f1"] = macro_f1(binarize(new, np.asarray(thresholds)), truth)
     return result
@@ -132,6 +134,40 @@ def few_shot_sample(train: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(sorted(chosen | set(negatives.tolist())))
 
 
+VARIANTS = {
+    "trained": ("", {"fit_head": False}),
+    "head-rate": (", head rows at 3e-2", {"fit_head": False, "head_learning_rate": 3e-2}),
+    "fitted": (", head rows fitted first", {"fit_head": True}),
+}
+"""Few-shot variants (`train_new_labels` options): the method name's suffix and the options."""
+
+
+def taught_row(args, base, tokenizer, held, data, old_test, sample, k: int, seed: int, variant: str) -> dict:
+    """One few-shot run: `held` added to a copy of `base` and taught on `sample` of the training texts (`variant`)."""
+    texts, train_y, val_y, test_y = data
+    model, tok = copy.deepcopy(base), copy.deepcopy(tokenizer)
+    model.add_labels(held, tok)
+    options = AddLabelsArguments("", "", "", num_train_epochs=args.epochs, learning_rate=args.learning_rate, seed=seed)
+    suffix, chosen = VARIANTS[variant]
+    begin = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        new_ids = list(range(base.config.num_labels, model.config.num_labels))
+        train_rows = ([texts["train"][i] for i in sample], train_y[sample].tolist())
+        train_new_labels(model, tok, new_ids, *train_rows, few_shot_arguments(options, scratch), **chosen)
+    seconds = time.perf_counter() - begin
+    test = probabilities(model, tok, texts["test"])
+    val = probabilities(model, tok, texts["val"])[:, -len(held) :]
+    return {
+        "method": f"LM-MLC, added and taught{suffix}",
+        "k": k,
+        "seed": seed,
+        "examples": len(sample),
+        **scores(test[:, -len(held) :], test_y, (val, val_y)),
+        "train_seconds": seconds,
+        "old_labels_identical": bool(np.array_equal(test[:, : old_test.shape[1]], old_test)),
+    }
+
+
 def run(args: argparse.Namespace) -> list[dict]:
     held = json.loads((args.data / "held_out.json").read_text())
     files = split_files(args.source)
@@ -173,41 +209,9 @@ def run(args: argparse.Namespace) -> list[dict]:
     for k in args.ks:
         for seed in args.seeds:
             sample = few_shot_sample(train_y, k, seed)
-            model, tok = copy.deepcopy(base), copy.deepcopy(tokenizer)
-            model.add_labels(held, tok)
-            options = AddLabelsArguments(
-                "",
-                "",
-                "",
-                num_train_epochs=args.epochs,
-                learning_rate=args.learning_rate,
-                per_device_train_batch_size=16,
-                seed=seed,
-            )
-            begin = time.perf_counter()
-            with tempfile.TemporaryDirectory() as scratch:
-                train_new_labels(
-                    model,
-                    tok,
-                    list(range(base.config.num_labels, model.config.num_labels)),
-                    [texts["train"][i] for i in sample],
-                    train_y[sample].tolist(),
-                    few_shot_arguments(options, scratch),
-                )
-            seconds = time.perf_counter() - begin
-            test = probabilities(model, tok, texts["test"])
-            val = probabilities(model, tok, texts["val"])[:, -len(held) :]
-            report(
-                {
-                    "method": "LM-MLC, added and taught",
-                    "k": k,
-                    "seed": seed,
-                    "examples": len(sample),
-                    **scores(test[:, -len(held) :], test_y, (val, val_y)),
-                    "train_seconds": seconds,
-                    "old_labels_identical": bool(np.array_equal(test[:, : old_test.shape[1]], old_test)),
-                }
-            )
+            for variant in args.variants:
+                data = (texts, train_y, val_y, test_y)
+                report(taught_row(args, base, tokenizer, held, data, old_test, sample, k, seed, variant))
             heads = [
                 LogisticRegression(max_iter=2000).fit(features["train"][sample], train_y[sample, j])
                 for j in range(len(held))
@@ -245,7 +249,7 @@ def summary(rows: list[dict]) -> list[dict]:
     out = []
     for (method, k), members in groups.items():
         entry = {"method": method, "k": k, "seeds": len(members)}
-        for key in ("macro_ap", "p@1_new", "macro_f1"):
+        for key in ("val_macro_ap", "macro_ap", "p@1_new", "macro_f1"):
             values = [m[key] for m in members if key in m]
             if values:
                 entry[key] = (float(np.mean(values)), float(np.std(values)))
@@ -257,15 +261,16 @@ def summary(rows: list[dict]) -> list[dict]:
 
 def table(rows: list[dict], held: list[str]) -> str:
     lines = [
-        "| method | positives per new label | seeds | macro AP (new labels) | P@1 among new labels | "
+        "| method | positives per new label | seeds | val macro AP | macro AP (new labels) | P@1 among new labels | "
         "macro-F1 (new, tuned on validation) | old labels' scores identical |",
-        "|---" * 7 + "|",
+        "|---" * 8 + "|",
     ]
     show = lambda v: "" if v is None else f"{v[0]:.4f}" + (f" ± {v[1]:.4f}" if v[1] else "")  # noqa: E731
     for e in summary(rows):
         identical = {True: "yes", False: "**no**"}.get(e.get("old_labels_identical"), "")
         lines.append(
-            f"| {e['method']} | {e['k']} | {e['seeds']} | {show(e.get('macro_ap'))} | {show(e.get('p@1_new'))} "
+            f"| {e['method']} | {e['k']} | {e['seeds']} | {show(e.get('val_macro_ap'))} | {show(e.get('macro_ap'))} "
+            f"| {show(e.get('p@1_new'))} "
             f"| {show(e.get('macro_f1'))} | {identical} |"
         )
     return "\n".join(lines) + f"\n\nHeld-out labels: {', '.join(held)}."
@@ -305,6 +310,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     second.add_argument("--epochs", type=float, default=defaults["num_train_epochs"])
     second.add_argument("--learning_rate", type=float, default=defaults["learning_rate"])
     second.add_argument("--validation_rows", type=int, default=2000)
+    second.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=["fitted"], help="Few-shot variants.")
     second.add_argument("--output", default="docs/benchmarks/new_labels/goemotions")
     return parser.parse_args(argv)
 

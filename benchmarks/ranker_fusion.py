@@ -1,15 +1,15 @@
 """The label ranker's score fused into the label stream's: trained LM-MLC models with a label ranker
-(`--label_shortlist_size`, one per seed), each scored with every `ranker_score_weight`, and the weight chosen on
-validation.
+(`--label_shortlist_size`, one per seed), each scored with every `ranker_score_weight` (and, with
+`--shortlist_sizes`, every shortlist size), and the setting chosen on validation.
 
     python -m benchmarks.many_labels --rows lmmlc-shortlist-sample64 --seed 42 --work_dir outputs/cooking/seed-42
     python -m benchmarks.ranker_fusion --models outputs/cooking/seed-42/lmmlc-shortlist-sample64 ... \\
         --output docs/benchmarks/ranker_fusion/sample64-3-seeds
 
-Per model and weight: validation and test scored through `predict_dataset` (the one prediction path, the
-model's shortlist size), thresholds tuned on validation as `lmmlc-train` tunes them, every metric on both splits.
-Rows are averaged over the models (seeds); the chosen weight is the one with the best mean of `--select_by` on
-validation (ties: the smaller weight). Writes `output`.{json,md,png}.
+Per model and setting: validation and test scored through `predict_dataset` (the one prediction path),
+thresholds tuned on validation as `lmmlc-train` tunes them, every metric on both splits (`--test chosen`: test only
+for the chosen setting). Rows are averaged over the models (seeds); the chosen setting is the one with the best mean
+of `--select_by` on validation (ties: the smaller shortlist, then the smaller weight). Writes `output`.{json,md,png}.
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", required=True, help="Trained LM-MLC folders with a label ranker.")
     parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.1, 0.2, 0.3, 0.5])
-    parser.add_argument("--select_by", default="eval_p@1", help="Validation metric that chooses the weight.")
+    parser.add_argument("--shortlist_sizes", nargs="+", type=int, help="Shortlist sizes (default: each model's own).")
+    parser.add_argument("--select_by", default="eval_p@1", help="Validation metric that chooses the setting.")
+    parser.add_argument(
+        "--test", choices=("all", "chosen"), default="all", help="Score test for every setting or the chosen one."
+    )
     parser.add_argument("--data_dir", default="../shared/data/cooking-stackexchange")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_seq_length", type=int, default=64)
@@ -54,54 +58,71 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if any(not (w >= 0 and np.isfinite(w)) for w in args.weights):
         parser.error(f"--weights must be finite numbers >= 0, got {args.weights}.")
+    if any(size < 1 for size in args.shortlist_sizes or ()):
+        parser.error(f"--shortlist_sizes must be >= 1, got {args.shortlist_sizes}.")
     if not args.select_by.startswith("eval_"):
         parser.error(f"--select_by must be a validation metric (eval_...), got {args.select_by!r}.")
     return args
 
 
-def weight_metrics(model, tokenizer, encoded: dict, weight: float, batch_size: int) -> dict[str, float]:
-    """Validation and test metrics of `model` with `ranker_score_weight = weight`, thresholds tuned on validation."""
-    model.config.ranker_score_weight = weight
+def setting_metrics(model, tokenizer, encoded: dict, size: int, weight: float, batch_size: int) -> dict[str, float]:
+    """Metrics of `model` on the splits of `encoded` with a shortlist of `size` labels and `ranker_score_weight =
+    weight`, thresholds tuned on validation."""
+    model.config.label_shortlist_size, model.config.ranker_score_weight = size, weight
     config = copy.deepcopy(model.config)
     scored = {s: predict_dataset(model, tokenizer, encoded[s], batch_size, progress=False) for s in encoded}
     tune_thresholds(config, scored["validation"], np.asarray(encoded["validation"]["labels"]))
     return {k: v for values in split_metrics(scored, encoded, config).values() for k, v in values.items()}
 
 
-def model_rows(path: str, args: argparse.Namespace) -> list[dict]:
-    """One row per weight of one trained model; its `seed` is the model's folder."""
+def model_rows(path: str, args: argparse.Namespace, settings: list[tuple[int | None, float]], splits) -> list[dict]:
+    """One row per (shortlist size, weight) of one trained model on `splits`; its `seed` is the model's folder."""
     model, tokenizer = load_ranked(path, "--models")
     data_args, data = evaluation_data(args, label_names_of(model.config))
-    encoded = encode_splits(data, tokenizer, model.config, data_args, ("validation", "test"))
+    encoded = encode_splits(data, tokenizer, model.config, data_args, splits)
     rows = []
-    for weight in args.weights:
-        metrics = weight_metrics(model, tokenizer, encoded, weight, args.batch_size)
-        row = {"dataset": Path(args.data_dir).name, "method": f"ranker weight {weight:g}"}
-        rows.append({**row, "decoding": "one_shot", "seed": path, "weight": weight, **metrics})
-        print(f"{path} weight {weight:g}: " + ", ".join(f"{k} {metrics[k]:.4f}" for k in KEYS), flush=True)
+    for size, weight in settings:
+        size = size or model.config.label_shortlist_size
+        metrics = setting_metrics(model, tokenizer, encoded, size, weight, args.batch_size)
+        row = {"dataset": Path(args.data_dir).name, "method": f"shortlist {size}, ranker weight {weight:g}"}
+        rows.append({**row, "decoding": "one_shot", "seed": path, "shortlist": size, "weight": weight, **metrics})
+        shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in KEYS if k in metrics)
+        print(f"{path} {row['method']}: {shown}", flush=True)
     return rows
 
 
+def summarize(rows: list[dict]) -> list[dict]:
+    """Rows averaged over the models, one per setting (its `shortlist` and `weight` kept, not averaged)."""
+    summary = mean_over_seeds(rows)
+    for row in summary:
+        first = next(r for r in rows if r["method"] == row["method"])
+        row["shortlist"], row["weight"] = first["shortlist"], first["weight"]
+    return summary
+
+
 def chosen(summary: list[dict], select_by: str) -> dict:
-    """The summary row with the best mean `select_by` (ties: the smaller weight)."""
-    return max(summary, key=lambda row: (row[select_by], -row["weight"]))
+    """The summary row with the best mean `select_by` (ties: the smaller shortlist, then the smaller weight)."""
+    return max(summary, key=lambda row: (row[select_by], -row["shortlist"], -row["weight"]))
 
 
 def table(summary: list[dict], best: dict) -> str:
-    lines = ["| weight | models | " + " | ".join(KEYS) + " |", "|---" * (len(KEYS) + 2) + "|"]
+    lines = ["| shortlist | weight | models | " + " | ".join(KEYS) + " |", "|---" * (len(KEYS) + 3) + "|"]
     for row in summary:
         mark = " (chosen)" if row is best else ""
         cells = " | ".join(cell(row, key) for key in KEYS)
-        lines.append(f"| {row['weight']:g}{mark} | {len(row['seeds'])} | {cells} |")
+        lines.append(f"| {row['shortlist']} | {row['weight']:g}{mark} | {len(row['seeds'])} | {cells} |")
     return "\n".join(lines)
 
 
 def plot(summary: list[dict], path) -> None:
     figure, axis = new_figure(size=(6, 4))
-    weights = [row["weight"] for row in summary]
-    for key in ("eval_p@1", "test_p@1", "test_micro_f1@global", "test_macro_f1@per_label"):
-        errors = [row.get(f"{key}_sd", 0.0) for row in summary]
-        axis.errorbar(weights, [row[key] for row in summary], yerr=errors, marker="o", capsize=3, label=key)
+    for size in sorted({row["shortlist"] for row in summary}):
+        members = [row for row in summary if row["shortlist"] == size]
+        for key in ("eval_p@1", "test_p@1", "test_micro_f1@global", "test_macro_f1@per_label"):
+            points = [(row["weight"], row[key], row.get(f"{key}_sd", 0.0)) for row in members if key in row]
+            if points:
+                x, y, errors = zip(*points, strict=True)
+                axis.errorbar(x, y, yerr=errors, marker="o", capsize=3, label=f"{key}, shortlist {size}")
     axis.set(
         xlabel="ranker_score_weight", ylabel="mean over models (± sd)", title="ranker score fused into the stream's"
     )
@@ -110,11 +131,16 @@ def plot(summary: list[dict], path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    rows = [row for path in args.models for row in model_rows(path, args)]
-    summary = mean_over_seeds(rows)  # one row per weight; `seeds`: the model folders
-    for row in summary:
-        row["weight"] = next(r["weight"] for r in rows if r["method"] == row["method"])  # not a float mean
-    best = chosen(summary, args.select_by)
+    settings = [(size, weight) for size in args.shortlist_sizes or [None] for weight in args.weights]
+    splits = ("validation", "test") if args.test == "all" else ("validation",)
+    rows = [row for path in args.models for row in model_rows(path, args, settings, splits)]
+    best = chosen(summarize(rows), args.select_by)
+    if args.test == "chosen":  # the chosen setting again, with test
+        again = [(best["shortlist"], best["weight"])]
+        rows += [row for path in args.models for row in model_rows(path, args, again, ("validation", "test"))]
+        rows = [row for i, row in enumerate(rows) if not any(r["method"] == row["method"] for r in rows[i + 1 :])]
+    summary = summarize(rows)
+    best = next(row for row in summary if row["method"] == best["method"])
     for row in summary:
         row["chosen"] = row is best
     text = table(summary, best)

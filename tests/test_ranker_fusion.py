@@ -11,10 +11,14 @@ from benchmarks.ranker_fusion import chosen, main
 from .conftest import data_set
 
 
-def test_the_chosen_weight_has_the_best_mean_validation_metric_and_ties_go_to_the_smaller_weight():
-    summary = [{"weight": 0.0, "eval_p@1": 0.70}, {"weight": 0.5, "eval_p@1": 0.72}, {"weight": 1.0, "eval_p@1": 0.72}]
+def test_the_chosen_setting_has_the_best_mean_validation_metric_and_ties_go_to_the_smaller_one():
+    def row(size, weight, p1):
+        return {"shortlist": size, "weight": weight, "eval_p@1": p1}
+
+    summary = [row(128, 0.0, 0.70), row(128, 0.5, 0.72), row(128, 1.0, 0.72)]
     assert chosen(summary, "eval_p@1")["weight"] == 0.5
-    assert chosen([summary[0], {"weight": 2.0, "eval_p@1": 0.70}], "eval_p@1")["weight"] == 0.0
+    assert chosen([summary[0], row(128, 2.0, 0.70)], "eval_p@1")["weight"] == 0.0
+    assert chosen([*summary, row(32, 1.0, 0.72)], "eval_p@1") == row(32, 1.0, 0.72)
 
 
 @pytest.mark.slow
@@ -38,6 +42,15 @@ def test_ranker_fusion_report(tmp_path, shared_data, bert_dir):
         assert all(key in r for r in rows), key
     assert "(chosen)" in (tmp_path / "f.md").read_text() and (tmp_path / "f.png").exists()
 
+    sizes = ["--shortlist_sizes", "2", "4", "--test", "chosen"]
+    main(["--models", model, *options, *sizes, "--output", str(tmp_path / "g")])
+    rows = json.loads((tmp_path / "g.json").read_text())["rows"]
+    per_model = [r for r in rows if "seed" in r]
+    assert sorted((r["shortlist"], r["weight"]) for r in per_model) == [(2, 0.0), (2, 2.0), (4, 0.0), (4, 2.0)]
+    best = next(r for r in rows if r.get("chosen"))
+    tested = [r for r in per_model if "test_p@1" in r]
+    assert [(r["shortlist"], r["weight"]) for r in tested] == [(best["shortlist"], best["weight"])]
+
 
 def test_bad_options_are_refused(capsys):
     with pytest.raises(SystemExit):
@@ -46,3 +59,6 @@ def test_bad_options_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--models", "m", "--select_by", "test_p@1"])
     assert "must be a validation metric" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--models", "m", "--shortlist_sizes", "0"])
+    assert "--shortlist_sizes must be >= 1" in capsys.readouterr().err
