@@ -35,6 +35,7 @@ METHODS = {
         f"lmmlc-ranked{k}": ["--pooled_text_head", "true", "--label_sample_size", str(k), "--label_negatives", "ranked"]
         for k in (8, 16)
     },
+    "lmmlc-mixed16": ["--pooled_text_head", "true", "--label_sample_size", "16", "--label_negatives", "mixed"],
     "baseline": ["--model_type", "baseline"],
     "stock": ["--model_type", "stock"],
 }
@@ -45,7 +46,7 @@ for 5i's ablation: a sampling correction of the stream's loss, `lmmlc-head` in c
 removed);
 `lmmlc-topK` that row with label slots in the top K encoder layers only (docs/experiments/NOTEBOOK.md 5j);
 `lmmlc-sampleK` that row with K label slots per training example instead of one group's 64 (5n), `lmmlc-rankedK`
-with the negatives its label ranker ranks highest (5o)."""
+with the negatives its label ranker ranks highest (5o), `lmmlc-mixed16` half of them, half uniform (5q)."""
 METRICS = [
     ("micro-F1", "test_micro_f1@per_label"),
     ("macro-F1", "test_macro_f1@per_label"),

@@ -13,7 +13,7 @@ from .losses_lmmlc import IGNORE_INDEX
 from .template_lmmlc import insert_label_template
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
-NEGATIVES = ("uniform", "ranked")
+NEGATIVES = ("uniform", "ranked", "mixed")
 
 
 @dataclass
@@ -129,7 +129,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             the batch grows to fit; negatives are drawn uniformly. None: every label (no `candidate_ids`).
         label_negatives: with `label_sample_size`: "uniform" (drawn by the collator) or "ranked" (the model scores
             the negatives its label ranker ranks highest, `sample_size` in the batch with every label's `labels`:
-            the labels its shortlist will hold at inference).
+            the labels its shortlist will hold at inference) or "mixed" (half ranked, half drawn uniformly by the
+            model).
 
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
     `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
@@ -182,19 +183,21 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             )
         if self.label_negatives not in NEGATIVES:
             raise ValueError(f"label_negatives={self.label_negatives!r}: choose one of {', '.join(NEGATIVES)}.")
-        if self.label_negatives == "ranked" and not getattr(self.config, "label_shortlist_size", None):
+        if self.label_negatives != "uniform" and not getattr(self.config, "label_shortlist_size", None):
             raise ValueError(
-                "label_negatives='ranked' picks the negatives the label ranker ranks highest: the model needs a "
+                f"label_negatives={self.label_negatives!r} picks negatives by the label ranker: the model needs a "
                 "ranker (label_shortlist_size > 0, the default past one label group)."
             )
-        if self.label_negatives == "ranked" and self.reveal_strategy != "none":
-            raise ValueError("label_negatives='ranked' scores labels the model picks: use reveal_strategy='none'.")
+        if self.label_negatives != "uniform" and self.reveal_strategy != "none":
+            raise ValueError(
+                f"label_negatives={self.label_negatives!r} scores labels the model picks: use reveal_strategy='none'."
+            )
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         self._start_batch()
         labels = self._labels(features)
         padded = self._pad(features)
-        ranked = self.label_negatives == "ranked" and labels is not None and self._samples(labels.shape[1])
+        ranked = self.label_negatives != "uniform" and labels is not None and self._samples(labels.shape[1])
         label_ids = None if ranked or labels is None or not self.config.label_stream else self._sample_labels(labels)
         full_targets = getattr(self.config, "label_shortlist_size", None) or (
             label_ids is not None and getattr(self.config, "pooled_text_head", False)
@@ -216,6 +219,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
             batch["slot_targets"] = truth if views else None
             batch["sample_size"] = torch.tensor(self.label_sample_size) if ranked else None
+            mixed = ranked and self.label_negatives == "mixed"
+            batch["uniform_size"] = torch.tensor(self.label_sample_size // 2) if mixed else None
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
             batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)

@@ -311,6 +311,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         ranker_targets: torch.Tensor | None = None,
         slot_targets: torch.Tensor | None = None,
         sample_size: torch.Tensor | int | None = None,
+        uniform_size: torch.Tensor | int | None = None,
     ) -> MultiLabelOutput:
         """Score every label (or, with the label stream, the labels in `candidate_ids`).
 
@@ -332,6 +333,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
                 0/1 truth of every scored label, revealed ones included.
             sample_size: label stream with a ranker, training: score each example's positives and the negatives
                 its ranker ranks highest, `sample_size` labels in all (`labels` then covers every label).
+            uniform_size: with `sample_size`: that many of them drawn uniformly from the labels not ranked first.
 
         Returns:
             `MultiLabelOutput` with logits `(batch, num_labels)` or `(batch, k)`. The label stream returns
@@ -342,7 +344,8 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         if self.config.label_stream:
             text = self._encode_stream_text(input_ids, attention_mask, token_type_ids, slot_positions, mlm_targets)
             if sample_size is not None:
-                candidate_ids, labels, ranker_targets = self._ranked_candidates(text, labels, int(sample_size))
+                uniform = int(uniform_size or 0)
+                candidate_ids, labels, ranker_targets = self._ranked_candidates(text, labels, int(sample_size), uniform)
             view_loss = self._all_masked_loss(text, candidate_ids, candidate_state, labels, slot_targets)
             output = self._stream_forward(text, candidate_ids, candidate_state, labels, mlm_targets, ranker_targets)
             if view_loss is not None and output.loss is not None:
@@ -438,17 +441,23 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             loss = loss + self.config.label_loss_weight * multilabel_loss(self.text_head(text), targets, self.config)
         return MultiLabelOutput(loss, logits)
 
-    def _ranked_candidates(self, text: TextStream, labels: torch.Tensor | None, size: int) -> tuple[torch.Tensor, ...]:
+    def _ranked_candidates(
+        self, text: TextStream, labels: torch.Tensor | None, size: int, uniform: int = 0
+    ) -> tuple[torch.Tensor, ...]:
         """Per example its positives and the negatives the ranker ranks highest, `size` labels in all (more when an
-        example has more positives): `candidate_ids` `(batch, k)` sorted, their `labels`, and every label's targets
-        (`ranker_targets`)."""
+        example has more positives), `uniform` of them drawn uniformly from the rest instead: `candidate_ids`
+        `(batch, k)` sorted, their `labels`, and every label's targets (`ranker_targets`)."""
         if self.ranker is None or labels is None or labels.shape[1] != self.config.num_labels:
             raise ValueError(
                 "sample_size (ranked negatives) needs the label ranker and every label's 0/1 labels (batch, "
                 "num_labels), as DataCollatorForLabelMask(label_negatives='ranked') gives them."
             )
         keys = torch.where(labels == 1, float("inf"), self.ranker_logits(text).detach().float())
-        k = min(labels.shape[1], max(size, int(labels.sum(dim=1).max())))
+        most = int(labels.sum(dim=1).max())
+        k = min(labels.shape[1], max(size, most))
+        if uniform:  # the first max(k - uniform, positives) by rank, then uniformly drawn others
+            first = keys.topk(max(k - uniform, most), dim=1).indices
+            keys = torch.rand(keys.shape, device=keys.device).scatter(1, first, 2.0)
         ids = keys.topk(k, dim=1).indices.sort(dim=1).values
         return ids, labels.gather(1, ids), labels
 

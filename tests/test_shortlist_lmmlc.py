@@ -186,6 +186,30 @@ def test_ranked_negatives_are_the_positives_and_the_rankers_top_negatives(shortl
     assert out.logits.shape == (3, 2)
 
 
+def test_mixed_negatives_take_the_first_by_rank_then_uniform_others(shortlisted, tokenizer):
+    """`uniform_size` (label_negatives='mixed'): the positives and the ranker's top negatives fill size - uniform
+    slots, the rest are drawn uniformly from the other labels (every one of them drawn over many draws)."""
+    shortlisted.train()
+    batch = tokenizer(TEXTS[:3], padding=True, return_tensors="pt")
+    labels = torch.tensor(ROWS[:3], dtype=torch.float)
+    text = shortlisted._encode_stream_text(batch["input_ids"], batch["attention_mask"], None, None)
+    ranker = shortlisted.ranker_logits(text).detach()
+    seen = [set() for _ in range(3)]
+    for seed in range(40):
+        torch.manual_seed(seed)
+        ids, _, _ = shortlisted._ranked_candidates(text, labels, 3, uniform=1)
+        assert ids.shape == (3, 3)
+        for row, picked in enumerate(ids.tolist()):
+            positives = [j for j in range(4) if ROWS[row][j]]
+            negatives = sorted((j for j in range(4) if not ROWS[row][j]), key=lambda j: -ranker[row, j])
+            first = positives + negatives[: max(2 - len(positives), 0)]
+            assert set(first) <= set(picked) and picked == sorted(picked)
+            seen[row] |= set(picked) - set(first)
+    assert seen[0] == {0, 1, 2, 3} - {0, *sorted((1, 2, 3), key=lambda j: -ranker[0, j])[:1]}  # both others drawn
+    out = shortlisted(**batch, labels=labels, sample_size=torch.tensor(3), uniform_size=torch.tensor(1))
+    assert out.logits.shape == (3, 3)
+
+
 def test_the_ranked_collator_leaves_the_choice_to_the_model(shortlisted, tokenizer):
     names = [f"l{i}" for i in range(12)]
     config = type(shortlisted.config)(label_names=names, label_stream=True, label_shortlist_size=3)
@@ -193,6 +217,10 @@ def test_the_ranked_collator_leaves_the_choice_to_the_model(shortlisted, tokeniz
     collator = DataCollatorForLabelMask(tokenizer, config, label_sample_size=4, label_negatives="ranked", seed=0)
     batch = collator([{**tokenizer(t), "labels": r} for t, r in zip(TEXTS, rows, strict=True)])
     assert "candidate_ids" not in batch and batch["sample_size"].item() == 4 and batch["labels"].tolist() == rows
+    assert "uniform_size" not in batch
+    mixed = DataCollatorForLabelMask(tokenizer, config, label_sample_size=4, label_negatives="mixed", seed=0)
+    batch = mixed([{**tokenizer(t), "labels": r} for t, r in zip(TEXTS, rows, strict=True)])
+    assert batch["sample_size"].item() == 4 and batch["uniform_size"].item() == 2
     with pytest.raises(ValueError, match="the model needs a ranker"):
         DataCollatorForLabelMask(
             tokenizer,
