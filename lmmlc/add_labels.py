@@ -14,7 +14,6 @@ from typing import Any
 
 import datasets
 import torch
-import torch.nn.functional as F
 from transformers import (
     AutoConfig,
     HfArgumentParser,
@@ -44,7 +43,13 @@ class AddLabelsArguments:
         metadata={"help": "JSON Lines {text, labels}: few-shot examples; a new label absent from a row is a negative."},
     )
     num_train_epochs: float = field(default=15.0, metadata={"help": "Few-shot epochs over --train_file."})
-    learning_rate: float = field(default=3e-3, metadata={"help": "Few-shot learning rate (new parameters only)."})
+    learning_rate: float = field(default=3e-3, metadata={"help": "Few-shot learning rate of the new label tokens."})
+    head_learning_rate: float = field(
+        default=3e-2,
+        metadata={
+            "help": "Few-shot learning rate of the new pooled-head and ranker rows (docs/experiments/NOTEBOOK.md 10)."
+        },
+    )
     per_device_train_batch_size: int = field(default=16, metadata={"help": "Few-shot batch size."})
     seed: int = field(default=42, metadata={"help": "Few-shot seed."})
 
@@ -96,63 +101,6 @@ class NewLabelCollator:
         return {**batch, "candidate_ids": ids.expand(len(rows), -1), "labels": targets, "ranker_targets": ranker}
 
 
-@torch.no_grad()
-def _pooled_and_logits(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, label_ids: list[int], texts: list[str]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The mean-pooled text the pooled head reads `(n, hidden)` and the model's logits of labels `label_ids`
-    `(n, m)`, for `texts` (eval mode, batches of 64)."""
-    from .modeling_lmmlc import masked_mean_pool
-
-    collator = NewLabelCollator(tokenizer, model.config, label_ids)
-    was_training, pooled, logits = model.training, [], []
-    model.eval()
-    for start in range(0, len(texts), 64):
-        rows = [{"text": t, "targets": [0] * len(label_ids)} for t in texts[start : start + 64]]
-        batch = {k: v.to(model.device) for k, v in collator(rows).items() if k not in ("labels", "ranker_targets")}
-        text = model._encode_stream_text(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"), None)
-        pooled.append(masked_mean_pool(text.last_hidden, text.valid).float())
-        logits.append(model(**batch).logits.float())
-    model.train(was_training)
-    return torch.cat(pooled), torch.cat(logits)
-
-
-def fit_new_head_rows(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    label_ids: list[int],
-    texts: list[str],
-    targets: list[list[int]],
-    l2: float = 1.0,
-) -> None:
-    """Set the pooled text head's rows of the new labels `label_ids` to per-label logistic regressions of `targets`
-    `(n, m)` on the model's frozen pooled text, offset by each label's logits as they stand (its cloze score):
-    minimises the summed BCE plus `l2` / 2 times the squared weights (scikit-learn's C = 1 / l2), by L-BFGS. The
-    pooled baseline's new rows are fitted the same way; here the cloze score is added, not replaced."""
-    if model.text_head is None:
-        return
-    head = model.text_head
-    features, offsets = _pooled_and_logits(model, tokenizer, label_ids, texts)
-    with torch.no_grad():  # the logits without the new rows: what the fitted rows are added to
-        offsets = offsets - F.linear(features, head.weight[label_ids].float(), head.bias[label_ids].float())
-    y = torch.tensor(targets, dtype=torch.float32, device=features.device)
-    weight = torch.zeros(len(label_ids), features.shape[1], device=features.device, requires_grad=True)
-    bias = torch.zeros(len(label_ids), device=features.device, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], max_iter=200, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        logits = offsets + features @ weight.T + bias
-        loss = F.binary_cross_entropy_with_logits(logits, y, reduction="sum") + l2 / 2 * weight.square().sum()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    with torch.no_grad():
-        head.weight[label_ids] = weight.detach().to(head.weight.dtype)
-        head.bias[label_ids] = bias.detach().to(head.bias.dtype)
-
-
 def train_new_labels(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -160,14 +108,12 @@ def train_new_labels(
     texts: list[str],
     targets: list[list[int]],
     args: TrainingArguments,
-    fit_head: bool = False,
     head_learning_rate: float | None = None,
 ) -> None:
     """Few-shot training of labels `label_ids` (added with `add_labels`) on `texts` and their 0/1 `targets` over those
     labels, with the stock Trainer: every other parameter, and every other label's entries of the shared ones (the
     embedding matrix, the pooled head, the ranker), keep their values to the bit (gradients masked, no weight decay).
-    `fit_head`: first fit the new pooled-head rows (`fit_new_head_rows`); `head_learning_rate`: the Trainer's rate for
-    the pooled head and ranker (default `args.learning_rate`)."""
+    `head_learning_rate`: the peak rate of the new pooled-head and ranker rows (default `args.learning_rate`)."""
     if args.weight_decay:
         raise ValueError("Few-shot training of new labels needs weight_decay=0 (decay would move the old labels).")
     masks = new_label_parameters(model, label_ids)
@@ -177,8 +123,6 @@ def train_new_labels(
         parameter.requires_grad_(name in masks)
         if name in masks:
             hooks.append(parameter.register_hook(lambda grad, mask=masks[name]: grad * mask))
-    if fit_head:
-        fit_new_head_rows(model, tokenizer, label_ids, texts, targets)
     data = datasets.Dataset.from_dict({"text": texts, "targets": targets})
     collator = NewLabelCollator(tokenizer, model.config, label_ids)
     rate = {"head_learning_rate": head_learning_rate} if head_learning_rate else {}
@@ -227,7 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     label_ids = model.add_labels(names, tokenizer, descriptions)
     if rows is not None:
         with tempfile.TemporaryDirectory() as scratch:  # the Trainer's own folder; nothing of it is kept
-            train_new_labels(model, tokenizer, label_ids, *rows, few_shot_arguments(args, scratch))
+            options = few_shot_arguments(args, scratch)
+            train_new_labels(model, tokenizer, label_ids, *rows, options, head_learning_rate=args.head_learning_rate)
     model.save_pretrained(output)
     tokenizer.save_pretrained(output)
     how = f"taught from {len(rows[0])} examples" if rows else "zero-shot, from their names"
