@@ -9,7 +9,8 @@ trained on the same examples (few-shot), with the model trained on every label a
         --model_type baseline --output_dir outputs/new_labels/baseline-20
     python -m benchmarks.new_labels run --source data/goemotions --data outputs/new_labels/goemotions-20 \
         --model outputs/new_labels/lmmlc-20 --baseline outputs/new_labels/baseline-20 \
-        --full_model outputs/serving/goemotions-lmmlc --output docs/benchmarks/new_labels/goemotions
+        --full_model outputs/serving/goemotions-lmmlc --ks 32 --output docs/benchmarks/new_labels/goemotions-k32
+    # k = 8, the few-shot variants compared (docs/experiments/NOTEBOOK.md 10): --ks 8 --variants trained head-rate
 
 Held-out labels are chosen before anything is measured: by training frequency rank, the labels at ranks
 round(1.5 + 3.5 i), i = 0..7 (8 of GoEmotions' 28, spread from frequent to rare).
