@@ -31,10 +31,6 @@ METHODS = {
     "lmmlc-head-uncorrected": ["--pooled_text_head", "true"],
     **{f"lmmlc-top{k}": ["--pooled_text_head", "true", "--label_stream_layers", str(k)] for k in (1, 2, 3)},
     **{f"lmmlc-sample{k}": ["--pooled_text_head", "true", "--label_sample_size", str(k)] for k in (8, 16, 32)},
-    **{
-        f"lmmlc-ranked{k}": ["--pooled_text_head", "true", "--label_sample_size", str(k), "--label_negatives", "ranked"]
-        for k in (8, 16)
-    },
     "lmmlc-mixed16": ["--pooled_text_head", "true", "--label_sample_size", "16", "--label_negatives", "mixed"],
     "baseline": ["--model_type", "baseline"],
     "stock": ["--model_type", "stock"],
@@ -45,8 +41,9 @@ every label beside the stream's sampled labels, the default since 5i (pinned, so
 for 5i's ablation: a sampling correction of the stream's loss, `lmmlc-head` in choose-cooking-250, lost and was
 removed);
 `lmmlc-topK` that row with label slots in the top K encoder layers only (docs/experiments/NOTEBOOK.md 5j);
-`lmmlc-sampleK` that row with K label slots per training example instead of one group's 64 (5n), `lmmlc-rankedK`
-with the negatives its label ranker ranks highest (5o), `lmmlc-mixed16` half of them, half uniform (5q)."""
+`lmmlc-sampleK` that row with K label slots per training example instead of one group's 64 (5n), `lmmlc-mixed16`
+16 slots, half of them the negatives its label ranker ranks highest and half uniform (5q; `lmmlc-rankedK`, all of them
+ranked, 5o, lost to it and was removed)."""
 METRICS = [
     ("micro-F1", "test_micro_f1@per_label"),
     ("macro-F1", "test_macro_f1@per_label"),

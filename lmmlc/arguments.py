@@ -187,7 +187,7 @@ class LabelMaskArguments:
         "Default: all labels when they fit one group, else one group (--label_group_size)."
     )
     label_negatives: str = _help(
-        "With sampled labels: uniform (negatives drawn at random), ranked (the negatives the label ranker ranks "
-        "highest, as its shortlist holds them at inference) or mixed (half ranked, half uniform).",
+        "With sampled labels: uniform (negatives drawn at random) or mixed (half the slots the positives and the "
+        "negatives the label ranker ranks highest, as its shortlist holds them at inference; half uniform).",
         "uniform",
     )

@@ -13,7 +13,7 @@ from .losses_lmmlc import IGNORE_INDEX
 from .template_lmmlc import insert_label_template
 
 REVEAL_STRATEGIES = ("none", "random", "prefix")
-NEGATIVES = ("uniform", "ranked", "mixed")
+NEGATIVES = ("uniform", "mixed")
 
 
 @dataclass
@@ -127,10 +127,10 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         label_sample_size: label stream only: labels scored per training example, all its positives plus
             sampled negatives (`candidate_ids` in the batch); an example with more positives keeps them all and
             the batch grows to fit; negatives are drawn uniformly. None: every label (no `candidate_ids`).
-        label_negatives: with `label_sample_size`: "uniform" (drawn by the collator) or "ranked" (the model scores
-            the negatives its label ranker ranks highest, `sample_size` in the batch with every label's `labels`:
-            the labels its shortlist will hold at inference) or "mixed" (half ranked, half drawn uniformly by the
-            model).
+        label_negatives: with `label_sample_size`: "uniform" (drawn by the collator) or "mixed" (the model scores
+            each example's positives and the negatives its label ranker ranks highest, as its shortlist holds them at
+            inference, in half the slots, and uniformly drawn others in the rest: `sample_size` and `uniform_size`
+            in the batch, with every label's `labels`).
 
     With the label stream (`config.label_stream`) batches hold the plain padded text, `candidate_ids`,
     `candidate_state` and `labels` of the scored labels instead of a single-sequence template; with
@@ -197,7 +197,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         self._start_batch()
         labels = self._labels(features)
         padded = self._pad(features)
-        ranked = self.label_negatives != "uniform" and labels is not None and self._samples(labels.shape[1])
+        ranked = self.label_negatives == "mixed" and labels is not None and self._samples(labels.shape[1])
         label_ids = None if ranked or labels is None or not self.config.label_stream else self._sample_labels(labels)
         full_targets = getattr(self.config, "label_shortlist_size", None) or (
             label_ids is not None and getattr(self.config, "pooled_text_head", False)
@@ -219,8 +219,7 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
             batch["slot_targets"] = truth if views else None
             batch["sample_size"] = torch.tensor(self.label_sample_size) if ranked else None
-            mixed = ranked and self.label_negatives == "mixed"
-            batch["uniform_size"] = torch.tensor(self.label_sample_size // 2) if mixed else None
+            batch["uniform_size"] = torch.tensor(self.label_sample_size // 2) if ranked else None
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
             batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)

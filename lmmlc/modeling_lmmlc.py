@@ -450,7 +450,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         if self.ranker is None or labels is None or labels.shape[1] != self.config.num_labels:
             raise ValueError(
                 "sample_size (ranked negatives) needs the label ranker and every label's 0/1 labels (batch, "
-                "num_labels), as DataCollatorForLabelMask(label_negatives='ranked') gives them."
+                "num_labels), as DataCollatorForLabelMask(label_negatives='mixed') gives them."
             )
         keys = torch.where(labels == 1, float("inf"), self.ranker_logits(text).detach().float())
         most = int(labels.sum(dim=1).max())
