@@ -17,8 +17,9 @@ ONE_GROUP_HINT = (
 )
 MANY_LABELS_HINT = (
     "Hint: past one label group LM-MLC measured level with or ahead of the pooled baseline on micro-F1, macro-F1 and "
-    "P@1, but trained at {speed} of its examples/s (docs/experiments/NOTEBOOK.md 5i): --model_type baseline if "
-    "training time matters more."
+    "P@1, but trained at {speed} of its examples/s (docs/experiments/NOTEBOOK.md 5i): --label_sample_size 16 "
+    "--label_negatives mixed trains at 0.55-0.62x and measured above the baseline, below this default (5q); "
+    "--model_type baseline if training time matters most."
 )
 MANY_LABELS_SPEED = "about a quarter (cooking-stackexchange titles, 100 and 736 tags: 0.25x)"
 
