@@ -208,11 +208,11 @@ def run(args: argparse.Namespace) -> list[dict]:
     # few-shot: the new labels' parameters only, against a pooled baseline's new rows on frozen features
     baseline, baseline_tokenizer = load_trained(str(args.baseline))
     features = {split: pooled_features(baseline, baseline_tokenizer, texts[split]) for split in texts}
+    data = (texts, train_y, val_y, test_y)
     for k in args.ks:
         for seed in args.seeds:
             sample = few_shot_sample(train_y, k, seed)
             for variant in args.variants:
-                data = (texts, train_y, val_y, test_y)
                 report(taught_row(args, base, tokenizer, held, data, old_test, sample, k, seed, variant))
             heads = [
                 LogisticRegression(max_iter=2000).fit(features["train"][sample], train_y[sample, j])

@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     best = chosen(summarize(rows), args.select_by)
     if args.test == "chosen":  # the chosen setting again, with test
         again = [(best["shortlist"], best["weight"])]
+        rows = [row for row in rows if row["method"] != best["method"]]  # replaced by its rows with test
         rows += [row for path in args.models for row in model_rows(path, args, again, ("validation", "test"))]
-        rows = [row for i, row in enumerate(rows) if not any(r["method"] == row["method"] for r in rows[i + 1 :])]
     summary = summarize(rows)
     best = next(row for row in summary if row["method"] == best["method"])
     for row in summary:

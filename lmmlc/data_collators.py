@@ -197,8 +197,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
         self._start_batch()
         labels = self._labels(features)
         padded = self._pad(features)
-        ranked = self.label_negatives == "mixed" and labels is not None and self._samples(labels.shape[1])
-        label_ids = None if ranked or labels is None or not self.config.label_stream else self._sample_labels(labels)
+        by_model = self.label_negatives == "mixed" and labels is not None and self._samples(labels.shape[1])
+        label_ids = None if by_model or labels is None or not self.config.label_stream else self._sample_labels(labels)
         full_targets = getattr(self.config, "label_shortlist_size", None) or (
             label_ids is not None and getattr(self.config, "pooled_text_head", False)
         )
@@ -218,8 +218,8 @@ class DataCollatorForLabelMask(DataCollatorForMultiLabel):
             views = shown is not None and self.config.uses_reveal_views
             batch.update({"candidate_ids": label_ids, "candidate_state": shown, "ranker_targets": ranker_targets})
             batch["slot_targets"] = truth if views else None
-            batch["sample_size"] = torch.tensor(self.label_sample_size) if ranked else None
-            batch["uniform_size"] = torch.tensor(self.label_sample_size // 2) if ranked else None
+            batch["sample_size"] = torch.tensor(self.label_sample_size) if by_model else None
+            batch["uniform_size"] = torch.tensor(self.label_sample_size // 2) if by_model else None
             batch = {k: v for k, v in batch.items() if v is not None}
         else:
             batch = insert_label_template(padded["input_ids"], padded["attention_mask"], self.config, state)
