@@ -11,6 +11,7 @@ trained on the same examples (few-shot), with the model trained on every label a
         --model outputs/new_labels/lmmlc-20 --baseline outputs/new_labels/baseline-20 \
         --full_model outputs/serving/goemotions-lmmlc --ks 32 --output docs/benchmarks/new_labels/goemotions-k32
     # k = 8, the few-shot variants compared (docs/experiments/NOTEBOOK.md 10): --ks 8 --variants trained head-rate
+    # cooking-stackexchange, 100 rare-to-mid tags held out (NOTEBOOK 10b): prepare --count 100 --skip 100
 
 Held-out labels are chosen before anything is measured: by training frequency rank, the labels at ranks
 round(1.5 + 3.5 i), i = 0..7 (8 of GoEmotions' 28, spread from frequent to rare).
@@ -47,14 +48,17 @@ def read_split(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle.read().decode("utf-8").splitlines() if line.strip()]
 
 
-def held_out_labels(source: Path, count: int = 8) -> list[str]:
-    """The labels at training-frequency ranks round(step / 2 - 0.25 + step i), i < `count`, step = labels / count
-    (GoEmotions: round(1.5 + 3.5 i)); ties broken by name, Python's rounding (half to even)."""
+def held_out_labels(source: Path, count: int = 8, skip: int = 0) -> list[str]:
+    """Past the `skip` most frequent training labels, those at frequency ranks round(step / 2 - 0.25 + step i),
+    i < `count`, step = the remaining labels / count (GoEmotions, 8 of 28: round(1.5 + 3.5 i)); ties broken by name,
+    Python's rounding (half to even)."""
     rows = read_split(split_files(source)["train"])
     frequency = collections.Counter(name for row in rows for name in row["labels"])
     names = (source / "labels.txt").read_text(encoding="utf-8").split()
-    ranked = sorted(names, key=lambda name: (-frequency[name], name))
-    step = len(names) / count
+    ranked = sorted(names, key=lambda name: (-frequency[name], name))[skip:]
+    if not 0 < count <= len(ranked):
+        raise ValueError(f"Cannot hold out {count} of the {len(ranked)} labels past the {skip} most frequent.")
+    step = len(ranked) / count
     return [ranked[round(step / 2 - 0.25 + step * i)] for i in range(count)]
 
 
@@ -79,19 +83,29 @@ def probabilities(model, tokenizer, texts: list[str]) -> np.ndarray:
 
 
 def scores(new: np.ndarray, truth: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> dict[str, float]:
-    """Macro average precision and P@1 among the new labels (texts with one of them), and macro-F1 at per-label
-    thresholds tuned on `validation` (probabilities, truth) when given."""
-    ap = [average_precision_score(truth[:, j], new[:, j]) for j in range(truth.shape[1])]
+    """Macro average precision over the new labels with a positive in the split (AP is undefined without one), P@1
+    among the new labels (texts with one of them), and macro-F1 at per-label thresholds tuned on `validation`
+    (probabilities, truth) when given."""
+    ap = average_precisions(new, truth)
     having = truth.sum(axis=1) > 0
     top = new[having].argmax(axis=1)
-    result = {"macro_ap": float(np.mean(ap)), "p@1_new": float(truth[having, top].mean())}
-    result.update({f"ap_{j}": float(v) for j, v in enumerate(ap)})
+    result = {"macro_ap": float(np.nanmean(ap)), "p@1_new": float(truth[having, top].mean())}
+    result.update({f"ap_{j}": None if np.isnan(v) else float(v) for j, v in enumerate(ap)})
     if validation is not None:
-        val_ap = [average_precision_score(validation[1][:, j], validation[0][:, j]) for j in range(truth.shape[1])]
-        result["val_macro_ap"] = float(np.mean(val_ap))
+        result["val_macro_ap"] = float(np.nanmean(average_precisions(*validation)))
         thresholds = tune_label_thresholds(*validation)
         result["macro_f1"] = macro_f1(binarize(new, np.asarray(thresholds)), truth)
     return result
+
+
+def average_precisions(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Average precision of each column `(labels,)`; NaN for a label without a positive in `truth`."""
+    return np.asarray(
+        [
+            average_precision_score(truth[:, j], scores[:, j]) if truth[:, j].any() else np.nan
+            for j in range(truth.shape[1])
+        ]
+    )
 
 
 def sentence_embeddings(texts: list[str], batch_size: int = 128) -> np.ndarray:
@@ -300,6 +314,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     first = commands.add_parser("prepare", help="Write the data without the held-out labels.")
     first.add_argument("--source", type=Path, required=True)
     first.add_argument("--output", type=Path, required=True)
+    first.add_argument("--count", type=int, default=8, help="Labels held out.")
+    first.add_argument("--skip", type=int, default=0, help="Never hold out the N most frequent labels.")
     second = commands.add_parser("run", help="Zero-shot and few-shot new labels, with the anchors.")
     second.add_argument("--source", type=Path, required=True, help="The data with every label.")
     second.add_argument("--data", type=Path, required=True, help="The prepared folder (its held_out.json).")
@@ -322,7 +338,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     if args.command == "prepare":
-        held = held_out_labels(args.source)
+        held = held_out_labels(args.source, args.count, args.skip)
         prepare(args.source, args.output, held)
         print(f"Held out: {held}")
         return

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from benchmarks.new_labels import few_shot_sample, held_out_labels, main, prepare, read_split
+from benchmarks.new_labels import few_shot_sample, held_out_labels, main, prepare, read_split, scores
 from lmmlc import BertForLabelMaskClassification
 
 from .conftest import WORDS
@@ -38,6 +38,22 @@ def test_held_out_labels_spread_over_frequency_ranks_and_prepare_removes_them(tm
     rows = read_split(tmp_path / "prepared" / "train.jsonl")
     assert len(rows) == 24 and not any(set(r["labels"]) & set(held) for r in rows)
     assert json.loads((tmp_path / "prepared" / "held_out.json").read_text()) == held
+
+
+def test_held_out_labels_can_skip_the_most_frequent_and_refuse_too_many(tmp_path):
+    source = write_source(tmp_path / "source")
+    ranked = held_out_labels(source, count=6)  # every label, in frequency order
+    assert held_out_labels(source, count=2, skip=2) == [ranked[3], ranked[5]]  # ranks 2 + round(0.75 + 2 i)
+    with pytest.raises(ValueError, match="Cannot hold out 5 of the 4 labels past the 2 most frequent"):
+        held_out_labels(source, count=5, skip=2)
+
+
+def test_macro_ap_leaves_out_labels_without_a_positive():
+    import numpy as np
+
+    truth = np.array([[1, 0], [0, 0], [1, 0]])
+    result = scores(np.array([[0.9, 0.5], [0.1, 0.4], [0.8, 0.3]]), truth, (np.array([[0.2, 0.1]]), np.array([[1, 0]])))
+    assert result["macro_ap"] == 1.0 and result["ap_1"] is None and result["val_macro_ap"] == 1.0
 
 
 def test_few_shot_sample_takes_k_positives_per_label_and_as_many_others():
