@@ -350,6 +350,9 @@ def label_logits(
             "train with --label_shortlist_size N."
         )
     ranks = model.ranker is not None and not model.training
+    blocks = getattr(config, "label_blocks", None)
+    if ranks and candidate_ids is None and blocks and len(blocks) > 1:  # labels added later are ranked apart
+        return _ranked_logits_by_block(model, text, blocks, candidate_state)
     shortlists = (
         ranks
         and bool(size)
@@ -368,6 +371,31 @@ def label_logits(
     chosen = shortlist(ranker_logits, size)
     scored = fuse_ranker(stream_logits(model, text, chosen), ranker_logits, chosen, weight)
     return merge_shortlisted(ranker_logits, chosen, scored)
+
+
+def _ranked_logits_by_block(
+    model: nn.Module, text: TextStream, blocks: list[int], candidate_state: torch.Tensor | None
+) -> torch.Tensor:
+    """Eval-mode logits `(batch, num_labels)` of a ranked model with labels added later: each block of
+    `config.label_blocks` shortlisted, scored and fused with the ranker on its own (its own ranker rows, its own
+    log-softmax), as it was before later blocks were added, so the old labels' scores stay the same to the bit and a
+    new label never pushes an old one out of its shortlist."""
+    config, pieces, start = model.config, [], 0
+    weight = getattr(config, "ranker_score_weight", 0.0)
+    for size in blocks:
+        ranker = model.ranker_logits(text, start, size)
+        state = None if candidate_state is None else candidate_state[:, start : start + size]
+        limit = config.label_shortlist_size
+        shortlists = bool(limit) and limit < size and (state is None or bool((state == MASKED).all()))
+        chosen = shortlist(ranker, limit) if shortlists else torch.arange(size, device=ranker.device)
+        chosen = chosen.expand(ranker.shape[0], -1)
+        logits = stream_logits(model, text, chosen + start, None if shortlists else state, pooled_head=False)
+        if model.text_head is not None:
+            logits = logits + model.text_head(text, start, size).gather(1, chosen)
+        scored = fuse_ranker(logits, ranker, chosen, weight)
+        pieces.append(merge_shortlisted(ranker, chosen, scored) if shortlists else scored)
+        start += size
+    return torch.cat(pieces, dim=1)
 
 
 def stream_logits(

@@ -461,15 +461,16 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
         ids = keys.topk(k, dim=1).indices.sort(dim=1).values
         return ids, labels.gather(1, ids), labels
 
-    def ranker_logits(self, text: TextStream) -> torch.Tensor | None:
-        """The label ranker's logits `(batch, num_labels)` of encoded text; None without a ranker.
+    def ranker_logits(self, text: TextStream, start: int = 0, size: int | None = None) -> torch.Tensor | None:
+        """The label ranker's logits `(batch, size)` of labels `start..start + size` (default: every label) of encoded
+        text; None without a ranker.
 
         The ranker reads the text detached: its loss trains only its own weights, never the encoder the stream
         shares (trained jointly, the ranker's softmax cost the full-scoring model 2.4 points of P@1 and 9 of
         macro-F1 on cooking-stackexchange, docs/experiments/NOTEBOOK.md 5f)."""
         if self.ranker is None:
             return None
-        return self.ranker(masked_mean_pool(text.last_hidden, text.valid).detach())
+        return self.ranker(masked_mean_pool(text.last_hidden, text.valid).detach(), start, size)
 
     def _templated(self, input_ids, attention_mask, token_type_ids, slot_positions) -> tuple[torch.Tensor, ...]:
         """Collator batches pass through; plain tokenizer output (no slot_positions) gets the all-masked template."""

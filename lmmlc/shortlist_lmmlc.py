@@ -35,10 +35,13 @@ class LabelRanker(nn.Module):
         self.label_vectors = nn.Parameter(torch.empty(num_labels, hidden_size))
         self.label_bias = nn.Parameter(torch.zeros(num_labels))
 
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        """Ranker logits `(batch, num_labels)` of `pooled` `(batch, hidden)`."""
-        cosine = F.normalize(pooled, dim=-1) @ F.normalize(self.label_vectors, dim=-1).T
-        return RANKER_SCALE * (cosine + self.label_bias)
+    def forward(self, pooled: torch.Tensor, start: int = 0, size: int | None = None) -> torch.Tensor:
+        """Ranker logits `(batch, size)` of labels `start..start + size` (default: every label) of `pooled`
+        `(batch, hidden)`; a block of labels added later is ranked with its own vectors only, so the product keeps
+        the shape, and the values, it had before (`add_labels`)."""
+        end = self.label_vectors.shape[0] if size is None else start + size
+        cosine = F.normalize(pooled, dim=-1) @ F.normalize(self.label_vectors[start:end], dim=-1).T
+        return RANKER_SCALE * (cosine + self.label_bias[start:end])
 
 
 def ranker_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int) -> torch.Tensor:

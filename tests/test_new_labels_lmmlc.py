@@ -105,23 +105,28 @@ def test_a_vocabulary_without_free_slots_gains_tokens_and_the_old_tokenizer_is_r
         check_tokenizer(old_tokenizer, model.config, "old")
 
 
-def test_a_ranker_gains_a_vector_per_name_and_the_stream_scores_of_old_labels_stay(bert_dir):
+def test_a_ranker_gains_a_vector_per_name_and_the_old_labels_keep_shortlist_and_fused_scores(bert_dir):
     tokenizer = AutoTokenizer.from_pretrained(bert_dir)
     many = [f"tag{i}" for i in range(9)]
     torch.manual_seed(0)
     model = BertForLabelMaskClassification.from_encoder(
         bert_dir, label_names=many, label_group_size=4, label_shortlist_size=5, ranker_score_weight=0.2
     )
-    model = spread(model)
+    model = spread(model).eval()
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
+    full, probs = scores(model, tokenizer), model.decode(**batch).probs  # shortlist of 5 of 9, ranker fused
     with torch.no_grad():
         text = encode_text(model.bert, batch["input_ids"], batch["attention_mask"], full_last_layer=True)
         before = stream_logits(model, text)
-        model.add_labels(NEW, tokenizer)
+        model.add_labels([*NEW, "tag new", "tag more", "tag last"], tokenizer)
+        model.ranker.label_bias[9:] = 5.0  # the new labels rank first: they must not push old labels out
         after = stream_logits(model, text)
-    assert model.ranker.label_vectors.shape == (11, 32) and model.ranker.label_bias.shape == (11,)
+    assert model.ranker.label_vectors.shape == (14, 32) and model.ranker.label_bias.shape == (14,)
     assert torch.equal(after[:, :9], before)
-    assert scores(model, tokenizer).shape == (len(MANY_TEXTS), 11)
+    grown = scores(model, tokenizer)
+    assert grown.shape == (len(MANY_TEXTS), 14) and torch.equal(grown[:, :9], full)
+    assert torch.equal(model.decode(**batch).probs[:, :9], probs)
+    assert torch.isfinite(grown[:, 9:]).all()
 
 
 def test_label_blocks_must_split_the_labels(bert_dir):
