@@ -56,6 +56,17 @@ def test_macro_ap_leaves_out_labels_without_a_positive():
     assert result["macro_ap"] == 1.0 and result["ap_1"] is None and result["val_macro_ap"] == 1.0
 
 
+def test_a_new_label_without_a_positive_in_the_sample_scores_every_text_alike():
+    import numpy as np
+
+    from benchmarks.new_labels import baseline_rows
+
+    features = {split: np.random.default_rng(0).normal(size=(6, 3)) for split in ("train", "val", "test")}
+    train_y = np.array([[1, 0], [0, 0], [1, 0], [0, 0], [1, 0], [0, 0]])
+    rows = baseline_rows(features, np.arange(6), train_y)
+    assert rows["test"].shape == (6, 2) and (rows["test"][:, 1] == 0).all() and rows["test"][:, 0].std() > 0
+
+
 def test_few_shot_sample_takes_k_positives_per_label_and_as_many_others():
     import numpy as np
 
