@@ -354,7 +354,8 @@ class LabelMaskConfig(MultiLabelBertConfig):
             (null: none).
             Training is unchanged apart from the ranker's loss; decoding in rounds shortlists its first round.
         ranker_score_weight: with a label ranker (`label_shortlist_size`): at inference, add this weight times the
-            ranker's log-probability of each scored label (a log-softmax over every label) to its stream logit,
+            ranker's log-probability of each scored label (a log-softmax over every label of its `label_blocks`
+            block) to its stream logit,
             the retrieve-then-rerank fusion of extreme multi-label systems; training is unchanged (0: the stream's
             scores alone). None (default): `RANKER_SCORE_WEIGHT` for a new model with a ranker, else 0, and 0 for
             a trained config saved without the field.
