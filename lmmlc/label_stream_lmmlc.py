@@ -342,60 +342,59 @@ def label_logits(
     every scored label's logit gains `config.ranker_score_weight` times the ranker's log-probability of it
     (`fuse_ranker`). `ranker_logits` `(batch, num_labels)`: the ranker's, when already computed."""
     config = model.config
-    size = config.label_shortlist_size
-    if size and model.ranker is None:
+    if config.label_shortlist_size and model.ranker is None:
         raise ValueError(
-            f"config.label_shortlist_size={size} needs the label ranker, and this model was trained without one "
-            "(label_shortlist_size 0 in training): it scores every label. Set label_shortlist_size back to 0, or "
-            "train with --label_shortlist_size N."
+            f"config.label_shortlist_size={config.label_shortlist_size} needs the label ranker, and this model was "
+            "trained without one (label_shortlist_size 0 in training): it scores every label. Set "
+            "label_shortlist_size back to 0, or train with --label_shortlist_size N."
         )
-    ranks = model.ranker is not None and not model.training
+    if model.ranker is None or model.training:
+        return stream_logits(model, text, candidate_ids, candidate_state)
     blocks = getattr(config, "label_blocks", None)
-    if ranks and candidate_ids is None and blocks and len(blocks) > 1:  # labels added later are ranked apart
-        return _ranked_logits_by_block(model, text, blocks, candidate_state)
+    if candidate_ids is None and blocks and len(blocks) > 1:  # labels added later are ranked apart
+        pieces, start = [], 0
+        for size in blocks:
+            state = None if candidate_state is None else candidate_state[:, start : start + size]
+            ranked = model.ranker_logits(text, start, size)
+            pieces.append(_ranked_logits(model, text, None, state, ranked, start))
+            start += size
+        return torch.cat(pieces, dim=1)
+    ranker_logits = model.ranker_logits(text) if ranker_logits is None else ranker_logits
+    return _ranked_logits(model, text, candidate_ids, candidate_state, ranker_logits)
+
+
+def _ranked_logits(
+    model: nn.Module,
+    text: TextStream,
+    candidate_ids: torch.Tensor | None,
+    candidate_state: torch.Tensor | None,
+    ranker_logits: torch.Tensor,
+    start: int = 0,
+) -> torch.Tensor:
+    """Eval-mode logits of a ranked model for one block of labels, `start..start + size` with `ranker_logits`
+    `(batch, size)` its ranker's (every label: start 0, size num_labels): `(batch, k)` for `candidate_ids` `(batch, k)`
+    (block-local ids), else `(batch, size)`, the block shortlisted when `config.label_shortlist_size` is below its
+    size and every label is masked. A block is shortlisted, scored and fused with its own ranker rows and its own
+    log-softmax, as it was before later blocks were added, so old labels keep their scores to the bit and a new label
+    never pushes an old one out of a shortlist."""
+    config, (batch, size) = model.config, ranker_logits.shape
+    limit = config.label_shortlist_size
     shortlists = (
-        ranks
-        and bool(size)
+        bool(limit)
         and candidate_ids is None
-        and size < config.num_labels
+        and limit < size
         and (candidate_state is None or bool((candidate_state == MASKED).all()))  # checked last: it syncs
     )
-    weight = getattr(config, "ranker_score_weight", 0.0) if ranks else 0.0
-    if not (shortlists or weight):
-        return stream_logits(model, text, candidate_ids, candidate_state)
-    ranker_logits = model.ranker_logits(text) if ranker_logits is None else ranker_logits
-    if not shortlists:
-        return fuse_ranker(
-            stream_logits(model, text, candidate_ids, candidate_state), ranker_logits, candidate_ids, weight
-        )
-    chosen = shortlist(ranker_logits, size)
-    scored = fuse_ranker(stream_logits(model, text, chosen), ranker_logits, chosen, weight)
-    return merge_shortlisted(ranker_logits, chosen, scored)
-
-
-def _ranked_logits_by_block(
-    model: nn.Module, text: TextStream, blocks: list[int], candidate_state: torch.Tensor | None
-) -> torch.Tensor:
-    """Eval-mode logits `(batch, num_labels)` of a ranked model with labels added later: each block of
-    `config.label_blocks` shortlisted, scored and fused with the ranker on its own (its own ranker rows, its own
-    log-softmax), as it was before later blocks were added, so the old labels' scores stay the same to the bit and a
-    new label never pushes an old one out of its shortlist."""
-    config, pieces, start = model.config, [], 0
-    weight = getattr(config, "ranker_score_weight", 0.0)
-    for size in blocks:
-        ranker = model.ranker_logits(text, start, size)
-        state = None if candidate_state is None else candidate_state[:, start : start + size]
-        limit = config.label_shortlist_size
-        shortlists = bool(limit) and limit < size and (state is None or bool((state == MASKED).all()))
-        chosen = shortlist(ranker, limit) if shortlists else torch.arange(size, device=ranker.device)
-        chosen = chosen.expand(ranker.shape[0], -1)
-        logits = stream_logits(model, text, chosen + start, None if shortlists else state, pooled_head=False)
-        if model.text_head is not None:
-            logits = logits + model.text_head(text, start, size).gather(1, chosen)
-        scored = fuse_ranker(logits, ranker, chosen, weight)
-        pieces.append(merge_shortlisted(ranker, chosen, scored) if shortlists else scored)
-        start += size
-    return torch.cat(pieces, dim=1)
+    if shortlists:
+        ids, candidate_state = shortlist(ranker_logits, limit), None
+    else:
+        ids = torch.arange(size, device=ranker_logits.device).expand(batch, size)
+        ids = ids if candidate_ids is None else candidate_ids.long()
+    logits = stream_logits(model, text, ids + start, candidate_state, pooled_head=False)
+    if model.text_head is not None:
+        logits = logits + model.text_head(text, start, size).gather(1, ids)
+    scored = fuse_ranker(logits, ranker_logits, ids, getattr(config, "ranker_score_weight", 0.0))
+    return merge_shortlisted(ranker_logits, ids, scored) if shortlists else scored
 
 
 def stream_logits(
