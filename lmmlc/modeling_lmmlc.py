@@ -37,7 +37,6 @@ from .label_stream_lmmlc import (
     encode_text,
     is_exporting,
     label_logits,
-    stream_logits,
 )
 from .losses_lmmlc import IGNORE_INDEX, multilabel_loss
 from .new_labels_lmmlc import add_labels
@@ -415,7 +414,7 @@ class BertForLabelMaskClassification(_MultiLabelPreTrainedModel):
             )
         rows = (candidate_state != MASKED).any(dim=1).nonzero().squeeze(1)
         ids = None if candidate_ids is None else candidate_ids[rows]
-        all_masked = stream_logits(self, text.rows(rows), ids, None)
+        all_masked = label_logits(self, text.rows(rows), ids, None)  # training: the stream's scores, no ranker
         return config.all_masked_loss_weight * multilabel_loss(all_masked, slot_targets[rows], config)
 
     def _stream_forward(
