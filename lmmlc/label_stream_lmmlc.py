@@ -348,15 +348,17 @@ def label_logits(
             "trained without one (label_shortlist_size 0 in training): it scores every label. Set "
             "label_shortlist_size back to 0, or train with --label_shortlist_size N."
         )
-    if model.ranker is None or model.training:
+    weight = getattr(config, "ranker_score_weight", 0.0)
+    ranked = model.ranker is not None and not model.training
+    if not ranked or not (weight or (config.label_shortlist_size and candidate_ids is None)):
         return stream_logits(model, text, candidate_ids, candidate_state)
     blocks = getattr(config, "label_blocks", None)
     if candidate_ids is None and blocks and len(blocks) > 1:  # labels added later are ranked apart
         pieces, start = [], 0
         for size in blocks:
             state = None if candidate_state is None else candidate_state[:, start : start + size]
-            ranked = model.ranker_logits(text, start, size)
-            pieces.append(_ranked_logits(model, text, None, state, ranked, start))
+            scores = model.ranker_logits(text, start, size)
+            pieces.append(_ranked_logits(model, text, None, state, scores, start))
             start += size
         return torch.cat(pieces, dim=1)
     ranker_logits = model.ranker_logits(text) if ranker_logits is None else ranker_logits
@@ -373,10 +375,10 @@ def _ranked_logits(
 ) -> torch.Tensor:
     """Eval-mode logits of a ranked model for one block of labels, `start..start + size` with `ranker_logits`
     `(batch, size)` its ranker's (every label: start 0, size num_labels): `(batch, k)` for `candidate_ids` `(batch, k)`
-    (block-local ids), else `(batch, size)`, the block shortlisted when `config.label_shortlist_size` is below its
-    size and every label is masked. A block is shortlisted, scored and fused with its own ranker rows and its own
-    log-softmax, as it was before later blocks were added, so old labels keep their scores to the bit and a new label
-    never pushes an old one out of a shortlist."""
+    (given only with every label as the block), else `(batch, size)`, shortlisted when `config.label_shortlist_size`
+    is below the block's size and every label is masked. A block is shortlisted, scored and fused with its own ranker
+    rows and its own log-softmax, as it was before later blocks were added, so old labels keep their scores to the bit
+    and a new label never pushes an old one out of a shortlist."""
     config, (batch, size) = model.config, ranker_logits.shape
     limit = config.label_shortlist_size
     shortlists = (
@@ -387,9 +389,10 @@ def _ranked_logits(
     )
     if shortlists:
         ids, candidate_state = shortlist(ranker_logits, limit), None
+    elif candidate_ids is not None:
+        ids = candidate_ids.long()
     else:
         ids = torch.arange(size, device=ranker_logits.device).expand(batch, size)
-        ids = ids if candidate_ids is None else candidate_ids.long()
     logits = stream_logits(model, text, ids + start, candidate_state, pooled_head=False)
     if model.text_head is not None:
         logits = logits + model.text_head(text, start, size).gather(1, ids)
