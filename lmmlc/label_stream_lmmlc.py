@@ -354,12 +354,10 @@ def label_logits(
         return stream_logits(model, text, candidate_ids, candidate_state)
     blocks = getattr(config, "label_blocks", None)
     if candidate_ids is None and blocks and len(blocks) > 1:  # labels added later are ranked apart
-        pieces, start = [], 0
-        for size in blocks:
-            state = None if candidate_state is None else candidate_state[:, start : start + size]
-            scores = model.ranker_logits(text, start, size)
-            pieces.append(_ranked_logits(model, text, None, state, scores, start))
-            start += size
+        pieces = [
+            _ranked_logits(model, text, None, state, model.ranker_logits(text, start, size), start)
+            for start, size, state in _label_blocks(blocks, candidate_state)
+        ]
         return torch.cat(pieces, dim=1)
     ranker_logits = model.ranker_logits(text) if ranker_logits is None else ranker_logits
     return _ranked_logits(model, text, candidate_ids, candidate_state, ranker_logits)
@@ -462,14 +460,21 @@ def _stream_logits_by_block(
 ) -> torch.Tensor:
     """Logits `(batch, num_labels)` of every label, each block of `config.label_blocks` grouped on its own, as it
     was grouped before later blocks were added (`add_labels`): the same shapes, so the same scores to the bit."""
-    batch, device, pieces, start = text.valid.shape[0], text.valid.device, [], 0
-    for size in blocks:
+    batch, device, pieces = text.valid.shape[0], text.valid.device, []
+    for start, size, state in _label_blocks(blocks, candidate_state):
         ids = torch.arange(start, start + size, device=device).expand(batch, size)
-        state = None if candidate_state is None else candidate_state[:, start : start + size]
         piece = stream_logits(model, text, ids, state, pooled_head=False)
         pieces.append(piece if model.text_head is None else piece + model.text_head(text, start, size))
-        start += size
     return torch.cat(pieces, dim=1)
+
+
+def _label_blocks(blocks: list[int], candidate_state: torch.Tensor | None):
+    """Each block of `config.label_blocks` (labels added later): its first label, its size and its columns of
+    `candidate_state` `(batch, num_labels)` (None when that is None)."""
+    start = 0
+    for size in blocks:
+        yield start, size, None if candidate_state is None else candidate_state[:, start : start + size]
+        start += size
 
 
 def _checked_candidates(
